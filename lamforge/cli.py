@@ -1,0 +1,182 @@
+"""The `lamforge` command line. Every error is one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lamforge.core import CONTRACTS, DataError, LamforgeError, Task, read_jsonl
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Build Large Action Models end to end.")
+env_app = typer.Typer(no_args_is_help=True, help="Environments: check, run tasks, templates.")
+app.add_typer(env_app, name="env")
+console = Console()
+err = Console(stderr=True)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def schema(name: Annotated[str | None, typer.Argument(help="One contract, e.g. Task")] = None
+           ) -> None:
+    """Print the JSON Schema of the data contracts."""
+    if name is not None and name not in CONTRACTS:
+        fail(f"unknown contract '{name}' (known: {', '.join(CONTRACTS)})")
+    out = ({name: CONTRACTS[name].model_json_schema()} if name else
+           {k: m.model_json_schema() for k, m in CONTRACTS.items()})
+    print(json.dumps(out, indent=2))
+
+
+@env_app.command("list")
+def env_list() -> None:
+    """List registered environments."""
+    from lamforge.envs import registered
+
+    table = Table("id", "description")
+    for e in registered():
+        table.add_row(e.id, e.description)
+    console.print(table)
+
+
+@env_app.command("check")
+def env_check(name: str = typer.Argument("writer")) -> None:
+    """Say whether an environment can start here, and why not."""
+    from lamforge.envs import check
+
+    status = check(name)
+    for item, ok, detail in status.details:
+        mark = "[green]ok[/]" if ok else "[red]missing[/]"
+        console.print(f"{mark:>20}  {item}: {detail}", highlight=False)
+    if not status.ok:
+        fail(f"environment '{name}' cannot start here (see above)")
+    console.print(f"[green]environment '{name}' is ready[/]")
+
+
+@env_app.command("templates")
+def env_templates(out: Annotated[Path | None, typer.Option(help="Library directory")] = None,
+                  rebuild: bool = False) -> None:
+    """Build (if needed) and list the Writer template library."""
+    import shutil
+
+    from lamforge.envs.writer.templates import default_dir, library
+
+    target = out or default_dir()
+    if rebuild and target.exists():
+        shutil.rmtree(target)
+    lib = library(target)
+    table = Table("name", "file", "description", title=str(lib))
+    for t in json.loads((lib / "description.json").read_text()):
+        table.add_row(t["name"], t["file"], t["description"])
+    console.print(table)
+
+
+def _load_tasks(path: Path, ids: list[str] | None) -> list[Task]:
+    from lamforge.envs.writer import checks
+
+    tasks = read_jsonl(path, Task)
+    with path.open(encoding="utf-8") as fh:
+        linenos = [i for i, line in enumerate(fh, 1) if line.strip()]
+    for task, lineno in zip(tasks, linenos, strict=True):
+        for c in task.checks:
+            try:
+                checks.validate(c)
+            except DataError as e:
+                raise DataError(f"{path}:{lineno}: task '{task.id}': {e}") from None
+    if ids:
+        known = {t.id for t in tasks}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise DataError(f"{path}: no task with id {', '.join(missing)}")
+        tasks = [t for t in tasks if t.id in ids]
+    return tasks
+
+
+@env_app.command("run-task")
+def env_run_task(
+    tasks: Annotated[Path, typer.Option("--tasks", help="Tasks JSONL with actions and checks")]
+    = EXAMPLES / "writer" / "tasks.jsonl",
+    task_id: Annotated[list[str] | None, typer.Option("--id", help="Only these task ids")] = None,
+    env_name: Annotated[str, typer.Option("--env")] = "writer",
+    out: Annotated[Path | None, typer.Option(help="Write trajectories JSONL here")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write verdicts as JSON")] = None,
+    verbose: Annotated[bool, typer.Option("-v", help="Show every check")] = False,
+) -> None:
+    """Execute each task's action list in the environment and print the verdicts.
+
+    Exits 0 when every task passes, 2 when some fail, 1 on an error.
+    """
+    from rich.progress import Progress
+
+    from lamforge.core import append_jsonl
+    from lamforge.envs import make
+    from lamforge.envs.episode import run_actions
+
+    selected = _load_tasks(tasks, task_id)
+    table = Table("task", "verdict", "steps", "time", "reason", title=str(tasks))
+    results = []
+    with make(env_name) as env, Progress(console=console, transient=True) as progress:
+        bar = progress.add_task("running tasks", total=len(selected))
+        for task in selected:
+            traj = run_actions(env, task)
+            v = traj.verdict
+            assert v is not None
+            colour = {"pass": "green", "fail": "red", "unsure": "yellow"}[v.status]
+            table.add_row(task.id, f"[{colour}]{v.status}[/]", str(len(traj.steps)),
+                          f"{traj.timings['total_s']:.2f}s", v.reason[:80])
+            if verbose:
+                for r in v.checks:
+                    table.add_row("", "  ok" if r.passed else "  FAIL", "", "",
+                                  f"{r.check.kind}: {r.detail}")
+            results.append({"id": task.id, "status": v.status, "reason": v.reason,
+                            "steps": len(traj.steps), "seconds": traj.timings["total_s"],
+                            "checks": [r.model_dump() for r in v.checks]})
+            if out:
+                append_jsonl(out, [traj])
+            progress.advance(bar)
+    console.print(table)
+    passed = sum(r["status"] == "pass" for r in results)
+    console.print(f"{passed}/{len(results)} tasks passed")
+    if json_out:
+        json_out.write_text(json.dumps({"tasks": results, "passed": passed,
+                                        "total": len(results)}, indent=2))
+    if passed != len(results):
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo() -> None:
+    """The main job: today, execute the sample Writer tasks in LibreOffice and print verdicts."""
+    env_run_task(tasks=EXAMPLES / "writer" / "tasks.jsonl", task_id=None, env_name="writer",
+                 out=None, json_out=None, verbose=False)
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except LamforgeError as e:
+        fail(str(e))
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as e:  # click usage errors and anything unforeseen: one line, no traceback
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        fail(f"{type(e).__name__}: {e}")

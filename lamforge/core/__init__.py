@@ -1,0 +1,38 @@
+"""Core contracts, errors and JSONL I/O shared by every stage."""
+
+from lamforge.core.errors import (
+    DataError,
+    EnvironmentCrashed,
+    EnvironmentUnavailable,
+    FatalError,
+    InvalidAction,
+    LamforgeError,
+    RecoverableError,
+    ResetNeeded,
+    TemplateError,
+    UnknownControl,
+)
+from lamforge.core.jsonl import append_jsonl, iter_jsonl, read_jsonl, write_jsonl
+from lamforge.core.models import (
+    CONTRACTS,
+    Action,
+    Check,
+    CheckResult,
+    Control,
+    Observation,
+    Step,
+    StepResult,
+    StepSample,
+    Task,
+    TaskPlan,
+    Trajectory,
+    Verdict,
+)
+
+__all__ = [
+    "CONTRACTS", "Action", "Check", "CheckResult", "Control", "DataError", "EnvironmentCrashed",
+    "EnvironmentUnavailable", "FatalError", "InvalidAction", "LamforgeError", "Observation",
+    "RecoverableError", "ResetNeeded", "Step", "StepResult", "StepSample", "Task", "TaskPlan",
+    "TemplateError", "Trajectory", "UnknownControl", "Verdict", "append_jsonl", "iter_jsonl",
+    "read_jsonl", "write_jsonl",
+]

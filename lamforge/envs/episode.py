@@ -1,0 +1,42 @@
+"""Run a task's action list in an environment and judge it: the core of replay and execute.
+
+Generic over environments. As in the paper's execution stage, the first action that fails
+(an unknown control, an error from the app) ends the episode and the task fails; a crash of the
+application ends it too and is reported, never hung.
+"""
+
+from __future__ import annotations
+
+import time
+
+from lamforge.core import Action, Step, Task, Trajectory, Verdict
+from lamforge.envs.base import Env
+
+
+def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
+                model: str = "replay") -> Trajectory:
+    actions = task.actions if actions is None else actions
+    t0 = time.perf_counter()
+    obs = env.reset(task)
+    timings = {"reset_s": time.perf_counter() - t0}
+    steps: list[Step] = []
+    verdict: Verdict | None = None
+    for i, action in enumerate(actions):
+        t = time.perf_counter()
+        result = env.step(action)
+        steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
+                          status="FINISH" if action.function == "finish" else "CONTINUE",
+                          latency_s=time.perf_counter() - t))
+        obs = result.observation
+        if not result.ok:
+            verdict = Verdict(status="fail", reason=f"step {i + 1} ({action.function}) failed: "
+                                                    f"{result.error}")
+            break
+        if result.done:
+            break
+    t = time.perf_counter()
+    if verdict is None:
+        verdict = env.evaluate()
+    timings["evaluate_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+    return Trajectory(task=task, steps=steps, verdict=verdict, model=model, timings=timings)

@@ -1,0 +1,66 @@
+"""Environments registered under versioned ids with lazy entry points.
+
+Heavy back ends (UNO, Playwright) are imported only when an environment is made, so
+`lamforge --help` and the data tools work on machines without LibreOffice or Chromium.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from lamforge.core import LamforgeError
+from lamforge.envs.base import Env, EnvStatus
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    id: str
+    entry_point: str  # "module:Class"
+    check: str  # "module:function" returning EnvStatus; must not need the app to be running
+    description: str
+
+
+_REGISTRY: dict[str, EnvEntry] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(entry: EnvEntry) -> None:
+    _REGISTRY[entry.id] = entry
+    _ALIASES[entry.id.split("-v")[0]] = entry.id
+
+
+def resolve(name: str) -> EnvEntry:
+    key = _ALIASES.get(name, name)
+    if key not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY))
+        raise LamforgeError(f"unknown environment '{name}' (known: {known})")
+    return _REGISTRY[key]
+
+
+def _load(ref: str) -> Any:
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def make(name: str, **kwargs: Any) -> Env:
+    """Create an environment by id (`writer-v0`) or short name (`writer`)."""
+    return _load(resolve(name).entry_point)(**kwargs)
+
+
+def check(name: str) -> EnvStatus:
+    """Say whether the environment can start here and, if not, why."""
+    return _load(resolve(name).check)()
+
+
+def registered() -> list[EnvEntry]:
+    return list(_REGISTRY.values())
+
+
+register(EnvEntry(
+    id="writer-v0",
+    entry_point="lamforge.envs.writer.env:WriterEnv",
+    check="lamforge.envs.writer.office:check_installation",
+    description="LibreOffice Writer, headless, driven through UNO",
+))

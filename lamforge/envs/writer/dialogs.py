@@ -1,0 +1,231 @@
+"""Parameter dialogs of Writer, described by us.
+
+Debian's `libreoffice-writer-nogui` ships no dialog definitions, and dispatching a dialog
+command without its arguments kills headless soffice. So a click on such a command opens one of
+these dialogs instead: its fields and buttons become controls, and its OK button applies the
+values through the real dispatcher (`.uno:InsertTable` with `Rows`/`Columns`, `.uno:FontHeight`
+…) or the document model where no command takes the value. Field names follow the labels of
+LibreOffice's own dialogs so that help-page plans ("set Size to 14") ground onto them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lamforge.core import InvalidAction
+from lamforge.envs.writer.colors import PALETTE
+
+if TYPE_CHECKING:
+    from lamforge.envs.writer.env import WriterEnv
+
+ALIGNMENTS = ["Left", "Center", "Right", "Justified"]
+LINE_SPACINGS = {"Single": 100, "1.15 Lines": 115, "1.5 Lines": 150, "Double": 200}
+FONTS = ["Liberation Serif", "Liberation Sans", "Liberation Mono", "DejaVu Sans", "DejaVu Serif",
+         "DejaVu Sans Mono"]
+STYLES = ["Default Paragraph Style", "Text Body", "Title", "Subtitle", "Heading 1", "Heading 2",
+          "Heading 3", "Quotations", "Preformatted Text", "List Bullet", "List Number"]
+FONT_STYLES = ["Regular", "Bold", "Italic", "Bold Italic"]
+UNDERLINES = ["(Without)", "Single", "Double"]
+COLORS = ["Automatic", *PALETTE]
+HIGHLIGHTS = ["None", *PALETTE]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # Edit | ComboBox | CheckBox
+    options: list[str] | None = None
+    free: bool = False  # ComboBox that also accepts values outside `options` (font names)
+    init: Callable[[dict[str, Any]], str] = lambda state: ""
+
+
+@dataclass(frozen=True)
+class Dialog:
+    command: str
+    title: str
+    fields: list[Field]
+    buttons: list[str]
+    apply: Callable[[WriterEnv, str, dict[str, str]], bool]
+    """apply(env, button, values) -> whether the dialog closes."""
+
+
+@dataclass
+class OpenDialog:
+    spec: Dialog
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def number(values: dict[str, str], name: str, lo: float, hi: float) -> float:
+    raw = values.get(name, "").strip().lower()
+    for unit in ("cm", "pt", "%", "″", '"'):
+        raw = raw.removesuffix(unit).strip()
+    try:
+        v = float(raw.replace(",", "."))
+    except ValueError:
+        raise InvalidAction(f"field '{name}' needs a number, got '{values.get(name)}'") from None
+    if not lo <= v <= hi:
+        raise InvalidAction(f"field '{name}' must be between {lo:g} and {hi:g}, got {v:g}")
+    return v
+
+
+def _sel(state: dict[str, Any]) -> dict[str, Any]:
+    return state["selection"].get("attrs", {})
+
+
+# ---- appliers --------------------------------------------------------------------------------
+def _apply_character(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+    if button != "OK":
+        return True
+    ops = env.ops
+    if v.get("Font"):
+        ops.dispatch(".uno:CharFontName", {"CharFontName.FamilyName": v["Font"]})
+    if v.get("Size"):
+        ops.dispatch(".uno:FontHeight", {"FontHeight.Height": number(v, "Size", 2, 96)})
+    style = v.get("Style", "")
+    if style:
+        ops.set_char(CharWeight=150.0 if "Bold" in style else 100.0,
+                     CharPosture=ops.enum("com.sun.star.awt.FontSlant",
+                                          "ITALIC" if "Italic" in style else "NONE"))
+    if v.get("Underline"):
+        ops.set_char(CharUnderline={"(Without)": 0, "Single": 1, "Double": 2}[v["Underline"]])
+    if "Strikethrough" in v:
+        ops.set_char(CharStrikeout=1 if v["Strikethrough"] == "on" else 0)
+    color = v.get("Font color")
+    if color:
+        ops.set_char(CharColor=-1 if color == "Automatic" else ops.color(color))
+    hl = v.get("Highlighting")
+    if hl:
+        ops.set_char(CharBackColor=-1 if hl == "None" else ops.color(hl),
+                     CharBackTransparent=hl == "None")
+    return True
+
+
+def _apply_paragraph(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+    if button != "OK":
+        return True
+    ops = env.ops
+    if v.get("Alignment"):
+        cmd = {"Left": ".uno:LeftPara", "Center": ".uno:CenterPara", "Right": ".uno:RightPara",
+               "Justified": ".uno:JustifyPara"}[v["Alignment"]]
+        ops.dispatch(cmd)
+    props: dict[str, Any] = {}
+    if v.get("Above paragraph"):
+        props["ParaTopMargin"] = int(number(v, "Above paragraph", 0, 10) * 1000)
+    if v.get("Below paragraph"):
+        props["ParaBottomMargin"] = int(number(v, "Below paragraph", 0, 10) * 1000)
+    if v.get("Before text"):
+        props["ParaLeftMargin"] = int(number(v, "Before text", 0, 20) * 1000)
+    if v.get("First line"):
+        props["ParaFirstLineIndent"] = int(number(v, "First line", -10, 10) * 1000)
+    if props:
+        ops.set_para(**props)
+    if v.get("Line spacing"):
+        ops.line_spacing(LINE_SPACINGS[v["Line spacing"]])
+    return True
+
+
+def _apply_table(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+    if button != "Insert":
+        return True
+    cols = int(number(v, "Columns", 1, 64))
+    rows = int(number(v, "Rows", 1, 1000))
+    args: dict[str, Any] = {"Columns": cols, "Rows": rows}
+    if v.get("Name"):
+        args["TableName"] = v["Name"]
+    env.ops.dispatch(".uno:InsertTable", args)
+    return True
+
+
+def _apply_page(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+    if button != "OK":
+        return True
+    props: dict[str, Any] = {}
+    for name, prop in (("Left", "LeftMargin"), ("Right", "RightMargin"), ("Top", "TopMargin"),
+                       ("Bottom", "BottomMargin")):
+        if v.get(name):
+            props[prop] = int(number(v, name, 0, 10) * 1000)
+    env.ops.set_page(orientation=v.get("Orientation") or None, background=v.get("Background"),
+                     **props)
+    return True
+
+
+def _apply_find_replace(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+    if button == "Close":
+        return True
+    find = v.get("Find", "")
+    if not find:
+        raise InvalidAction("field 'Find' is empty")
+    case = v.get("Match case") == "on"
+    if button == "Replace All":
+        n = env.ops.replace_all(find, v.get("Replace", ""), case)
+        env.note(f"replaced {n} occurrence(s)")
+        return False
+    if button in ("Find Next", "Find All"):
+        if not env.ops.select_text(find, case):
+            env.note(f"search key '{find}' not found")
+        return False
+    raise InvalidAction(f"unknown button '{button}'")
+
+
+def _apply_comment(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+    if button != "OK":
+        return True
+    if not v.get("Text"):
+        raise InvalidAction("field 'Text' is empty")
+    env.ops.insert_comment(v["Text"], v.get("Author") or "lamforge")
+    return True
+
+
+def _apply_save_as(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+    if button != "Save":
+        return True
+    env.ops.save_as(v.get("File name") or "document.docx")
+    return True
+
+
+DIALOGS: dict[str, Dialog] = {d.command: d for d in [
+    Dialog(".uno:FontDialog", "Character", [
+        Field("Font", "ComboBox", FONTS, free=True, init=lambda s: _sel(s).get("font", "")),
+        Field("Style", "ComboBox", FONT_STYLES),
+        Field("Size", "Edit", init=lambda s: f"{_sel(s).get('size', 12):g} pt"),
+        Field("Font color", "ComboBox", COLORS),
+        Field("Highlighting", "ComboBox", HIGHLIGHTS),
+        Field("Underline", "ComboBox", UNDERLINES),
+        Field("Strikethrough", "CheckBox"),
+    ], ["OK", "Cancel"], _apply_character),
+    Dialog(".uno:ParagraphDialog", "Paragraph", [
+        Field("Alignment", "ComboBox", ALIGNMENTS),
+        Field("Before text", "Edit"), Field("First line", "Edit"),
+        Field("Above paragraph", "Edit"), Field("Below paragraph", "Edit"),
+        Field("Line spacing", "ComboBox", list(LINE_SPACINGS)),
+    ], ["OK", "Cancel"], _apply_paragraph),
+    Dialog(".uno:InsertTable", "Insert Table", [
+        Field("Name", "Edit"), Field("Columns", "Edit", init=lambda s: "2"),
+        Field("Rows", "Edit", init=lambda s: "2"),
+    ], ["Insert", "Cancel"], _apply_table),
+    Dialog(".uno:PageDialog", "Page Style", [
+        Field("Orientation", "ComboBox", ["Portrait", "Landscape"],
+              init=lambda s: s["page"]["orientation"].capitalize()),
+        Field("Left", "Edit", init=lambda s: f"{s['page']['margins_cm']['left']:g} cm"),
+        Field("Right", "Edit", init=lambda s: f"{s['page']['margins_cm']['right']:g} cm"),
+        Field("Top", "Edit", init=lambda s: f"{s['page']['margins_cm']['top']:g} cm"),
+        Field("Bottom", "Edit", init=lambda s: f"{s['page']['margins_cm']['bottom']:g} cm"),
+        Field("Background", "ComboBox", ["None", *PALETTE]),
+    ], ["OK", "Cancel"], _apply_page),
+    Dialog(".uno:SearchDialog", "Find and Replace", [
+        Field("Find", "Edit"), Field("Replace", "Edit"), Field("Match case", "CheckBox"),
+    ], ["Find Next", "Replace All", "Close"], _apply_find_replace),
+    Dialog(".uno:InsertAnnotation", "Comment", [
+        Field("Text", "Edit"), Field("Author", "Edit"),
+    ], ["OK", "Cancel"], _apply_comment),
+    Dialog(".uno:SaveAs", "Save As", [
+        Field("File name", "Edit", init=lambda s: "document.docx"),
+    ], ["Save", "Cancel"], _apply_save_as),
+]}
+# The same dialogs reached by other commands of the UI.
+DIALOGS[".uno:FormatPageDialog"] = DIALOGS[".uno:PageDialog"]
+DIALOGS[".uno:PageFormatDialog"] = DIALOGS[".uno:PageDialog"]
+DIALOGS[".uno:InsertTableDialog"] = DIALOGS[".uno:InsertTable"]
+DIALOGS[".uno:CommentChangeTracking"] = DIALOGS[".uno:InsertAnnotation"]

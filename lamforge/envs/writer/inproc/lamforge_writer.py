@@ -1,0 +1,394 @@
+"""Runs inside LibreOffice (its Python script provider), not in lamforge's interpreter.
+
+Reading a document over the UNO socket costs ~1 ms per call, so a 30-paragraph canvas took
+100-220 ms from outside. The same reads in-process take microseconds: lamforge installs this
+file in the instance's profile and calls one function per observation, which returns JSON.
+
+Only the standard library and LibreOffice's own `uno`/`unohelper` are available here. Every
+public function takes its inputs as arguments (the document is passed in, since a hidden
+document is never the "current" component) and returns a JSON string.
+"""
+
+import contextlib
+import json
+
+import uno
+import unohelper
+from com.sun.star.frame import XStatusListener
+
+CM = 1000.0  # UNO lengths are 1/100 mm
+
+
+def _color(value):
+    if value is None or value == -1 or value == 0xFFFFFFFF:
+        return None
+    return "#%06X" % (value & 0xFFFFFF)
+
+
+def _cm(v):
+    return round(v / CM, 2)
+
+
+_ALIGN = {0: "left", 1: "right", 2: "justify", 3: "center", 4: "justify"}
+_UNDERLINE_NONE = 0
+
+
+def _char_attrs(obj):
+    weight = obj.CharWeight
+    highlight = _color(getattr(obj, "CharHighlight", -1))
+    if highlight is None and not obj.CharBackTransparent:
+        highlight = _color(obj.CharBackColor)
+    return {
+        "bold": weight >= 150,
+        "italic": getattr(obj.CharPosture, "value", obj.CharPosture) not in ("NONE", 0),
+        "underline": obj.CharUnderline != _UNDERLINE_NONE,
+        "strike": obj.CharStrikeout not in (0, 3),  # NONE, DONTKNOW
+        "font": obj.CharFontName,
+        "size": round(obj.CharHeight, 1),
+        "color": _color(obj.CharColor),
+        "highlight": highlight,
+        "escapement": obj.CharEscapement,
+    }
+
+
+def _list_kind(par):
+    try:
+        rules = par.NumberingRules
+        if rules is None or not par.NumberingIsNumber:
+            return None, 0
+        level = par.NumberingLevel
+        props = {p.Name: p.Value for p in rules.getByIndex(level)}
+        kind = "bullet" if props.get("NumberingType") == 6 else "number"  # CHAR_SPECIAL
+        if props.get("NumberingType") == 5:  # NUMBER_NONE
+            return None, 0
+        return kind, level
+    except Exception:
+        return None, 0
+
+
+def _runs(par):
+    runs = []
+    portions = par.createEnumeration()
+    while portions.hasMoreElements():
+        portion = portions.nextElement()
+        kind = portion.TextPortionType
+        if kind == "Annotation":
+            continue
+        text = portion.getString()
+        if not text:
+            continue
+        attrs = _char_attrs(portion)
+        if runs and all(runs[-1][k] == v for k, v in attrs.items()):
+            runs[-1]["text"] += text
+        else:
+            attrs["text"] = text
+            runs.append(attrs)
+    return runs
+
+
+def _paragraph(par, index, where):
+    kind, level = _list_kind(par)
+    line = par.ParaLineSpacing
+    break_type = par.BreakType.value if hasattr(par.BreakType, "value") else str(par.BreakType)
+    info = {
+        "i": index,
+        "where": where,
+        "text": par.getString(),
+        "style": par.ParaStyleName,
+        "outline": par.OutlineLevel,
+        "align": _ALIGN.get(par.ParaAdjust.value if hasattr(par.ParaAdjust, "value")
+                            else par.ParaAdjust, "left"),
+        "list": kind,
+        "list_level": level,
+        "above_cm": _cm(par.ParaTopMargin),
+        "below_cm": _cm(par.ParaBottomMargin),
+        "indent_cm": _cm(par.ParaLeftMargin),
+        "first_line_cm": _cm(par.ParaFirstLineIndent),
+        "line_spacing": {"mode": int(line.Mode), "value": int(line.Height)},
+        "page_break_before": break_type in ("PAGE_BEFORE", "PAGE_BOTH")
+        or bool(par.PageDescName),
+        "runs": _runs(par),
+    }
+    return info
+
+
+def _text_content(text, where, out_pars, out_tables, start=0):
+    """Walk a text (body, header, cell), collecting paragraphs and tables in order."""
+    index = start
+    en = text.createEnumeration()
+    while en.hasMoreElements():
+        el = en.nextElement()
+        if el.supportsService("com.sun.star.text.TextTable"):
+            rows = el.getRows().getCount()
+            cols = el.getColumns().getCount()
+            try:
+                grid = [[el.getCellByPosition(c, r).getString() for c in range(cols)]
+                        for r in range(rows)]
+            except Exception:  # merged cells: fall back to cell names in order
+                grid = [[el.getCellByName(n).getString() for n in el.getCellNames()]]
+            out_tables.append({"name": el.Name, "rows": rows, "cols": cols, "cells": grid,
+                               "after_paragraph": index - 1, "where": where})
+            out_pars.append({"i": index, "where": where, "table": len(out_tables) - 1,
+                             "text": "", "runs": []})
+        elif el.supportsService("com.sun.star.text.Paragraph"):
+            out_pars.append(_paragraph(el, index, where))
+        index += 1
+    return index
+
+
+def _page(doc, style_name):
+    styles = doc.StyleFamilies.getByName("PageStyles")
+    if not style_name or not styles.hasByName(style_name):
+        style_name = "Standard" if styles.hasByName("Standard") else styles.getElementNames()[0]
+    ps = styles.getByName(style_name)
+    background = None
+    try:
+        fill = ps.FillStyle.value if hasattr(ps.FillStyle, "value") else str(ps.FillStyle)
+        if fill == "SOLID":
+            background = _color(ps.FillColor)
+    except Exception:
+        pass
+    if background is None and not ps.BackTransparent:
+        background = _color(ps.BackColor)
+
+    def hf(prefix):
+        on = bool(getattr(ps, prefix + "IsOn"))
+        text = ""
+        if on:
+            try:
+                text = getattr(ps, prefix + "Text").getString()
+            except Exception:
+                text = ""
+        return {"on": on, "text": text}
+
+    return {
+        "style": style_name,
+        "orientation": "landscape" if ps.IsLandscape else "portrait",
+        "width_cm": _cm(ps.Width),
+        "height_cm": _cm(ps.Height),
+        "margins_cm": {"left": _cm(ps.LeftMargin), "right": _cm(ps.RightMargin),
+                       "top": _cm(ps.TopMargin), "bottom": _cm(ps.BottomMargin)},
+        "background": background,
+        "header": hf("Header"),
+        "footer": hf("Footer"),
+    }
+
+
+def _comments(doc):
+    out = []
+    fields = doc.TextFields.createEnumeration()
+    while fields.hasMoreElements():
+        f = fields.nextElement()
+        if f.supportsService("com.sun.star.text.textfield.Annotation"):
+            anchor = ""
+            with contextlib.suppress(Exception):
+                anchor = f.getAnchor().getString()
+            out.append({"author": f.Author, "text": f.Content, "anchor": anchor})
+    return out
+
+
+def _shapes(doc):
+    out = []
+    page = doc.DrawPage
+    for i in range(page.getCount()):
+        s = page.getByIndex(i)
+        kind = s.ShapeType.split(".")[-1]
+        text = ""
+        with contextlib.suppress(Exception):
+            text = s.getString()
+        if s.supportsService("com.sun.star.text.TextFrame"):
+            kind = "TextFrame"
+            text = s.getText().getString()
+        out.append({"kind": kind, "text": text})
+    return out
+
+
+def _selection(doc):
+    ctrl = doc.getCurrentController()
+    vc = ctrl.getViewCursor()
+    where = "body"
+    try:
+        text = vc.getText()
+        if text.supportsService("com.sun.star.text.CellProperties") or \
+                text.supportsService("com.sun.star.text.Cell"):
+            where = "table"
+        elif text.supportsService("com.sun.star.text.HeaderFooter") or \
+                "Header" in text.getImplementationName() or "HeadFoot" in text.getImplementationName():
+            where = "header/footer"
+    except Exception:
+        pass
+    try:
+        if vc.TextTable is not None:
+            where = "table"
+    except Exception:
+        pass
+    sel = vc.getString()
+    attrs = {}
+    try:
+        attrs = _char_attrs(vc)
+        attrs["style"] = vc.ParaStyleName
+    except Exception:
+        pass
+    page_style = ""
+    with contextlib.suppress(Exception):
+        page_style = vc.PageStyleName
+    return {"text": sel, "where": where, "attrs": attrs, "page": vc.getPage(),
+            "page_style": page_style}
+
+
+def state(doc, *args):
+    """The whole document state as JSON: what the canvas shows and what checks read."""
+    pars = []
+    tables = []
+    _text_content(doc.Text, "body", pars, tables)
+    selection = _selection(doc)
+    page = _page(doc, selection.get("page_style"))
+    page_count = doc.getCurrentController().PageCount
+    out = {
+        "paragraphs": pars,
+        "tables": tables,
+        "page": page,
+        "page_count": page_count,
+        "comments": _comments(doc),
+        "shapes": _shapes(doc),
+        "selection": selection,
+        "modified": bool(doc.isModified()),
+    }
+    return json.dumps(out)
+
+
+class _Status(unohelper.Base, XStatusListener):
+    def __init__(self):
+        self.event = None
+
+    def statusChanged(self, event):
+        self.event = event
+
+    def disposing(self, source):
+        pass
+
+
+def _state_value(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    for attr in ("Name", "FamilyName", "StyleName", "Height", "Value"):
+        if hasattr(value, attr):
+            return getattr(value, attr)
+    return None
+
+
+def command_states(doc, commands_json, *args):
+    """Enabled flag and current state of each `.uno:` command, from the live dispatchers."""
+    ctx = uno.getComponentContext()
+    transformer = ctx.ServiceManager.createInstanceWithContext(
+        "com.sun.star.util.URLTransformer", ctx)
+    frame = doc.getCurrentController().getFrame()
+    out = {}
+    for command in json.loads(commands_json):
+        url = uno.createUnoStruct("com.sun.star.util.URL")
+        url.Complete = command
+        _, url = transformer.parseStrict(url)
+        disp = frame.queryDispatch(url, "", 0)
+        if disp is None:
+            out[command] = [False, None]
+            continue
+        listener = _Status()
+        try:
+            disp.addStatusListener(listener, url)
+            disp.removeStatusListener(listener, url)
+        except Exception:
+            out[command] = [True, None]
+            continue
+        ev = listener.event
+        if ev is None:
+            out[command] = [True, None]
+        else:
+            out[command] = [bool(ev.IsEnabled), _state_value(ev.State)]
+    return json.dumps(out)
+
+
+def observe(doc, commands_json, *args):
+    """One call per observation: document state plus command states."""
+    return json.dumps({"state": json.loads(state(doc)),
+                       "commands": json.loads(command_states(doc, commands_json))})
+
+
+def _label(descriptions, command):
+    try:
+        props = {p.Name: p.Value for p in descriptions.getByName(command)}
+    except Exception:
+        return command, "", False, ""
+    return (props.get("Label", ""), props.get("TooltipLabel", ""), bool(props.get("Popup")),
+            props.get("TargetURL", ""))
+
+
+def _menu(container, descriptions):
+    items = []
+    for i in range(container.getCount()):
+        props = {p.Name: p.Value for p in container.getByIndex(i)}
+        command = props.get("CommandURL", "")
+        if props.get("Type", 0) != 0 or not command:  # separators
+            continue
+        label = props.get("Label") or _label(descriptions, command)[0]
+        item = {"command": command, "label": label}
+        sub = props.get("ItemDescriptorContainer")
+        if sub is not None:
+            item["items"] = _menu(sub, descriptions)
+        items.append(item)
+    return items
+
+
+def _toolbar(manager, name, descriptions):
+    items = []
+    settings = manager.getSettings("private:resource/toolbar/" + name, False)
+    for i in range(settings.getCount()):
+        props = {p.Name: p.Value for p in settings.getByIndex(i)}
+        command = props.get("CommandURL", "")
+        if props.get("Type", 0) != 0 or not command or not props.get("IsVisible", True):
+            continue
+        label, tooltip, _, _ = _label(descriptions, command)
+        items.append({"command": command, "label": props.get("Label") or label,
+                      "tooltip": tooltip})
+    return items
+
+
+def ui_surface(*args):
+    """Menu bar, toolbars, command labels and shortcuts from LibreOffice's UI configuration."""
+    ctx = uno.getComponentContext()
+    smgr = ctx.ServiceManager
+    module = "com.sun.star.text.TextDocument"
+    descriptions = smgr.createInstanceWithContext(
+        "com.sun.star.frame.UICommandDescription", ctx).getByName(module)
+    supplier = smgr.createInstanceWithContext(
+        "com.sun.star.ui.ModuleUIConfigurationManagerSupplier", ctx)
+    manager = supplier.getUIConfigurationManager(module)
+    menubar = _menu(manager.getSettings("private:resource/menubar/menubar", False), descriptions)
+    toolbars = {name: _toolbar(manager, name, descriptions)
+                for name in ("standardbar", "textobjectbar")}
+    shortcuts = {}
+    global_keys = smgr.createInstanceWithContext(
+        "com.sun.star.ui.GlobalAcceleratorConfiguration", ctx)
+    for keys in (global_keys, manager.getShortCutManager()):  # module bindings win
+        for ev in keys.getAllKeyEvents():
+            with contextlib.suppress(Exception):
+                shortcuts[f"{ev.KeyCode}:{ev.Modifiers}"] = keys.getCommandByKeyEvent(ev)
+    labels = {}
+    used = []
+
+    def collect(items):
+        for item in items:
+            used.append(item["command"])
+            collect(item.get("items", []))
+
+    collect(menubar)
+    for bar in toolbars.values():
+        collect(bar)
+    # getElementNames() omits some module commands that getByName() knows (e.g. the
+    # '.uno:Heading1ParaStyle' aliases of the Styles menu), so ask for every used one too.
+    for command in list(descriptions.getElementNames()) + used:
+        labels[command] = list(_label(descriptions, command))
+    return json.dumps({"menubar": menubar, "toolbars": toolbars, "shortcuts": shortcuts,
+                       "labels": labels})
+
+
+g_exportedScripts = (state, command_states, observe, ui_surface)

@@ -1,0 +1,358 @@
+"""LibreOffice process management and the UNO connection.
+
+One `Office` is one headless `soffice.bin` with its own profile and a UNO socket on a free port.
+It is kept warm across episodes. Every UNO call goes through `call()`, which runs it on a
+worker thread with a time-out: a call that hangs or meets a dead bridge kills the whole process
+group and raises `EnvironmentCrashed`; `restart()` then brings up a fresh instance.
+
+Why `soffice.bin` and not `soffice`: the `soffice` shell wrapper forks, and killing the
+wrapper's pid leaves the real process running. We start the binary in its own session, ask the
+kernel to kill it if we die (PR_SET_PDEATHSIG), kill its process group on close, and close every
+live instance at interpreter exit, so no LibreOffice outlives its owner.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lamforge.core import EnvironmentCrashed, EnvironmentUnavailable, TemplateError
+from lamforge.envs.base import EnvStatus
+
+T = TypeVar("T")
+
+SOFFICE_BIN = Path(os.environ.get("LAMFORGE_SOFFICE", "/usr/lib/libreoffice/program/soffice.bin"))
+UNO_PATH = "/usr/lib/python3/dist-packages"
+INPROC_SCRIPT = Path(__file__).with_name("inproc") / "lamforge_writer.py"
+SCRIPT_URI = "vnd.sun.star.script:lamforge_writer.py${fn}?language=Python&location=user"
+
+_LIVE: weakref.WeakSet[Office] = weakref.WeakSet()
+
+
+def import_uno():
+    """Import pyuno from Debian's python3-uno (appended, so it never shadows the venv)."""
+    try:
+        import uno
+    except ImportError:
+        if UNO_PATH not in sys.path:
+            sys.path.append(UNO_PATH)
+        try:
+            import uno
+        except ImportError as e:
+            raise EnvironmentUnavailable(
+                f"cannot import the UNO bridge ({e}); install python3-uno (scripts/setup.sh)"
+            ) from None
+    import uno
+
+    return uno
+
+
+def check_installation() -> EnvStatus:
+    """Check, without starting anything heavy first, what the Writer environment needs."""
+    details: list[tuple[str, bool, str]] = []
+    details.append(("soffice.bin", SOFFICE_BIN.is_file(), str(SOFFICE_BIN) if SOFFICE_BIN.is_file()
+                    else "missing: apt-get install libreoffice-writer-nogui"))
+    try:
+        import_uno()
+        details.append(("python3-uno", True, "import uno works"))
+    except EnvironmentUnavailable as e:
+        details.append(("python3-uno", False, str(e)))
+    provider = Path("/usr/lib/libreoffice/program/pythonscript.py").is_file()
+    details.append(("script provider", provider, "pythonscript.py present" if provider else
+                    "missing: apt-get install libreoffice-script-provider-python"))
+    if all(ok for _, ok, _ in details):
+        try:
+            t0 = time.perf_counter()
+            with Office() as office:
+                version = office.version()
+            details.append(("start", True, f"LibreOffice {version} started and answered in "
+                                           f"{time.perf_counter() - t0:.1f} s"))
+        except Exception as e:  # report any failure to start as a reason, not a traceback
+            details.append(("start", False, f"{type(e).__name__}: {e}"))
+    return EnvStatus(ok=all(ok for _, ok, _ in details), details=details)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: the child gets SIGKILL when the thread that started it dies."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class _Worker:
+    """A daemon thread that runs UNO calls, so the caller can stop waiting after a time-out."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._job: tuple[Callable[[], Any], Future] | None = None
+        self._thread = threading.Thread(target=self._run, name="uno-worker", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while self._job is None:
+                    self._lock.wait()
+                fn, fut = self._job
+                self._job = None
+            try:
+                fut.set_result(fn())
+            except BaseException as e:
+                fut.set_exception(e)
+
+    def submit(self, fn: Callable[[], T]) -> Future:
+        fut: Future = Future()
+        with self._lock:
+            self._job = (fn, fut)
+            self._lock.notify()
+        return fut
+
+
+class Office:
+    """A warm headless LibreOffice with a UNO connection. Use as a context manager."""
+
+    def __init__(self, call_timeout: float = 15.0, start_timeout: float = 60.0) -> None:
+        self.call_timeout = call_timeout
+        self.start_timeout = start_timeout
+        self.proc: subprocess.Popen | None = None
+        self.ctx: Any = None
+        self.desktop: Any = None
+        self.restarts = 0
+        self._worker: _Worker | None = None
+        self._scripts: dict[str, Any] = {}
+        self._root = Path(tempfile.mkdtemp(prefix="lamforge-office-"))
+        self.docs_dir = self._root / "docs"
+        self.docs_dir.mkdir()
+        _LIVE.add(self)
+
+    # ---- life cycle -------------------------------------------------------------------------
+    def start(self) -> Office:
+        if self.alive:
+            return self
+        uno = import_uno()
+        if not SOFFICE_BIN.is_file():
+            raise EnvironmentUnavailable(
+                f"{SOFFICE_BIN} not found; install libreoffice-writer-nogui (scripts/setup.sh)")
+        profile = self._root / f"profile{self.restarts}"
+        scripts = profile / "user" / "Scripts" / "python"
+        scripts.mkdir(parents=True, exist_ok=True)
+        shutil.copy(INPROC_SCRIPT, scripts / INPROC_SCRIPT.name)
+        port = _free_port()
+        argv = [str(SOFFICE_BIN), "--headless", "--invisible", "--nologo", "--norestore",
+                "--nodefault", "--nolockcheck", "--nofirststartwizard",
+                f"-env:UserInstallation={profile.as_uri()}",
+                f"--accept=socket,host=127.0.0.1,port={port};urp;"]
+        self.proc = self._spawn(argv)
+        self._worker = _Worker()
+        self._scripts = {}
+        local = uno.getComponentContext()
+        resolver = local.ServiceManager.createInstanceWithContext(
+            "com.sun.star.bridge.UnoUrlResolver", local)
+        url = f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext"
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            if self.proc.poll() == 81:
+                # A new profile makes soffice.bin exit with 81 and ask to be started again
+                # (the `soffice` wrapper does this for interactive users).
+                self.proc = self._spawn(argv)
+                continue
+            if self.proc.poll() is not None:
+                raise EnvironmentUnavailable(
+                    f"soffice.bin exited with code {self.proc.returncode} during start-up")
+            try:
+                self.ctx = resolver.resolve(url)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise EnvironmentUnavailable(
+                        f"LibreOffice did not accept a UNO connection within {self.start_timeout:.0f} s"
+                    ) from None
+                time.sleep(0.05)
+        smgr = self.ctx.ServiceManager
+        self.desktop = self.call(
+            lambda: smgr.createInstanceWithContext("com.sun.star.frame.Desktop", self.ctx))
+        self._dispatcher = self.call(
+            lambda: smgr.createInstanceWithContext("com.sun.star.frame.DispatchHelper", self.ctx))
+        return self
+
+    @staticmethod
+    def _spawn(argv: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=_die_with_parent,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None and self.ctx is not None
+
+    def kill(self) -> None:
+        """End the whole process group at once (no graceful path: it may be hung)."""
+        proc, self.proc = self.proc, None
+        self.ctx = self.desktop = None
+        self._scripts = {}
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+    def restart(self) -> Office:
+        self.kill()
+        self.restarts += 1
+        return self.start()
+
+    def close(self) -> None:
+        """Terminate LibreOffice gracefully if it answers, then make sure the group is gone."""
+        if self.alive:
+            desktop = self.desktop
+            try:
+                fut = self._worker.submit(desktop.terminate)  # type: ignore[union-attr]
+                fut.result(timeout=5)
+                self.proc.wait(timeout=5)  # type: ignore[union-attr]
+            except Exception:
+                pass
+        self.kill()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> Office:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- calls ------------------------------------------------------------------------------
+    def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        """Run a UNO call with a time-out; a hang or dead bridge becomes `EnvironmentCrashed`."""
+        if self.proc is None or self._worker is None:
+            raise EnvironmentCrashed("LibreOffice is not running")
+        fut = self._worker.submit(fn)
+        try:
+            return fut.result(timeout=timeout or self.call_timeout)
+        except FutureTimeout:
+            self.kill()
+            self._worker = None  # the old thread may stay blocked; a new one comes with start()
+            raise EnvironmentCrashed(
+                f"LibreOffice did not answer within {timeout or self.call_timeout:.0f} s "
+                "and was killed") from None
+        except Exception as e:
+            if self.proc is not None and self.proc.poll() is not None:
+                code = self.proc.returncode
+                self.kill()
+                raise EnvironmentCrashed(f"LibreOffice died (exit code {code})") from None
+            name = type(e).__name__
+            if "Disposed" in name or "bridge disposed" in str(e).lower() or "Bridge" in name:
+                self.kill()
+                raise EnvironmentCrashed(f"the UNO bridge to LibreOffice was lost ({name})") from None
+            raise
+
+    def script(self, fn: str, *args: Any, timeout: float | None = None) -> Any:
+        """Call a function of the in-process extractor and decode its JSON answer."""
+        if fn not in self._scripts:
+            smgr = self.ctx.ServiceManager
+            factory = self.call(lambda: smgr.createInstanceWithContext(
+                "com.sun.star.script.provider.MasterScriptProviderFactory", self.ctx))
+            provider = self.call(lambda: factory.createScriptProvider(""))
+            uri = SCRIPT_URI.format(fn=fn)
+            self._scripts[fn] = self.call(lambda: provider.getScript(uri))
+        script = self._scripts[fn]
+        out = self.call(lambda: script.invoke(tuple(args), (), ()), timeout=timeout)
+        return json.loads(out[0])
+
+    def dispatch(self, frame: Any, command: str, args: dict[str, Any] | None = None) -> Any:
+        """Run a `.uno:` command through the real dispatcher, with typed arguments."""
+        uno = import_uno()
+        props = tuple(uno.createUnoStruct("com.sun.star.beans.PropertyValue", k, 0, v, 0)
+                      for k, v in (args or {}).items())
+        helper = self._dispatcher
+        return self.call(lambda: helper.executeDispatch(frame, command, "", 0, props))
+
+    def props(self, **kwargs: Any) -> tuple:
+        uno = import_uno()
+        return tuple(uno.createUnoStruct("com.sun.star.beans.PropertyValue", k, 0, v, 0)
+                     for k, v in kwargs.items())
+
+    # ---- documents --------------------------------------------------------------------------
+    def open(self, path: Path, hidden: bool = True) -> Any:
+        """Open a document; a `None` from LibreOffice becomes a `TemplateError` with the reason."""
+        if not path.is_file():
+            raise TemplateError(f"{path}: no such document")
+        desktop = self.desktop
+        props = self.props(Hidden=hidden, ReadOnly=False)
+        try:
+            doc = self.call(lambda: desktop.loadComponentFromURL(path.as_uri(), "_blank", 0, props))
+        except EnvironmentCrashed:
+            raise
+        except Exception as e:
+            raise TemplateError(f"{path}: LibreOffice cannot open it ({type(e).__name__})") from None
+        if doc is None or not self.call(lambda: doc.supportsService(
+                "com.sun.star.text.TextDocument")):
+            if doc is not None:
+                self.call(lambda: doc.close(True))
+            raise TemplateError(f"{path}: LibreOffice cannot open it as a text document")
+        return doc
+
+    def new_document(self) -> Any:
+        desktop = self.desktop
+        props = self.props(Hidden=True)
+        return self.call(lambda: desktop.loadComponentFromURL(
+            "private:factory/swriter", "_blank", 0, props))
+
+    def save_docx(self, doc: Any, path: Path) -> None:
+        props = self.props(FilterName="MS Word 2007 XML", Overwrite=True)
+        self.call(lambda: doc.storeToURL(path.as_uri(), props))
+
+    def close_document(self, doc: Any) -> None:
+        try:
+            self.call(lambda: doc.close(True), timeout=10)
+        except EnvironmentCrashed:
+            raise
+        except Exception:
+            pass
+
+    def version(self) -> str:
+        smgr = self.ctx.ServiceManager
+        ctx = self.ctx
+
+        def read() -> str:
+            cp = smgr.createInstanceWithContext(
+                "com.sun.star.configuration.ConfigurationProvider", ctx)
+            uno = import_uno()
+            arg = uno.createUnoStruct("com.sun.star.beans.PropertyValue", "nodepath", 0,
+                                      "/org.openoffice.Setup/Product", 0)
+            node = cp.createInstanceWithArguments(
+                "com.sun.star.configuration.ConfigurationAccess", (arg,))
+            return str(node.getByName("ooSetupVersionAboutBox"))
+
+        return self.call(read)
+
+
+@atexit.register
+def _close_all() -> None:
+    for office in list(_LIVE):
+        office.kill()
+        shutil.rmtree(office._root, ignore_errors=True)
