@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lamforge.core import CONTRACTS, DataError, LamforgeError, Task, read_jsonl
@@ -24,7 +25,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    _error_line(message)
     raise typer.Exit(code)
 
 
@@ -165,18 +166,24 @@ def demo() -> None:
 def main() -> None:
     try:
         code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
-    except LamforgeError as e:
-        fail(str(e))
     except typer.Exit as e:
-        sys.exit(e.exit_code)
+        code = e.exit_code
+    except LamforgeError as e:
+        code = _error_line(str(e))
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
-        sys.exit(130)
-    except Exception as e:  # click usage errors and anything unforeseen: one line, no traceback
+        code = 130
+    except Exception as e:  # usage errors and anything unforeseen: one line, no traceback
         import click
 
         if isinstance(e, click.ClickException):
             e.show()
-            sys.exit(e.exit_code)
-        fail(f"{type(e).__name__}: {e}")
+            code = e.exit_code
+        else:
+            code = _error_line(f"{type(e).__name__}: {e}")
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error_line(message: str) -> int:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return 1

@@ -1,0 +1,42 @@
+"""Shared fixtures. Writer tests start a real LibreOffice; one warm instance serves the module."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_TASKS = ROOT / "examples" / "writer" / "tasks.jsonl"
+
+
+def _our_office_pids() -> list[str]:
+    out = subprocess.run(["pgrep", "-f", "soffice.bin.*lamforge-office-"], capture_output=True,
+                         text=True).stdout
+    return out.split()
+
+
+@pytest.fixture(scope="session")
+def templates_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A template library built by this test session (not the user's cache)."""
+    return tmp_path_factory.mktemp("templates")
+
+
+@pytest.fixture(scope="module")
+def writer_env(templates_dir: Path):
+    from lamforge.envs.writer.env import WriterEnv
+
+    env = WriterEnv(templates_dir=templates_dir)
+    yield env
+    env.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any LibreOffice started by lamforge outlived the tests."""
+    left = _our_office_pids()
+    if left:
+        print(f"\nERROR: LibreOffice processes left after the tests: {left}")
+        for pid in left:
+            subprocess.run(["kill", "-9", pid], check=False)
+        session.exitstatus = 1

@@ -1,0 +1,98 @@
+"""A crashed or hung LibreOffice fails the episode, is restarted, and never outlives its owner."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from lamforge.core import Action, Check, Task
+from lamforge.envs.writer.env import WriterEnv
+
+pytestmark = pytest.mark.writer
+
+TASK = Task(id="t", app="writer", request="Make quick bold", template="line",
+            checks=[Check(kind="bold", text="quick")])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as fh:  # a zombie is dead for our purpose
+        return fh.read().split()[2] != "Z"
+
+
+def test_killed_soffice_mid_episode_fails_the_episode_and_restarts(templates_dir) -> None:
+    with WriterEnv(templates_dir=templates_dir) as env:
+        env.reset(TASK)
+        env.step(Action(function="select_text", args={"text": "quick"}))
+        old_pid = env.office.proc.pid
+        os.killpg(old_pid, signal.SIGKILL)
+        result = env.step(Action(function="click", control_text="Bold"))
+        assert not result.ok and result.done and result.info["crashed"]
+        assert "crashed" in result.error and "episode failed" in result.error
+        verdict = env.evaluate()
+        assert verdict.status == "fail" and "crashed" in verdict.reason
+        # the next episode runs on a fresh instance
+        env.reset(TASK)
+        assert env.office.proc.pid != old_pid
+        env.step(Action(function="select_text", args={"text": "quick"}))
+        env.step(Action(function="click", control_text="Bold"))
+        assert env.evaluate().status == "pass"
+
+
+def test_hung_soffice_times_out_instead_of_hanging(templates_dir) -> None:
+    with WriterEnv(templates_dir=templates_dir, call_timeout=3) as env:
+        env.reset(TASK)
+        pid = env.office.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        result = env.step(Action(function="select_text", args={"text": "quick"}))
+        elapsed = time.monotonic() - t0
+        assert result.done and not result.ok and "did not answer" in result.error
+        assert elapsed < 30
+        assert not _alive(pid)
+        assert env.reset(TASK).controls
+
+
+def test_close_leaves_no_process(templates_dir) -> None:
+    env = WriterEnv(templates_dir=templates_dir)
+    env.reset(TASK)
+    pid = env.office.proc.pid
+    env.close()
+    env.close()  # idempotent
+    assert not _alive(pid)
+
+
+def test_soffice_dies_with_a_killed_owner(tmp_path) -> None:
+    """Even SIGKILL of the Python process (no atexit) takes LibreOffice down with it."""
+    script = textwrap.dedent("""
+        import sys, time
+        from lamforge.envs.writer.office import Office
+        office = Office().start()
+        print(office.proc.pid, flush=True)
+        time.sleep(120)
+    """)
+    # Become a subreaper so the orphaned soffice.bin is re-parented to us and can be reaped
+    # (this sandbox's init does not reap zombies).
+    ctypes.CDLL("libc.so.6").prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pid = int(owner.stdout.readline())
+    assert _alive(pid)
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
