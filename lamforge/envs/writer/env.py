@@ -58,6 +58,8 @@ ACTIONS = [
 _SPECS = {a.name: a for a in ACTIONS}
 
 COLOR_OPTIONS = ["Automatic", *PALETTE]
+SPLIT_DEFAULTS = {".uno:Color": "Dark Red 2", ".uno:FontColor": "Dark Red 2",
+                  ".uno:BackColor": "Yellow", ".uno:CharBackColor": "Yellow"}
 SPACING_OPTIONS = {"1.0": 100, "1.15": 115, "1.5": 150, "2.0": 200}
 
 
@@ -96,9 +98,13 @@ class WriterEnv(Env):
         for c in task.checks:
             checks.validate(c)
         template = resolve_template(task.template, self.templates_dir, office=self.office)
-        self._close_document()
+        try:
+            self._close_document()
+        except EnvironmentCrashed:  # the last episode left LibreOffice dying: start afresh
+            self._doc = None
         if not self.office.alive:
-            self.office.restart() if self.office.restarts or self.office.proc else self.office.start()
+            self.office.restart()
+            self._surface = None
         _ = self.surface
         self._episode += 1
         self._episode_dir = self.office.docs_dir / f"episode{self._episode}"
@@ -301,7 +307,16 @@ class WriterEnv(Env):
                 return
             self._menu = []
             self._run_command(node.command)
-        elif kind in ("tool", "split"):
+        elif kind == "split":
+            # The button half applies the colour LibreOffice shows on it; the drop-down half
+            # is select_option. A bare .uno:Color dispatch would kill headless soffice.
+            default = SPLIT_DEFAULTS.get(payload)
+            if default is None:
+                raise InvalidAction(f"'{control.name}': choose a value with select_option "
+                                    f"({', '.join(control.options or [])})")
+            self._menu = []
+            self._do_select_option(control, kind, payload, {"option": default})
+        elif kind == "tool":
             self._menu = []
             self._run_command(payload)
         elif kind == "combo":
@@ -384,6 +399,8 @@ class WriterEnv(Env):
             return "dialog"
         if command in SPECIAL:
             return "special"
+        if command in COMBOS or command in SPLIT:
+            return "value"  # set with set_edit_text/select_option, never dispatched bare
         base = _base(command)
         if base in BLOCKED or command_support().get(base, "ok") != "ok":
             return "unsupported"
@@ -399,6 +416,8 @@ class WriterEnv(Env):
             self._dialog = OpenDialog(spec, {f.name: f.init(self._state) for f in spec.fields})
         elif kind == "special":
             SPECIAL[command](self)
+        elif kind == "value":
+            raise InvalidAction(f"'{label}' takes a value: use set_edit_text or select_option")
         elif kind == "unsupported":
             raise InvalidAction(f"'{label}' ({command}) is not available in this environment")
         else:

@@ -222,8 +222,10 @@ class Office:
             proc.wait(timeout=10)
 
     def restart(self) -> Office:
-        self.kill()
-        self.restarts += 1
+        """Start a fresh instance (with a fresh profile); a no-op kill if none is running."""
+        if self.proc is not None:
+            self.kill()
+            self.restarts += 1
         return self.start()
 
     def close(self) -> None:

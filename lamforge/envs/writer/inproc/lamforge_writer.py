@@ -277,22 +277,43 @@ def _state_value(value):
     return None
 
 
+_DISPATCH_CACHE = {}
+
+
+def _dispatches(doc, commands):
+    """Parsed URLs and dispatch objects per document, reused across observations."""
+    key = doc.RuntimeUID
+    cache = _DISPATCH_CACHE.get(key)
+    if cache is None:
+        if len(_DISPATCH_CACHE) > 8:  # documents of finished episodes
+            _DISPATCH_CACHE.clear()
+        cache = _DISPATCH_CACHE[key] = {}
+    missing = [c for c in commands if c not in cache]
+    if missing:
+        ctx = uno.getComponentContext()
+        transformer = ctx.ServiceManager.createInstanceWithContext(
+            "com.sun.star.util.URLTransformer", ctx)
+        frame = doc.getCurrentController().getFrame()
+        for command in missing:
+            url = uno.createUnoStruct("com.sun.star.util.URL")
+            url.Complete = command
+            _, url = transformer.parseStrict(url)
+            cache[command] = (url, frame.queryDispatch(url, "", 0))
+    return cache
+
+
 def command_states(doc, commands_json, *args):
     """Enabled flag and current state of each `.uno:` command, from the live dispatchers."""
-    ctx = uno.getComponentContext()
-    transformer = ctx.ServiceManager.createInstanceWithContext(
-        "com.sun.star.util.URLTransformer", ctx)
-    frame = doc.getCurrentController().getFrame()
+    commands = json.loads(commands_json)
+    cache = _dispatches(doc, commands)
     out = {}
-    for command in json.loads(commands_json):
-        url = uno.createUnoStruct("com.sun.star.util.URL")
-        url.Complete = command
-        _, url = transformer.parseStrict(url)
-        disp = frame.queryDispatch(url, "", 0)
+    listener = _Status()
+    for command in commands:
+        url, disp = cache[command]
         if disp is None:
             out[command] = [False, None]
             continue
-        listener = _Status()
+        listener.event = None
         try:
             disp.addStatusListener(listener, url)
             disp.removeStatusListener(listener, url)

@@ -1,0 +1,44 @@
+"""Every registered environment passes the protocol checker."""
+
+from __future__ import annotations
+
+import pytest
+
+from lamforge.core import Check, Task
+from lamforge.envs import make, registered
+from lamforge.envs.checker import ConformanceError, check_env
+
+TASKS = {"writer-v0": Task(id="c", app="writer", request="r", template="line",
+                           checks=[Check(kind="text_present", text="fox")])}
+
+
+@pytest.mark.writer
+@pytest.mark.parametrize("entry", registered(), ids=lambda e: e.id)
+def test_registered_environment_conforms(entry, templates_dir) -> None:
+    kwargs = {"templates_dir": templates_dir} if entry.id == "writer-v0" else {}
+    check_env(make(entry.id, **kwargs), TASKS[entry.id])
+
+
+def test_checker_catches_a_broken_environment() -> None:
+    from lamforge.core import Observation, StepResult, Verdict
+    from lamforge.envs.base import ActionSpec, Env
+
+    class Raising(Env):
+        """Breaks the rule that a bad action is an observation, not an exception."""
+
+        def reset(self, task):
+            return Observation()
+
+        def step(self, action):
+            if action.function != "finish":
+                raise ValueError("boom")
+            return StepResult(observation=Observation(), ok=True, done=True)
+
+        def evaluate(self):
+            return Verdict(status="unsure")
+
+        def action_space(self):
+            return [ActionSpec("finish", "end", False, {})]
+
+    with pytest.raises(ConformanceError, match="raised ValueError on an unknown function"):
+        check_env(Raising(), TASKS["writer-v0"])

@@ -1,0 +1,26 @@
+"""The documentation stays in step with the code it describes."""
+
+from __future__ import annotations
+
+from lamforge.envs.writer.checks import CHECKS
+from lamforge.envs.writer.dialogs import DIALOGS
+
+from .conftest import ROOT
+
+
+def test_every_check_kind_is_documented() -> None:
+    text = (ROOT / "docs" / "checks.md").read_text()
+    missing = [k for k in CHECKS if f"`{k}`" not in text]
+    assert not missing
+
+
+def test_every_dialog_is_documented() -> None:
+    text = (ROOT / "docs" / "writer.md").read_text()
+    missing = [d.title for d in DIALOGS.values() if f"| {d.title} |" not in text]
+    assert not missing
+
+
+def test_readme_names_the_two_commands() -> None:
+    text = (ROOT / "README.md").read_text()
+    assert "make demo" in text and "make test" in text
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
