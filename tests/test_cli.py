@@ -96,3 +96,14 @@ def test_missing_task_file(home, tmp_path) -> None:
     line = one_error_line(lamforge("env", "run-task", "--tasks", str(tmp_path / "no.jsonl"),
                                    home=home))
     assert "no such file" in line
+
+
+@pytest.mark.writer
+def test_document_libreoffice_cannot_open_is_one_clear_error(home, tmp_path) -> None:
+    garbage = tmp_path / "broken.docx"
+    garbage.write_bytes(b"PK\x03\x04 this is not really a zip" * 50)
+    bad = tmp_path / "t.jsonl"
+    bad.write_text(json.dumps({"id": "x", "app": "writer", "request": "r",
+                               "template": str(garbage)}) + "\n")
+    line = one_error_line(lamforge("env", "run-task", "--tasks", str(bad), home=home))
+    assert "broken.docx: LibreOffice cannot open it" in line

@@ -173,3 +173,12 @@ def test_unknown_check_kind_is_rejected_before_the_episode(writer_env) -> None:
 
 def test_at_least_25_check_kinds() -> None:
     assert len(checks.CHECKS) >= 25
+
+
+def test_saved_file_must_be_a_valid_docx(tmp_path) -> None:
+    from lamforge.envs.writer.env import _check_docx
+
+    broken = tmp_path / "final.docx"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(TemplateError, match=r"not a valid \.docx"):
+        _check_docx(broken)

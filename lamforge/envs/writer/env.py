@@ -450,10 +450,15 @@ class WriterEnv(Env):
 
     # ---- evaluation -------------------------------------------------------------------------
     def final_state(self) -> dict[str, Any]:
-        """Save as .docx, open the saved file again and read its state."""
+        """Save as .docx, open the saved file again and read its state.
+
+        The saved file is also parsed by python-docx, an independent reader, so a task can only
+        pass on a .docx that other Word-format tools can open.
+        """
         assert self._episode_dir is not None
         out = self._episode_dir / "final.docx"
         self.office.save_docx(self._doc, out)
+        _check_docx(out)
         saved = self.office.open(out)
         try:
             return self.office.script("state", saved)
@@ -472,11 +477,22 @@ class WriterEnv(Env):
         except EnvironmentCrashed as e:
             self._crashed_now(str(e))
             return Verdict(status="fail", reason=f"environment crashed while saving: {e}")
+        except TemplateError as e:
+            return Verdict(status="fail", reason=f"the saved document is unusable: {e}")
         results = [checks.run(c, state) for c in self.task.checks]
         failed = [r for r in results if not r.passed]
         reason = "all checks hold" if not failed else "; ".join(
             f"{r.check.kind}: {r.detail}" for r in failed)
         return Verdict(status="fail" if failed else "pass", reason=reason, checks=results)
+
+
+def _check_docx(path: Path) -> None:
+    import docx
+
+    try:
+        docx.Document(str(path))
+    except Exception as e:  # python-docx raises several kinds on a broken package
+        raise TemplateError(f"{path.name} is not a valid .docx ({type(e).__name__}: {e})") from None
 
 
 def _base(command: str) -> str:
