@@ -135,7 +135,7 @@ def env_run_task(
             assert v is not None
             colour = {"pass": "green", "fail": "red", "unsure": "yellow"}[v.status]
             table.add_row(task.id, f"[{colour}]{v.status}[/]", str(len(traj.steps)),
-                          f"{traj.timings['total_s']:.2f}s", v.reason[:80])
+                          f"{traj.timings['total_s']:.2f}s", v.reason)
             if verbose:
                 for r in v.checks:
                     table.add_row("", "  ok" if r.passed else "  FAIL", "", "",

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-SYSTEM_PACKAGES=(libreoffice-writer python3-uno libreoffice-help-en-us libreoffice-script-provider-python
+SYSTEM_PACKAGES=(python3-venv libreoffice-writer python3-uno libreoffice-help-en-us libreoffice-script-provider-python
                  fonts-liberation2)
 
 missing=()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,8 +14,20 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_TASKS = ROOT / "examples" / "writer" / "tasks.jsonl"
 
 
+_SESSION_TMP: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give this run its own temp folder, so the leak check below sees only our LibreOffices
+    (the subprocesses of CLI tests inherit TMPDIR) and never touches anyone else's."""
+    global _SESSION_TMP
+    _SESSION_TMP = tempfile.mkdtemp(prefix="lamforge-tests-")
+    os.environ["TMPDIR"] = _SESSION_TMP
+    tempfile.tempdir = None
+
+
 def _our_office_pids() -> list[str]:
-    out = subprocess.run(["pgrep", "-f", "soffice.bin.*lamforge-office-"], capture_output=True,
+    out = subprocess.run(["pgrep", "-f", f"soffice.bin.*{_SESSION_TMP}/"], capture_output=True,
                          text=True).stdout
     return out.split()
 
@@ -40,3 +55,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for pid in left:
             subprocess.run(["kill", "-9", pid], check=False)
         session.exitstatus = 1
+    shutil.rmtree(_SESSION_TMP or "", ignore_errors=True)

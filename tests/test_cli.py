@@ -84,12 +84,17 @@ def test_unknown_check_kind_names_file_and_line(home, tmp_path) -> None:
 
 
 @pytest.mark.writer
-def test_missing_template_is_one_clear_error(home, tmp_path) -> None:
+def test_missing_template_fails_that_task_with_its_reason(home, tmp_path) -> None:
     bad = tmp_path / "t.jsonl"
+    good = SAMPLE_TASKS.read_text().splitlines()[0]
     bad.write_text(json.dumps({"id": "x", "app": "writer", "request": "r",
-                               "template": str(tmp_path / "gone.docx")}) + "\n")
-    line = one_error_line(lamforge("env", "run-task", "--tasks", str(bad), home=home))
-    assert "gone.docx' does not exist" in line
+                               "template": str(tmp_path / "gone.docx")}) + "\n" + good + "\n")
+    out = tmp_path / "v.json"
+    proc = lamforge("env", "run-task", "--tasks", str(bad), "--json", str(out), home=home)
+    assert proc.returncode == 2 and "Traceback" not in proc.stdout + proc.stderr
+    tasks = json.loads(out.read_text())["tasks"]
+    assert tasks[0]["status"] == "fail" and "gone.docx' does not exist" in tasks[0]["reason"]
+    assert tasks[1]["status"] == "pass"  # the batch went on
 
 
 def test_missing_task_file(home, tmp_path) -> None:
@@ -99,11 +104,38 @@ def test_missing_task_file(home, tmp_path) -> None:
 
 
 @pytest.mark.writer
-def test_document_libreoffice_cannot_open_is_one_clear_error(home, tmp_path) -> None:
+def test_document_libreoffice_cannot_open_fails_with_its_reason(home, tmp_path) -> None:
     garbage = tmp_path / "broken.docx"
     garbage.write_bytes(b"PK\x03\x04 this is not really a zip" * 50)
     bad = tmp_path / "t.jsonl"
     bad.write_text(json.dumps({"id": "x", "app": "writer", "request": "r",
                                "template": str(garbage)}) + "\n")
+    out = tmp_path / "v.json"
+    proc = lamforge("env", "run-task", "--tasks", str(bad), "--json", str(out), home=home)
+    assert proc.returncode == 2 and "Traceback" not in proc.stdout + proc.stderr
+    assert "broken.docx: LibreOffice cannot open it" in json.loads(out.read_text())["tasks"][0]["reason"]
+
+
+def test_task_file_with_invalid_utf8_names_the_line(home, tmp_path) -> None:
+    bad = tmp_path / "t.jsonl"
+    bad.write_bytes(SAMPLE_TASKS.read_bytes().splitlines()[0] + b"\n\xff\xfe\n")
     line = one_error_line(lamforge("env", "run-task", "--tasks", str(bad), home=home))
-    assert "broken.docx: LibreOffice cannot open it" in line
+    assert f"{bad}:2: not UTF-8" in line
+
+
+def test_check_with_a_wrongly_typed_parameter_names_file_and_line(home, tmp_path) -> None:
+    bad = tmp_path / "t.jsonl"
+    bad.write_text(json.dumps({"id": "x", "app": "writer", "request": "r", "template": "line",
+                               "checks": [{"kind": "bold", "text": "a", "value": "false"}]}) + "\n")
+    line = one_error_line(lamforge("env", "run-task", "--tasks", str(bad), home=home))
+    assert f"{bad}:1: task 'x': check 'bold': value: Input should be a valid boolean" in line
+
+
+@pytest.mark.writer
+def test_templates_accepts_a_relative_directory(home, tmp_path) -> None:
+    env = {**os.environ, "LAMFORGE_HOME": str(home), "COLUMNS": "200"}
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "env", "templates", "--out", "lib"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    names = {t["name"] for t in json.loads((tmp_path / "lib" / "description.json").read_text())}
+    assert {"line", "report", "table", "bullets", "shape", "comments", "multipage"} <= names

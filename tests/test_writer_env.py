@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lamforge.core import Action, Check, Task, TemplateError
+from lamforge.core import Action, Check, DataError, Task, TemplateError
 from lamforge.envs.writer import checks
 
 pytestmark = pytest.mark.writer
@@ -165,9 +165,9 @@ def test_missing_template_and_unreadable_document(writer_env, tmp_path) -> None:
 
 
 def test_unknown_check_kind_is_rejected_before_the_episode(writer_env) -> None:
-    with pytest.raises(Exception, match="unknown check kind 'shiny'"):
+    with pytest.raises(DataError, match="unknown check kind 'shiny'"):
         writer_env.reset(task("line", Check(kind="shiny")))
-    with pytest.raises(Exception, match="missing parameter"):
+    with pytest.raises(DataError, match="text: Field required"):
         checks.validate(Check(kind="bold"))
 
 
@@ -182,3 +182,84 @@ def test_saved_file_must_be_a_valid_docx(tmp_path) -> None:
     broken.write_bytes(b"not a zip")
     with pytest.raises(TemplateError, match=r"not a valid \.docx"):
         _check_docx(broken)
+
+
+def test_errors_from_libreoffice_or_bad_arguments_never_escape_step(writer_env) -> None:
+    writer_env.reset(task())
+    act(writer_env, "select_text", text="fox")
+    act(writer_env, "click", "Format")
+    act(writer_env, "click", "Character...")
+    result = act(writer_env, "select_option", "Underline", option="#abcdef")
+    assert not result.ok and "not an option" in result.error
+    act(writer_env, "keyboard", keys="escape")
+    result = act(writer_env, "select_text", text="fox", occurrence="two")
+    assert not result.ok and "positive integer" in result.error
+    result = act(writer_env, "select_text", text="fox", color="red")
+    assert not result.ok and "takes no argument" in result.error
+    result = act(writer_env, "set_edit_text", "Paragraph Style", text="Heading 99")
+    assert not result.ok and "no paragraph style 'Heading 99'" in result.error
+
+
+def test_dialog_ok_changes_only_what_was_changed(writer_env) -> None:
+    writer_env.reset(task("report"))
+    act(writer_env, "select_text", text="Revenue")
+    act(writer_env, "keyboard", keys="ctrl+shift+end")  # a selection with mixed sizes and styles
+    act(writer_env, "keyboard", keys="ctrl+home")
+    act(writer_env, "keyboard", keys="ctrl+shift+end")
+    act(writer_env, "click", "Format")
+    obs = act(writer_env, "click", "Character...").observation
+    assert control(obs, "Size").value == ""  # mixed: no single size to show
+    act(writer_env, "set_edit_text", "Font color", text="Red")
+    act(writer_env, "click", "OK")
+    assert verdict(writer_env, Check(kind="font_size", text="Quarterly Report", size=28),
+                   Check(kind="font_size", text="Revenue rose", size=12),
+                   Check(kind="font_color", text="Revenue rose", color="Red")).status == "pass"
+
+
+def test_find_next_moves_to_the_next_match(writer_env) -> None:
+    writer_env.reset(task("report"))
+    act(writer_env, "click", "Edit")
+    act(writer_env, "click", "Find and Replace...")
+    act(writer_env, "set_edit_text", "Find", text="region")
+    first = act(writer_env, "click", "Find Next").observation.canvas
+    act(writer_env, "click", "Find Next")
+    assert 'selection (body): "region"' in first
+    act(writer_env, "click", "Close")
+    act(writer_env, "type_text", text="area")  # replaces the second match only
+    assert verdict(writer_env, Check(kind="text_count", text="region", count=1),
+                   Check(kind="text_present", text="north area")).status == "pass"
+
+
+def test_step_after_finish_is_an_error(writer_env) -> None:
+    writer_env.reset(task())
+    assert act(writer_env, "finish").done
+    result = act(writer_env, "select_text", text="quick")
+    assert not result.ok and result.done and "finished" in result.error
+
+
+@pytest.mark.parametrize(("task_id", "index", "wrong"), [
+    ("bold-word", 1, Action(function="click", control_text="Underline")),
+    ("font-size-dialog", 3, Action(function="set_edit_text", control_text="Size",
+                                   args={"text": "14 pt"})),
+    ("font-color", 1, Action(function="select_option", control_text="Font Color",
+                             args={"option": "Blue"})),
+    ("underline-shortcut", 1, Action(function="keyboard", args={"keys": "ctrl+i"})),
+    ("center-line", 1, Action(function="click", control_text="Right")),
+    ("table-fill", 2, Action(function="type_text", args={"text": "Nome"})),
+    ("italic-menu", 0, Action(function="select_text", args={"text": "quick"})),
+    ("insert-table", 3, Action(function="set_edit_text", control_text="Columns",
+                               args={"text": "2"})),
+])
+def test_one_wrong_action_makes_the_task_fail(writer_env, task_id: str, index: int,
+                                              wrong: Action) -> None:
+    from lamforge.core import read_jsonl
+    from lamforge.envs.episode import run_actions
+
+    from .conftest import SAMPLE_TASKS
+
+    sample = next(t for t in read_jsonl(SAMPLE_TASKS, Task) if t.id == task_id)
+    actions = list(sample.actions)
+    assert actions[index].function == wrong.function
+    actions[index] = wrong
+    traj = run_actions(writer_env, sample, actions=actions)
+    assert traj.verdict.status == "fail", traj.verdict.reason

@@ -29,10 +29,16 @@ def _describe(err: ValidationError) -> str:
 def iter_jsonl(path: str | Path, model: type[M]) -> Iterator[M]:
     """Yield validated records; raise `DataError('file:line: reason')` on the first bad one."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a JSONL file")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"{path}:{lineno}: not UTF-8 (byte {e.start + 1})") from None
             if not line.strip():
                 continue
             try:

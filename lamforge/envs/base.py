@@ -24,6 +24,11 @@ class ActionSpec:
     needs_control: bool
     args: dict[str, dict[str, Any]]
 
+    @property
+    def required(self) -> list[str]:
+        """Arguments without a default."""
+        return [k for k, v in self.args.items() if "default" not in v]
+
     def json_schema(self) -> dict[str, Any]:
         props: dict[str, Any] = {"function": {"const": self.name}}
         required = ["function"]
@@ -33,7 +38,7 @@ class ActionSpec:
         props["args"] = {
             "type": "object",
             "properties": self.args,
-            "required": list(self.args),
+            "required": self.required,
             "additionalProperties": False,
         }
         return {"type": "object", "description": self.description, "properties": props,

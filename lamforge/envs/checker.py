@@ -51,6 +51,9 @@ def check_env(env: Env, task: Task) -> None:
         unknown = env.step(Action(function=needs_control, control_label="__nope__", args=args))
         _require(not unknown.ok and not unknown.done,
                  "an unknown control label must be a recoverable error")
+    extra = env.step(Action(function="finish", args={"__no_such_argument__": 1}))
+    _require(not extra.ok and not extra.done,
+             "an unknown argument must be a recoverable error, not executed")
     done = env.step(Action(function="finish"))
     _require(done.ok and done.done, "finish must end the episode")
     verdict = env.evaluate()

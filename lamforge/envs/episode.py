@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import time
 
-from lamforge.core import Action, Step, Task, Trajectory, Verdict
+from lamforge.core import (
+    Action,
+    DataError,
+    EnvironmentCrashed,
+    Step,
+    Task,
+    TemplateError,
+    Trajectory,
+    Verdict,
+)
 from lamforge.envs.base import Env
 
 
@@ -17,7 +26,12 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
                 model: str = "replay") -> Trajectory:
     actions = task.actions if actions is None else actions
     t0 = time.perf_counter()
-    obs = env.reset(task)
+    try:
+        obs = env.reset(task)
+    except (TemplateError, EnvironmentCrashed, DataError) as e:
+        # one task's bad template or a crash on start must not end a batch of tasks
+        return Trajectory(task=task, model=model, verdict=Verdict(status="fail", reason=str(e)),
+                          timings={"total_s": time.perf_counter() - t0})
     timings = {"reset_s": time.perf_counter() - t0}
     steps: list[Step] = []
     verdict: Verdict | None = None

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from lamforge.core import Check, CheckResult, DataError
 from lamforge.envs.writer.colors import name_of, to_hex
@@ -34,9 +38,14 @@ def _body(state: State) -> list[dict[str, Any]]:
     return [p for p in state["paragraphs"] if p.get("where") == "body" and "table" not in p]
 
 
+def _text_paragraphs(state: State) -> list[dict[str, Any]]:
+    """Body paragraphs and the paragraphs inside table cells: where formatting can be."""
+    return _body(state) + list(state.get("cell_paragraphs", []))
+
+
 def _occurrences(state: State, text: str) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Yield (paragraph, runs covering one occurrence of text)."""
-    for p in _body(state):
+    for p in _text_paragraphs(state):
         runs = p.get("runs", [])
         joined = "".join(r["text"] for r in runs)
         start = joined.find(text)
@@ -53,7 +62,7 @@ def _occurrences(state: State, text: str) -> Iterator[tuple[dict[str, Any], list
 
 
 def _paragraphs_with(state: State, text: str) -> list[dict[str, Any]]:
-    return [p for p in _body(state) if text in p.get("text", "")]
+    return [p for p in _text_paragraphs(state) if text in p.get("text", "")]
 
 
 def _char_check(state: State, text: str, attr: str, want: Any, show: str) -> tuple[bool, str]:
@@ -360,29 +369,61 @@ def shape_count(state: State, count: int, kind: str | None = None) -> tuple[bool
     return len(shapes) == count, f"{len(shapes)} shape(s), expected {count}"
 
 
+@check
+def file_saved(state: State, name: str | None = None) -> tuple[bool, str]:
+    """The document was saved during the episode (as `name`, if given)."""
+    saved = state.get("saved_files", [])
+    ok = bool(saved) if name is None else any(Path(f).name == name for f in saved)
+    return ok, f"saved: {', '.join(saved) or 'nothing'}"
+
+
 # ---- running and validating ------------------------------------------------------------------
-def validate(c: Check) -> None:
-    """Raise `DataError` if the check's kind or parameters are wrong (before any episode)."""
-    fn = CHECKS.get(c.kind)
-    if fn is None:
+# Checks whose parameters are all optional but that mean nothing without at least one of them.
+_NEEDS_ONE_OF = {"paragraph_count": ("count", "min"), "page_margins": ("left", "right", "top",
+                 "bottom"), "paragraph_spacing": ("above", "below")}
+
+
+@cache
+def _param_model(kind: str) -> type[BaseModel]:
+    fn = CHECKS[kind]
+    hints = get_type_hints(fn)
+    fields: dict[str, Any] = {}
+    for name, p in list(inspect.signature(fn).parameters.items())[1:]:
+        default = ... if p.default is inspect.Parameter.empty else p.default
+        fields[name] = (hints[name], default)
+    return create_model(f"{kind}_params", __config__=ConfigDict(extra="forbid", strict=True),
+                        **fields)
+
+
+def validate(c: Check) -> dict[str, Any]:
+    """Check kind and parameter types before any episode; return the typed parameters.
+
+    Raises `DataError` naming the parameter and what was expected, e.g.
+    `check 'bold': value: Input should be a valid boolean`.
+    """
+    if c.kind not in CHECKS:
         raise DataError(f"unknown check kind '{c.kind}' (known: {', '.join(sorted(CHECKS))})")
-    sig = inspect.signature(fn)
-    names = set(list(sig.parameters)[1:])
-    params = c.params
-    unknown = set(params) - names
-    if unknown:
-        raise DataError(f"check '{c.kind}': unknown parameter(s) {sorted(unknown)}; "
-                        f"takes {sorted(names)}")
-    missing = [n for n, p in list(sig.parameters.items())[1:]
-               if p.default is inspect.Parameter.empty and n not in params]
-    if missing:
-        raise DataError(f"check '{c.kind}': missing parameter(s) {missing}")
+    try:
+        params = _param_model(c.kind).model_validate(c.params).model_dump()
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc']) or 'parameters'}: "
+            f"{'unknown parameter' if err['type'] == 'extra_forbidden' else err['msg']}"
+            for err in e.errors())
+        raise DataError(f"check '{c.kind}': {problems}") from None
+    for key in ("text", "name", "style", "color"):
+        if params.get(key) == "":
+            raise DataError(f"check '{c.kind}': {key} must not be empty")
+    needs = _NEEDS_ONE_OF.get(c.kind)
+    if needs and all(params.get(n) is None for n in needs):
+        raise DataError(f"check '{c.kind}': give at least one of {', '.join(needs)}")
+    return params
 
 
 def run(c: Check, state: State) -> CheckResult:
-    validate(c)
+    params = validate(c)
     try:
-        ok, detail = CHECKS[c.kind](state, **c.params)
+        ok, detail = CHECKS[c.kind](state, **params)
     except (KeyError, TypeError, ValueError, IndexError) as e:
         ok, detail = False, f"check could not be evaluated: {type(e).__name__}: {e}"
     except Exception as e:  # e.g. an unknown colour name in the check itself

@@ -38,6 +38,7 @@ class Field:
     type: str  # Edit | ComboBox | CheckBox
     options: list[str] | None = None
     free: bool = False  # ComboBox that also accepts values outside `options` (font names)
+    color: bool = False  # also accepts #RRGGBB
     init: Callable[[dict[str, Any]], str] = lambda state: ""
 
 
@@ -47,14 +48,24 @@ class Dialog:
     title: str
     fields: list[Field]
     buttons: list[str]
-    apply: Callable[[WriterEnv, str, dict[str, str]], bool]
-    """apply(env, button, values) -> whether the dialog closes."""
+    apply: Callable[[WriterEnv, str, OpenDialog], bool]
+    """apply(env, button, dialog) -> whether the dialog closes."""
 
 
 @dataclass
 class OpenDialog:
     spec: Dialog
     values: dict[str, str] = field(default_factory=dict)
+    initial: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, spec: Dialog, state: dict[str, Any]) -> OpenDialog:
+        values = {f.name: f.init(state) for f in spec.fields}
+        return cls(spec, values, dict(values))
+
+    def changed(self) -> dict[str, str]:
+        """Only the fields the user changed: OK must not touch what nobody asked to change."""
+        return {k: v for k, v in self.values.items() if v != self.initial.get(k)}
 
 
 def number(values: dict[str, str], name: str, lo: float, hi: float) -> float:
@@ -74,11 +85,24 @@ def _sel(state: dict[str, Any]) -> dict[str, Any]:
     return state["selection"].get("attrs", {})
 
 
+def _font_style(state: dict[str, Any]) -> str:
+    a = _sel(state)
+    if a.get("bold") is None or a.get("italic") is None:
+        return ""  # mixed selection
+    return {(False, False): "Regular", (True, False): "Bold", (False, True): "Italic",
+            (True, True): "Bold Italic"}[(bool(a["bold"]), bool(a["italic"]))]
+
+
+def _flag(value: Any) -> str:
+    return "" if value is None else "on" if value else "off"
+
+
 # ---- appliers --------------------------------------------------------------------------------
-def _apply_character(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+def _apply_character(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     if button != "OK":
         return True
     ops = env.ops
+    v = dialog.changed()
     if v.get("Font"):
         ops.dispatch(".uno:CharFontName", {"CharFontName.FamilyName": v["Font"]})
     if v.get("Size"):
@@ -90,7 +114,7 @@ def _apply_character(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
                                           "ITALIC" if "Italic" in style else "NONE"))
     if v.get("Underline"):
         ops.set_char(CharUnderline={"(Without)": 0, "Single": 1, "Double": 2}[v["Underline"]])
-    if "Strikethrough" in v:
+    if v.get("Strikethrough"):
         ops.set_char(CharStrikeout=1 if v["Strikethrough"] == "on" else 0)
     color = v.get("Font color")
     if color:
@@ -102,10 +126,11 @@ def _apply_character(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
     return True
 
 
-def _apply_paragraph(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+def _apply_paragraph(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     if button != "OK":
         return True
     ops = env.ops
+    v = dialog.changed()
     if v.get("Alignment"):
         cmd = {"Left": ".uno:LeftPara", "Center": ".uno:CenterPara", "Right": ".uno:RightPara",
                "Justified": ".uno:JustifyPara"}[v["Alignment"]]
@@ -126,9 +151,10 @@ def _apply_paragraph(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
     return True
 
 
-def _apply_table(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+def _apply_table(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     if button != "Insert":
         return True
+    v = dialog.values
     cols = int(number(v, "Columns", 1, 64))
     rows = int(number(v, "Rows", 1, 1000))
     args: dict[str, Any] = {"Columns": cols, "Rows": rows}
@@ -138,9 +164,10 @@ def _apply_table(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
     return True
 
 
-def _apply_page(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+def _apply_page(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     if button != "OK":
         return True
+    v = dialog.changed()
     props: dict[str, Any] = {}
     for name, prop in (("Left", "LeftMargin"), ("Right", "RightMargin"), ("Top", "TopMargin"),
                        ("Bottom", "BottomMargin")):
@@ -151,9 +178,10 @@ def _apply_page(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
     return True
 
 
-def _apply_find_replace(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+def _apply_find_replace(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     if button == "Close":
         return True
+    v = dialog.values
     find = v.get("Find", "")
     if not find:
         raise InvalidAction("field 'Find' is empty")
@@ -162,38 +190,42 @@ def _apply_find_replace(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
         n = env.ops.replace_all(find, v.get("Replace", ""), case)
         env.note(f"replaced {n} occurrence(s)")
         return False
-    if button in ("Find Next", "Find All"):
-        if not env.ops.select_text(find, case):
+    if button == "Find Next":
+        if not env.ops.find_next(find, case):
             env.note(f"search key '{find}' not found")
         return False
     raise InvalidAction(f"unknown button '{button}'")
 
 
-def _apply_comment(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+def _apply_comment(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     if button != "OK":
         return True
+    v = dialog.values
     if not v.get("Text"):
         raise InvalidAction("field 'Text' is empty")
     env.ops.insert_comment(v["Text"], v.get("Author") or "lamforge")
     return True
 
 
-def _apply_save_as(env: WriterEnv, button: str, v: dict[str, str]) -> bool:
+def _apply_save_as(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     if button != "Save":
         return True
+    v = dialog.values
     env.ops.save_as(v.get("File name") or "document.docx")
     return True
 
 
 DIALOGS: dict[str, Dialog] = {d.command: d for d in [
     Dialog(".uno:FontDialog", "Character", [
-        Field("Font", "ComboBox", FONTS, free=True, init=lambda s: _sel(s).get("font", "")),
-        Field("Style", "ComboBox", FONT_STYLES),
-        Field("Size", "Edit", init=lambda s: f"{_sel(s).get('size', 12):g} pt"),
-        Field("Font color", "ComboBox", COLORS),
-        Field("Highlighting", "ComboBox", HIGHLIGHTS),
-        Field("Underline", "ComboBox", UNDERLINES),
-        Field("Strikethrough", "CheckBox"),
+        Field("Font", "ComboBox", FONTS, free=True, init=lambda s: _sel(s).get("font") or ""),
+        Field("Style", "ComboBox", FONT_STYLES, init=_font_style),
+        Field("Size", "Edit", init=lambda s: f"{_sel(s)['size']:g} pt" if _sel(s).get("size")
+              else ""),
+        Field("Font color", "ComboBox", COLORS, color=True),
+        Field("Highlighting", "ComboBox", HIGHLIGHTS, color=True),
+        Field("Underline", "ComboBox", UNDERLINES,
+              init=lambda s: {True: "Single", False: "(Without)"}.get(_sel(s).get("underline"), "")),
+        Field("Strikethrough", "CheckBox", init=lambda s: _flag(_sel(s).get("strike"))),
     ], ["OK", "Cancel"], _apply_character),
     Dialog(".uno:ParagraphDialog", "Paragraph", [
         Field("Alignment", "ComboBox", ALIGNMENTS),
@@ -212,7 +244,7 @@ DIALOGS: dict[str, Dialog] = {d.command: d for d in [
         Field("Right", "Edit", init=lambda s: f"{s['page']['margins_cm']['right']:g} cm"),
         Field("Top", "Edit", init=lambda s: f"{s['page']['margins_cm']['top']:g} cm"),
         Field("Bottom", "Edit", init=lambda s: f"{s['page']['margins_cm']['bottom']:g} cm"),
-        Field("Background", "ComboBox", ["None", *PALETTE]),
+        Field("Background", "ComboBox", ["None", *PALETTE], color=True),
     ], ["OK", "Cancel"], _apply_page),
     Dialog(".uno:SearchDialog", "Find and Replace", [
         Field("Find", "Edit"), Field("Replace", "Edit"), Field("Match case", "CheckBox"),

@@ -22,6 +22,7 @@ from lamforge.core import (
     Control,
     EnvironmentCrashed,
     InvalidAction,
+    LamforgeError,
     Observation,
     RecoverableError,
     ResetNeeded,
@@ -50,7 +51,9 @@ ACTIONS = [
     ActionSpec("type_text", "Type text at the cursor in the document, replacing the selection; "
                "'\\n' starts a new paragraph.", False, {"text": {"type": "string"}}),
     ActionSpec("select_text", "Find text in the document and select it (first occurrence, or "
-               "the n-th with 'occurrence').", False, {"text": {"type": "string"}}),
+               "the n-th with 'occurrence').", False,
+               {"text": {"type": "string"},
+                "occurrence": {"type": "integer", "minimum": 1, "default": 1}}),
     ActionSpec("keyboard", "Press keys, e.g. 'ctrl+b', 'ctrl+z', 'escape', 'enter', "
                "'ctrl+home'.", False, {"keys": {"type": "string"}}),
     ActionSpec("finish", "Declare the task done.", False, {}),
@@ -71,7 +74,7 @@ class WriterEnv(Env):
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
                  max_paragraphs: int = 40) -> None:
         self.office = Office(call_timeout=call_timeout)
-        self.templates_dir = Path(templates_dir) if templates_dir else None
+        self.templates_dir = Path(templates_dir).resolve() if templates_dir else None
         self.max_paragraphs = max_paragraphs
         self._surface: Surface | None = None
         self.task: Task | None = None
@@ -85,6 +88,8 @@ class WriterEnv(Env):
         self._crashed: str | None = None
         self._notes: list[str] = []
         self._episode = 0
+        self._finished = False
+        self._styles: dict[str, str] | None = None
 
     # ---- life cycle -------------------------------------------------------------------------
     @property
@@ -113,12 +118,19 @@ class WriterEnv(Env):
         shutil.copy(template, copy)
         try:
             self._doc = self.office.open(copy)
-        except EnvironmentCrashed as e:
-            self.office.restart()
-            raise TemplateError(f"{template}: LibreOffice crashed opening it ({e})") from None
+        except EnvironmentCrashed:
+            self.office.restart()  # once: a crash may be the previous episode's doing
+            self._surface = None
+            _ = self.surface
+            try:
+                self._doc = self.office.open(copy)
+            except EnvironmentCrashed as e:
+                self.office.restart()
+                raise TemplateError(f"{template}: LibreOffice crashed opening it ({e})") from None
         self.ops = DocOps(self.office, self._doc, self._episode_dir)
         self.task = task
         self._menu, self._dialog, self._crashed, self._notes = [], None, None, []
+        self._finished, self._styles = False, None
         return self._observe()
 
     def close(self) -> None:
@@ -217,20 +229,31 @@ class WriterEnv(Env):
             raise ResetNeeded("call reset(task) before step()")
         self._notes = []
         t0 = time.perf_counter()
+        if self._finished:
+            return self._failed_step("the episode has finished; call reset() for a new one", t0)
         try:
             done = self._execute(action)
+            self._finished = done
             obs = self._observe()
             return StepResult(observation=obs, ok=True, done=done,
                               info={"latency_s": time.perf_counter() - t0})
         except RecoverableError as e:
-            try:
-                obs = self._observe(error=str(e))
-            except EnvironmentCrashed as crash:
-                return self._crashed_now(str(crash))
-            return StepResult(observation=obs, ok=False, error=str(e),
-                              info={"latency_s": time.perf_counter() - t0})
+            return self._failed_step(str(e), t0)
         except EnvironmentCrashed as e:
             return self._crashed_now(str(e))
+        except LamforgeError:
+            raise
+        except Exception as e:  # an error LibreOffice raised for this action: the model's to see
+            return self._failed_step(f"LibreOffice refused the action: {type(e).__name__}: "
+                                     f"{str(e).splitlines()[0] if str(e) else ''}", t0)
+
+    def _failed_step(self, error: str, t0: float) -> StepResult:
+        try:
+            obs = self._observe(error=error)
+        except EnvironmentCrashed as crash:
+            return self._crashed_now(str(crash))
+        return StepResult(observation=obs, ok=False, error=error, done=self._finished,
+                          info={"latency_s": time.perf_counter() - t0})
 
     def _crashed_now(self, reason: str) -> StepResult:
         """LibreOffice died or hung: restart it for the next episode and fail this one."""
@@ -271,9 +294,13 @@ class WriterEnv(Env):
         if spec is None:
             raise InvalidAction(f"unknown function '{action.function}'; the action space is: "
                                 f"{', '.join(_SPECS)}")
-        for arg in spec.args:
+        for arg in spec.required:
             if arg not in action.args:
                 raise InvalidAction(f"'{action.function}' needs argument '{arg}'")
+        unknown = set(action.args) - set(spec.args)
+        if unknown:
+            raise InvalidAction(f"'{action.function}' takes no argument(s) {sorted(unknown)}; "
+                                f"it takes {sorted(spec.args) or 'none'}")
         fn = action.function
         if fn == "finish":
             return True
@@ -291,7 +318,9 @@ class WriterEnv(Env):
             self.ops.type_text(str(action.args["text"]))
         elif fn == "select_text":
             self._menu = []
-            occurrence = int(action.args.get("occurrence", 1))
+            occurrence = action.args.get("occurrence", 1)
+            if not isinstance(occurrence, int) or isinstance(occurrence, bool) or occurrence < 1:
+                raise InvalidAction(f"'occurrence' must be a positive integer, got {occurrence!r}")
             if not self.ops.select_text(str(action.args["text"]), occurrence=occurrence):
                 raise InvalidAction(f"text '{action.args['text']}' not found in the document")
         elif fn == "keyboard":
@@ -324,7 +353,7 @@ class WriterEnv(Env):
                                 "select_option")
         elif kind == "button":
             assert self._dialog is not None
-            if self._dialog.spec.apply(self, payload, self._dialog.values):
+            if self._dialog.spec.apply(self, payload, self._dialog):
                 self._dialog = None
         elif kind == "field":
             if payload.type != "CheckBox":
@@ -356,7 +385,7 @@ class WriterEnv(Env):
         if kind == "field":
             if payload.type != "ComboBox":
                 raise InvalidAction(f"'{control.name}' has no options")
-            if match is None and not (payload.free or option.startswith("#")):
+            if match is None and not (payload.free or (payload.color and option.startswith("#"))):
                 raise InvalidAction(f"'{option}' is not an option of '{control.name}' "
                                     f"(options: {', '.join(opts)})")
             self._dialog.values[payload.name] = match or option  # type: ignore[union-attr]
@@ -389,10 +418,22 @@ class WriterEnv(Env):
         elif command == ".uno:CharFontName":
             self.ops.dispatch(".uno:CharFontName", {"CharFontName.FamilyName": value})
         elif command == ".uno:StyleApply":
-            self.ops.dispatch(".uno:StyleApply", {"Style": value, "FamilyName": "ParagraphStyles"})
+            self.ops.dispatch(".uno:StyleApply", {"Style": self._style_name(value),
+                                                  "FamilyName": "ParagraphStyles"})
 
     def _status_url(self, command: str) -> str:
         return _base(self.surface.target(command))
+
+    def _style_name(self, value: str) -> str:
+        """A paragraph style by its programmatic or displayed name, or an error listing some."""
+        if self._styles is None:
+            self._styles = self.office.script("paragraph_styles", self._doc)
+        want = value.strip().lower()
+        for name, display in self._styles.items():
+            if want in (name.lower(), display.lower()):
+                return name
+        shown = ", ".join(sorted(self._styles.values())[:12])
+        raise InvalidAction(f"no paragraph style '{value}' (e.g. {shown}, …)")
 
     def _command_kind(self, command: str) -> str:
         if command in DIALOGS:
@@ -413,7 +454,7 @@ class WriterEnv(Env):
         label = self.surface.label(command)
         if kind == "dialog":
             spec = DIALOGS[command]
-            self._dialog = OpenDialog(spec, {f.name: f.init(self._state) for f in spec.fields})
+            self._dialog = OpenDialog.open(spec, self._state)
         elif kind == "special":
             SPECIAL[command](self)
         elif kind == "value":
@@ -434,7 +475,7 @@ class WriterEnv(Env):
         if self._dialog is not None:
             if key.name == "enter":
                 default = self._dialog.spec.buttons[0]
-                if self._dialog.spec.apply(self, default, self._dialog.values):
+                if self._dialog.spec.apply(self, default, self._dialog):
                     self._dialog = None
                 return
             raise InvalidAction(f"the dialog '{self._dialog.spec.title}' is open: only enter and "
@@ -461,9 +502,11 @@ class WriterEnv(Env):
         _check_docx(out)
         saved = self.office.open(out)
         try:
-            return self.office.script("state", saved)
+            state = self.office.script("state", saved)
         finally:
             self.office.close_document(saved)
+        state["saved_files"] = [p.name for p in self.ops.saved_files]
+        return state
 
     def evaluate(self) -> Verdict:
         if self._crashed:
@@ -509,7 +552,8 @@ def _footer(env: WriterEnv) -> None:
 
 
 def _save(env: WriterEnv) -> None:
-    path = env.ops.save_as(env.ops.saved_as.name if env.ops.saved_as else "document.docx")
+    last = env.ops.saved_files[-1].name if env.ops.saved_files else "document.docx"
+    path = env.ops.save_as(last)
     env.note(f"saved {path.name}")
 
 

@@ -44,6 +44,16 @@ INPROC_SCRIPT = Path(__file__).with_name("inproc") / "lamforge_writer.py"
 SCRIPT_URI = "vnd.sun.star.script:lamforge_writer.py${fn}?language=Python&location=user"
 
 _LIVE: weakref.WeakSet[Office] = weakref.WeakSet()
+ROOT_PREFIX = "lamforge-office-"
+STARTED_PIDS: list[int] = []  # every soffice.bin this process started (tests check they ended)
+
+
+def _remove_stale_roots() -> None:
+    """Delete working folders left by owners that were killed before they could clean up."""
+    for root in Path(tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*-*"):
+        pid = root.name[len(ROOT_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def import_uno():
@@ -68,7 +78,7 @@ def check_installation() -> EnvStatus:
     """Check, without starting anything heavy first, what the Writer environment needs."""
     details: list[tuple[str, bool, str]] = []
     details.append(("soffice.bin", SOFFICE_BIN.is_file(), str(SOFFICE_BIN) if SOFFICE_BIN.is_file()
-                    else "missing: apt-get install libreoffice-writer-nogui"))
+                    else "missing: apt-get install libreoffice-writer (scripts/setup.sh)"))
     try:
         import_uno()
         details.append(("python3-uno", True, "import uno works"))
@@ -107,14 +117,23 @@ class _Worker:
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self._job: tuple[Callable[[], Any], Future] | None = None
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name="uno-worker", daemon=True)
         self._thread.start()
+
+    def stop(self) -> None:
+        """Let the thread end once its current call (if any) returns."""
+        with self._lock:
+            self._stopped = True
+            self._lock.notify()
 
     def _run(self) -> None:
         while True:
             with self._lock:
-                while self._job is None:
+                while self._job is None and not self._stopped:
                     self._lock.wait()
+                if self._stopped:
+                    return
                 fn, fut = self._job
                 self._job = None
             try:
@@ -140,9 +159,11 @@ class Office:
         self.ctx: Any = None
         self.desktop: Any = None
         self.restarts = 0
+        self._started = False
         self._worker: _Worker | None = None
         self._scripts: dict[str, Any] = {}
-        self._root = Path(tempfile.mkdtemp(prefix="lamforge-office-"))
+        _remove_stale_roots()
+        self._root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-"))
         self.docs_dir = self._root / "docs"
         self.docs_dir.mkdir()
         _LIVE.add(self)
@@ -154,7 +175,7 @@ class Office:
         uno = import_uno()
         if not SOFFICE_BIN.is_file():
             raise EnvironmentUnavailable(
-                f"{SOFFICE_BIN} not found; install libreoffice-writer-nogui (scripts/setup.sh)")
+                f"{SOFFICE_BIN} not found; install libreoffice-writer (scripts/setup.sh)")
         profile = self._root / f"profile{self.restarts}"
         scripts = profile / "user" / "Scripts" / "python"
         scripts.mkdir(parents=True, exist_ok=True)
@@ -165,6 +186,8 @@ class Office:
                 f"-env:UserInstallation={profile.as_uri()}",
                 f"--accept=socket,host=127.0.0.1,port={port};urp;"]
         self.proc = self._spawn(argv)
+        STARTED_PIDS.append(self.proc.pid)
+        self._started = True
         self._worker = _Worker()
         self._scripts = {}
         local = uno.getComponentContext()
@@ -177,12 +200,15 @@ class Office:
                 # A new profile makes soffice.bin exit with 81 and ask to be started again
                 # (the `soffice` wrapper does this for interactive users).
                 self.proc = self._spawn(argv)
+                STARTED_PIDS.append(self.proc.pid)
                 continue
             if self.proc.poll() is not None:
                 raise EnvironmentUnavailable(
                     f"soffice.bin exited with code {self.proc.returncode} during start-up")
             try:
-                self.ctx = resolver.resolve(url)
+                # through the worker: a connect that hangs must not hang us
+                self.ctx = self._worker.submit(lambda: resolver.resolve(url)).result(
+                    timeout=max(1.0, deadline - time.monotonic()))
                 break
             except Exception:
                 if time.monotonic() > deadline:
@@ -214,6 +240,9 @@ class Office:
         proc, self.proc = self.proc, None
         self.ctx = self.desktop = None
         self._scripts = {}
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
         if proc is None:
             return
         with contextlib.suppress(ProcessLookupError):
@@ -222,9 +251,9 @@ class Office:
             proc.wait(timeout=10)
 
     def restart(self) -> Office:
-        """Start a fresh instance (with a fresh profile); a no-op kill if none is running."""
-        if self.proc is not None:
-            self.kill()
+        """Start a fresh instance with a fresh profile (the old one may be damaged)."""
+        self.kill()
+        if self._started:
             self.restarts += 1
         return self.start()
 
@@ -256,8 +285,7 @@ class Office:
         try:
             return fut.result(timeout=timeout or self.call_timeout)
         except FutureTimeout:
-            self.kill()
-            self._worker = None  # the old thread may stay blocked; a new one comes with start()
+            self.kill()  # the blocked call fails once the bridge is gone; its thread then ends
             raise EnvironmentCrashed(
                 f"LibreOffice did not answer within {timeout or self.call_timeout:.0f} s "
                 "and was killed") from None
@@ -301,6 +329,7 @@ class Office:
     # ---- documents --------------------------------------------------------------------------
     def open(self, path: Path, hidden: bool = True) -> Any:
         """Open a document; a `None` from LibreOffice becomes a `TemplateError` with the reason."""
+        path = path.resolve()
         if not path.is_file():
             raise TemplateError(f"{path}: no such document")
         desktop = self.desktop
@@ -326,7 +355,8 @@ class Office:
 
     def save_docx(self, doc: Any, path: Path) -> None:
         props = self.props(FilterName="MS Word 2007 XML", Overwrite=True)
-        self.call(lambda: doc.storeToURL(path.as_uri(), props))
+        uri = path.resolve().as_uri()
+        self.call(lambda: doc.storeToURL(uri, props))
 
     def close_document(self, doc: Any) -> None:
         try:

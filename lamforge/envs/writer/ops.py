@@ -22,7 +22,7 @@ class DocOps:
         self.save_dir = save_dir
         self.controller = office.call(doc.getCurrentController)
         self.frame = office.call(self.controller.getFrame)
-        self.saved_as: Path | None = None
+        self.saved_files: list[Path] = []
 
     # ---- primitives -----------------------------------------------------------------------
     def dispatch(self, command: str, args: dict[str, Any] | None = None) -> None:
@@ -90,6 +90,24 @@ class DocOps:
             while found is not None and n < occurrence:
                 found = doc.findNext(found.getEnd(), desc)
                 n += 1
+            if found is None:
+                return False
+            self.controller.select(found)
+            return True
+
+        return self.office.call(run)
+
+    def find_next(self, text: str, match_case: bool = False) -> bool:
+        """Select the next match after the current selection, wrapping at the end (Find Next)."""
+        doc = self.doc
+
+        def run() -> bool:
+            desc = doc.createSearchDescriptor()
+            desc.SearchString = text
+            desc.SearchCaseSensitive = match_case
+            found = doc.findNext(self.controller.getViewCursor().getEnd(), desc)
+            if found is None:
+                found = doc.findFirst(desc)
             if found is None:
                 return False
             self.controller.select(found)
@@ -169,5 +187,6 @@ class DocOps:
             base += ".docx"
         path = self.save_dir / base
         self.office.save_docx(self.doc, path)
-        self.saved_as = path
+        if path not in self.saved_files:
+            self.saved_files.append(path)
         return path

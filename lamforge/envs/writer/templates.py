@@ -190,7 +190,7 @@ def build_library(out_dir: Path, office: Office) -> list[dict[str, str]]:
 
 def library(templates_dir: Path | None = None, office: Office | None = None) -> Path:
     """The library directory, built first if it does not exist yet."""
-    out = templates_dir or default_dir()
+    out = (templates_dir or default_dir()).resolve()
     if not (out / "description.json").is_file():
         if office is None:
             with Office() as own:
@@ -205,7 +205,7 @@ def resolve_template(name: str, templates_dir: Path | None = None,
                      office: Office | None = None) -> Path:
     """A template name from the library or a path to a document -> an existing file."""
     if any(name.endswith(ext) for ext in (".docx", ".odt", ".doc", ".rtf")) or "/" in name:
-        path = Path(name).expanduser()
+        path = Path(name).expanduser().resolve()
         if not path.is_file():
             raise TemplateError(f"template document '{name}' does not exist")
         return path

@@ -33,21 +33,35 @@ _ALIGN = {0: "left", 1: "right", 2: "justify", 3: "center", 4: "justify"}
 _UNDERLINE_NONE = 0
 
 
+def _get(obj, name, default=None):
+    try:
+        value = getattr(obj, name)
+    except Exception:  # a property that varies across a selection has no single value
+        return default
+    return default if value is None else value
+
+
 def _char_attrs(obj):
-    weight = obj.CharWeight
-    highlight = _color(getattr(obj, "CharHighlight", -1))
-    if highlight is None and not obj.CharBackTransparent:
-        highlight = _color(obj.CharBackColor)
+    """Character attributes; a value that is mixed across a selection comes back as None."""
+    weight = _get(obj, "CharWeight")
+    posture = _get(obj, "CharPosture")
+    posture = getattr(posture, "value", posture)
+    underline = _get(obj, "CharUnderline")
+    strike = _get(obj, "CharStrikeout")
+    highlight = _color(_get(obj, "CharHighlight", -1))
+    if highlight is None and _get(obj, "CharBackTransparent") is False:
+        highlight = _color(_get(obj, "CharBackColor", -1))
+    height = _get(obj, "CharHeight")
     return {
-        "bold": weight >= 150,
-        "italic": getattr(obj.CharPosture, "value", obj.CharPosture) not in ("NONE", 0),
-        "underline": obj.CharUnderline != _UNDERLINE_NONE,
-        "strike": obj.CharStrikeout not in (0, 3),  # NONE, DONTKNOW
-        "font": obj.CharFontName,
-        "size": round(obj.CharHeight, 1),
-        "color": _color(obj.CharColor),
+        "bold": None if weight is None else weight >= 150,
+        "italic": None if posture is None else posture not in ("NONE", 0),
+        "underline": None if underline is None else underline != _UNDERLINE_NONE,
+        "strike": None if strike is None else strike not in (0, 3),  # NONE, DONTKNOW
+        "font": _get(obj, "CharFontName") or None,
+        "size": None if not height else round(height, 1),
+        "color": _color(_get(obj, "CharColor", -1)),
         "highlight": highlight,
-        "escapement": obj.CharEscapement,
+        "escapement": _get(obj, "CharEscapement", 0),
     }
 
 
@@ -112,7 +126,7 @@ def _paragraph(par, index, where):
     return info
 
 
-def _text_content(text, where, out_pars, out_tables, start=0):
+def _text_content(text, where, out_pars, out_tables, out_cells, start=0):
     """Walk a text (body, header, cell), collecting paragraphs and tables in order."""
     index = start
     en = text.createEnumeration()
@@ -126,6 +140,13 @@ def _text_content(text, where, out_pars, out_tables, start=0):
                         for r in range(rows)]
             except Exception:  # merged cells: fall back to cell names in order
                 grid = [[el.getCellByName(n).getString() for n in el.getCellNames()]]
+            for name in el.getCellNames():  # cell paragraphs carry formatting too
+                cell_pars = el.getCellByName(name).createEnumeration()
+                while cell_pars.hasMoreElements():
+                    cp = cell_pars.nextElement()
+                    if cp.supportsService("com.sun.star.text.Paragraph"):
+                        out_cells.append(_paragraph(cp, len(out_cells),
+                                                    f"table {len(out_tables)} {name}"))
             out_tables.append({"name": el.Name, "rows": rows, "cols": cols, "cells": grid,
                                "after_paragraph": index - 1, "where": where})
             out_pars.append({"i": index, "where": where, "table": len(out_tables) - 1,
@@ -240,13 +261,15 @@ def state(doc, *args):
     """The whole document state as JSON: what the canvas shows and what checks read."""
     pars = []
     tables = []
-    _text_content(doc.Text, "body", pars, tables)
+    cells = []
+    _text_content(doc.Text, "body", pars, tables, cells)
     selection = _selection(doc)
     page = _page(doc, selection.get("page_style"))
     page_count = doc.getCurrentController().PageCount
     out = {
         "paragraphs": pars,
         "tables": tables,
+        "cell_paragraphs": cells,
         "page": page,
         "page_count": page_count,
         "comments": _comments(doc),
@@ -412,4 +435,13 @@ def ui_surface(*args):
                        "labels": labels})
 
 
-g_exportedScripts = (state, command_states, observe, ui_surface)
+def paragraph_styles(doc, *args):
+    """Programmatic and display names of the document's paragraph styles."""
+    styles = doc.StyleFamilies.getByName("ParagraphStyles")
+    out = {}
+    for name in styles.getElementNames():
+        out[name] = _get(styles.getByName(name), "DisplayName", name)
+    return json.dumps(out)
+
+
+g_exportedScripts = (state, command_states, observe, ui_surface, paragraph_styles)
