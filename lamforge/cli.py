@@ -12,12 +12,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lamforge.cli_data import data_app
 from lamforge.core import CONTRACTS, DataError, LamforgeError, Task, read_jsonl
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Build Large Action Models end to end.")
 env_app = typer.Typer(no_args_is_help=True, help="Environments: check, run tasks, templates.")
 app.add_typer(env_app, name="env")
+app.add_typer(data_app, name="data")
 console = Console()
 err = Console(stderr=True)
 

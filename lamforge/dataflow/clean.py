@@ -97,12 +97,12 @@ def reject_reason(pair: TaskPlan, cfg: CleanConfig) -> str | None:
         return "plan too long"
     if any(len(s.split()) > cfg.max_step_words for s in pair.plan):
         return "step too long"
+    if not is_english(pair.task + ". " + " ".join(pair.plan)):
+        return "not English"
     if pair.task.endswith("?"):
         return "not actionable (a question)"
     if not any(ACTION_VERBS.search(s) for s in pair.plan):
         return "not actionable (no action in the plan)"
-    if not is_english(pair.task + ". " + " ".join(pair.plan)):
-        return "not English"
     return None
 
 
@@ -111,11 +111,17 @@ def _key(pair: TaskPlan) -> str:
     return hashlib.sha1(re.sub(r"\W+", " ", text).encode()).hexdigest()
 
 
-def _shingles(pair: TaskPlan, n: int = 3) -> set[bytes]:
-    words = re.findall(r"\w+", (pair.task + " " + " ".join(pair.plan)).lower())
-    if len(words) < n:
-        return {" ".join(words).encode()}
-    return {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)}
+def _shingles(pair: TaskPlan, n: int = 5) -> set[bytes]:
+    """Character n-grams of the normalised text: robust for short texts, where one added
+    word would change most word shingles."""
+    text = " ".join(re.findall(r"\w+", (pair.task + " " + " ".join(pair.plan)).lower()))
+    if len(text) <= n:
+        return {text.encode()}
+    return {text[i:i + n].encode() for i in range(len(text) - n + 1)}
+
+
+def _jaccard(a: set[bytes], b: set[bytes]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
 
 
 def clean(pairs: Iterable[TaskPlan], cfg: CleanConfig | None = None,
@@ -126,6 +132,7 @@ def clean(pairs: Iterable[TaskPlan], cfg: CleanConfig | None = None,
     report = report or CleanReport()
     seen: set[str] = set()
     lsh: dict[str, MinHashLSH] = {}
+    shingles: dict[str, set[bytes]] = {}
     kept: list[TaskPlan] = []
     for raw in pairs:
         pair = normalise(raw)
@@ -138,14 +145,22 @@ def clean(pairs: Iterable[TaskPlan], cfg: CleanConfig | None = None,
             report.exact_duplicates += 1
             continue
         seen.add(key)
+        grams = _shingles(pair)
         mh = MinHash(num_perm=cfg.num_perm, seed=cfg.seed)
-        mh.update_batch(list(_shingles(pair)))
-        index = lsh.setdefault(pair.app, MinHashLSH(threshold=cfg.near_dup_threshold,
-                                                    num_perm=cfg.num_perm))
-        if index.query(mh):
+        mh.update_batch(list(grams))
+        if pair.app not in lsh:
+            # a lower LSH threshold than the decision one, so few true near duplicates are
+            # missed; the exact check below removes the extra candidates
+            lsh[pair.app] = MinHashLSH(threshold=max(0.5, cfg.near_dup_threshold - 0.2),
+                                       num_perm=cfg.num_perm)
+        index = lsh[pair.app]
+        # LSH proposes candidates (with false positives near the threshold); the exact
+        # Jaccard similarity of the shingle sets decides.
+        if any(_jaccard(grams, shingles[c]) >= cfg.near_dup_threshold for c in index.query(mh)):
             report.near_duplicates += 1
             continue
         index.insert(pair.id, mh)
+        shingles[pair.id] = grams
         kept.append(pair)
     report.kept = len(kept)
     return kept

@@ -58,7 +58,9 @@ _GERUNDS = {
     "starting": "start", "switching": "switch", "turning": "turn", "undoing": "undo",
     "updating": "update", "using": "use", "wrapping": "wrap", "zooming": "zoom",
     "scaling": "scale", "shifting": "shift", "tracking": "track", "writing": "write",
-    "drawing": "draw", "duplicating": "duplicate", "defining,": "define",
+    "drawing": "draw", "duplicating": "duplicate", "pasting": "paste", "cutting": "cut",
+    "dragging": "drag", "typing": "type", "navigating": "navigate", "marking": "mark",
+    "collecting": "collect", "restarting": "restart", "viewing": "view",
 }
 _TASK_HEADING = re.compile(r"^\s*to\s+(?!do\b|access\b)(\w.*)$", re.IGNORECASE)
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -141,6 +143,10 @@ def _task_from_heading(heading: str) -> str | None:
     first, _, rest = heading.partition(" ")
     verb = _GERUNDS.get(first.lower())
     if verb and rest:
+        # "Moving and Copying Text" -> "Move and copy text"
+        rest = re.sub(r"\b(and|or) (\w+ing)\b",
+                      lambda m: f"{m.group(1)} {_GERUNDS.get(m.group(2).lower(), m.group(2))}",
+                      rest, flags=re.IGNORECASE)
         return sentence_case(f"{verb.capitalize()} {rest}".rstrip(":."))
     return None
 
@@ -170,9 +176,9 @@ def _blocks(area: etree._Element) -> Iterator[tuple[str, etree._Element]]:
             continue
         if el.tag in _HEADINGS:
             yield "heading", el
-        elif el.tag == "li" and el.getparent() is not None and el.getparent().tag == "ol":
+        elif el.tag == "li" and el.getparent() is not None and el.getparent().tag in ("ol", "ul"):
             if not any(a.tag == "li" for a in el.iterancestors()):
-                yield "step", el
+                yield ("step" if el.getparent().tag == "ol" else "option"), el
         elif el.tag == "p" and not any(a.tag in ("li", "table") for a in el.iterancestors()):
             yield "para", el
 
@@ -229,26 +235,52 @@ def mine_html(text: str, source: str, app: str) -> Iterator[tuple[str, TaskPlan]
 
 def _howto_pairs(blocks: list[tuple[str, etree._Element]], source: str, app: str
                  ) -> Iterator[tuple[str, TaskPlan]]:
+    found = list(_howto_sections(blocks, source, app))
+    counts: dict[str, int] = {}
+    for pair, _ in found:
+        counts[pair.task] = counts.get(pair.task, 0) + 1
+    for pair, context in found:
+        if counts[pair.task] > 1 and context:
+            # "Turning on protection" appears under sections, cells and indexes on one page:
+            # the enclosing heading says which
+            ctx = sentence_case(context)
+            pair = pair.model_copy(update={"task": f"{pair.task} ({ctx[:1].lower()}{ctx[1:]})"})
+        yield "howto", pair
+
+
+def _howto_sections(blocks: list[tuple[str, etree._Element]], source: str, app: str
+                    ) -> Iterator[tuple[TaskPlan, str]]:
+    parents: dict[int, str] = {}
     for i, (kind, el) in enumerate(blocks):
         if kind != "heading":
             continue
         heading = _text(el)
+        level = int(el.tag[1])
+        parents = {k: v for k, v in parents.items() if k < level}
+        context = parents[max(parents)] if parents else ""
+        parents[level] = heading
         task = _task_from_heading(heading)
         if task is None:
             continue
         steps: list[str] = []
+        choices = False  # inside the bulleted choices of a "Do one of the following:" step
         for kind2, el2 in blocks[i + 1:]:
             if kind2 == "heading":
                 break
             if kind2 == "step":
                 steps.append(_step_text(el2))
+                choices = steps[-1].endswith(":")
+            elif kind2 == "option" and choices:
+                sep = " " if steps[-1].endswith(":") else "; or "
+                steps[-1] += sep + _step_text(el2).rstrip(".")
             elif steps:  # the list ended
                 break
+        steps = [st if st.endswith((".", ":")) else st + "." for st in steps]
         if steps:
             anchor = el.get("id") or heading
-            yield "howto", TaskPlan(
+            yield TaskPlan(
                 id=_pair_id(source, anchor), app=app, task=task, plan=steps,
-                source=f"{source}#{anchor}", meta={"kind": "howto", "heading": heading})
+                source=f"{source}#{anchor}", meta={"kind": "howto", "heading": heading}), context
 
 
 def _command_pairs(area: etree._Element, source: str, app: str

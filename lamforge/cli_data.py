@@ -1,0 +1,168 @@
+"""`lamforge data …`: mine help pages, evolve harder variants, show statistics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lamforge.core import DataError, TaskPlan, read_jsonl, write_jsonl
+
+data_app = typer.Typer(no_args_is_help=True, help="Task-plan data: mine, evolve, stats.")
+console = Console()
+err = Console(stderr=True)
+DEFAULT_APPS = ["swriter", "scalc", "simpress", "sdraw", "shared"]
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+@data_app.command("mine")
+def mine(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="HTML/Markdown files or folders (default: LibreOffice's installed help for "
+             "Writer, Calc, Impress, Draw and the shared pages)")] = None,
+    out: Annotated[Path, typer.Option(help="Output JSONL of TaskPlan")] = Path("data/mined.jsonl"),
+    app: Annotated[str | None, typer.Option(help="App tag for every pair (default: from the "
+                                                  "help folder: writer, calc, …)")] = None,
+    near_dup: Annotated[float, typer.Option(help="MinHash Jaccard threshold for near "
+                                                 "duplicates")] = 0.85,
+) -> None:
+    """Mine task-plan pairs from help pages, clean and deduplicate them."""
+    from lamforge.dataflow.clean import CleanConfig, CleanReport, clean
+    from lamforge.dataflow.mine import HELP_ROOT, MineReport, iter_files, mine_paths
+    from lamforge.dataflow.stats import report_path
+
+    sources = paths or [HELP_ROOT / d for d in DEFAULT_APPS]
+    missing = [str(p) for p in sources if not p.exists()]
+    if missing:
+        raise DataError(f"no such file or folder: {', '.join(missing)}"
+                        + (" (install libreoffice-help-en-us)" if not paths else ""))
+    files = list(iter_files(sources))
+    mreport, creport = MineReport(), CleanReport()
+    with _progress() as progress:
+        bar = progress.add_task("mining help pages", total=len(files))
+
+        def tick_files():
+            for f in files:
+                progress.advance(bar)
+                yield f
+
+        raw = list(mine_paths(list(tick_files()), app=app, report=mreport))
+    kept = clean(raw, CleanConfig(near_dup_threshold=near_dup), creport)
+    write_jsonl(out, kept)
+    report = {"files_read": mreport.files, "files_skipped": len(mreport.skipped),
+              "skipped": mreport.skipped, "found": mreport.found, "raw_pairs": len(raw),
+              "clean": creport.as_dict()}
+    report_path(out).write_text(json.dumps(report, indent=2))
+    if mreport.skipped:
+        reasons: dict[str, int] = {}
+        for why in mreport.skipped.values():
+            reasons[why] = reasons.get(why, 0) + 1
+        err.print(f"warning: skipped {len(mreport.skipped)} file(s): "
+                  + ", ".join(f"{n} {why}" for why, n in reasons.items()), highlight=False)
+    table = Table("app", "pairs", title=f"{out} ({len(kept)} pairs from {mreport.files} pages)")
+    for a, n in sorted(_count(kept).items()):
+        table.add_row(a, str(n))
+    console.print(table)
+    console.print(f"found {len(raw)} raw pairs ({mreport.found}); dropped "
+                  f"{sum(creport.dropped.values())} ({dict(creport.dropped)}), "
+                  f"{creport.exact_duplicates} exact and {creport.near_duplicates} near "
+                  f"duplicates; report: {report_path(out)}", highlight=False)
+
+
+def _count(pairs: list[TaskPlan]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in pairs:
+        out[p.app] = out.get(p.app, 0) + 1
+    return out
+
+
+@data_app.command("evolve")
+def evolve(
+    inp: Annotated[Path, typer.Option("--in", help="Mined TaskPlan JSONL")] = Path(
+        "data/mined.jsonl"),
+    out: Annotated[Path, typer.Option(help="Output JSONL of evolved variants")] = Path(
+        "data/evolved.jsonl"),
+    provider: Annotated[str, typer.Option(help="rules (offline) or llm")] = "rules",
+    per_pair: Annotated[int, typer.Option(help="Variants to make per pair")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of the rules provider")] = 0,
+    app: Annotated[list[str] | None, typer.Option(help="Only pairs of these apps")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N pairs")] = None,
+    base_url: Annotated[str | None, typer.Option(help="LLM: OpenAI-compatible base URL "
+                                                      "[env LAMFORGE_LLM_BASE_URL]")] = None,
+    model: Annotated[str | None, typer.Option(help="LLM: model name [env LAMFORGE_LLM_MODEL]")]
+    = None,
+    api_key: Annotated[str | None, typer.Option(help="LLM: API key [env LAMFORGE_LLM_API_KEY]")]
+    = None,
+    temperature: Annotated[float | None, typer.Option(help="LLM: sampling temperature")] = None,
+    timeout: Annotated[float | None, typer.Option(help="LLM: seconds per request")] = None,
+    retries: Annotated[int | None, typer.Option(help="LLM: retries per request")] = None,
+    concurrency: Annotated[int, typer.Option(help="LLM: requests in flight")] = 4,
+) -> None:
+    """Make harder variants of mined pairs (constraints, compositions); keep provenance.
+
+    The output is written only when every variant is made: a failing endpoint leaves no
+    partial file.
+    """
+    from lamforge.dataflow.evolve import LLMEvolver, RulesEvolver
+
+    pairs = read_jsonl(inp, TaskPlan)
+    if app:
+        pairs = [p for p in pairs if p.app in app]
+    pairs = pairs[:limit] if limit else pairs
+    if provider == "rules":
+        evolver = RulesEvolver(per_pair=per_pair, seed=seed)
+        total = len(pairs)
+    elif provider == "llm":
+        from lamforge.llm.client import LLMConfig, OpenAIClient
+
+        cfg = LLMConfig.from_env(base_url=base_url, model=model, api_key=api_key,
+                                 temperature=temperature, timeout_s=timeout, retries=retries,
+                                 concurrency=concurrency)
+        evolver = LLMEvolver(OpenAIClient(cfg), per_pair=per_pair, concurrency=concurrency)
+        total = len(pairs) * per_pair
+    else:
+        raise DataError(f"unknown provider '{provider}' (use rules or llm)")
+    with _progress() as progress:
+        bar = progress.add_task(f"evolving ({provider})", total=total)
+        variants = evolver.evolve(pairs, on_done=lambda: progress.advance(bar))
+    write_jsonl(out, variants)
+    ratio = len(variants) / len(pairs) if pairs else 0.0
+    console.print(f"{len(variants)} variants of {len(pairs)} pairs ({ratio:.2f}x) -> {out}")
+
+
+@data_app.command("stats")
+def stats(
+    files: Annotated[list[Path], typer.Argument(help="TaskPlan JSONL files")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the stats here")] = None,
+) -> None:
+    """Counts per app and source, length distributions, removed duplicates, evolution ratio."""
+    from lamforge.dataflow.stats import compute, load_reports
+
+    pairs = [p for f in files for p in read_jsonl(f, TaskPlan)]
+    result = compute(pairs, load_reports(files))
+    kinds = sorted({k for c in result["by_app"].values() for k in c})
+    table = Table("app", *kinds, "total", title=f"{result['total']} task-plan pairs")
+    for a, c in result["by_app"].items():
+        table.add_row(a, *(str(c.get(k, 0)) for k in kinds), str(sum(c.values())))
+    console.print(table)
+    lengths = Table("length", "min", "median", "p90", "max", "mean")
+    for name in ("task_words", "plan_steps", "step_words"):
+        d = result[name]
+        lengths.add_row(name.replace("_", " "), *(f"{d[k]:g}" for k in
+                                                  ("min", "median", "p90", "max", "mean")))
+    console.print(lengths)
+    console.print(f"mined {result['mined']}, evolved {result['evolved']}, evolution ratio "
+                  f"{result['evolution_ratio']}; removed in cleaning: "
+                  f"{result['removed_in_cleaning'] or 'no report found'}", highlight=False)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result, indent=2))

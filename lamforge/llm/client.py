@@ -1,0 +1,149 @@
+"""One client interface for every teacher role (evolve, prefill, filter, judge, expert).
+
+`LLMClient.complete(messages) -> str` is all a role needs; `complete_json` adds JSON-mode
+parsing with repair. `OpenAIClient` speaks the OpenAI chat-completions protocol over HTTP, so it
+works with OpenAI, vLLM, Ollama and `lamforge serve` alike; it is built on the official `openai`
+package (retries with back-off, time-outs) and `json-repair`. Calls that fail after the bounded
+retries raise `LLMError` with one line saying what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from lamforge.core import FatalError
+
+Message = dict[str, str]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class LLMError(FatalError):
+    """The model endpoint failed or kept answering with something unusable."""
+
+
+class LLMClient(Protocol):
+    model: str
+
+    def complete(self, messages: list[Message], *, json_mode: bool = False) -> str: ...
+
+
+@dataclass
+class LLMConfig:
+    """Where and how to reach an OpenAI-compatible endpoint."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key: str = ""
+    model: str = "lamforge"
+    temperature: float = 0.7
+    max_tokens: int = 512
+    timeout_s: float = 60.0
+    retries: int = 3
+    concurrency: int = 4
+    json_attempts: int = 2
+    """How many times to ask again when an answer is not JSON even after repair."""
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> LLMConfig:
+        """Defaults from LAMFORGE_LLM_BASE_URL / _API_KEY / _MODEL, then explicit values."""
+        cfg = cls(base_url=os.environ.get("LAMFORGE_LLM_BASE_URL", cls.base_url),
+                  api_key=os.environ.get("LAMFORGE_LLM_API_KEY", os.environ.get(
+                      "OPENAI_API_KEY", "")),
+                  model=os.environ.get("LAMFORGE_LLM_MODEL", cls.model))
+        for k, v in overrides.items():
+            if v is not None:
+                setattr(cfg, k, v)
+        return cfg
+
+
+class OpenAIClient:
+    """Chat completions over HTTP with bounded retries and time-outs."""
+
+    def __init__(self, config: LLMConfig) -> None:
+        from openai import OpenAI
+
+        self.config = config
+        self.model = config.model
+        self._client = OpenAI(base_url=config.base_url, api_key=config.api_key or "none",
+                              timeout=config.timeout_s, max_retries=config.retries)
+
+    def complete(self, messages: list[Message], *, json_mode: bool = False) -> str:
+        import openai
+
+        kwargs: dict[str, Any] = {}
+        if json_mode:
+            kwargs["response_format"] = {"type": "json_object"}
+        try:
+            resp = self._client.chat.completions.create(
+                model=self.config.model, messages=messages,  # type: ignore[arg-type]
+                temperature=self.config.temperature, max_tokens=self.config.max_tokens, **kwargs)
+        except openai.APIConnectionError as e:
+            raise LLMError(f"cannot reach {self.config.base_url} after {self.config.retries} "
+                           f"retries ({type(e).__name__}: {e})") from None
+        except openai.APIStatusError as e:
+            raise LLMError(f"{self.config.base_url} answered HTTP {e.status_code} after "
+                           f"{self.config.retries} retries: {str(e)[:200]}") from None
+        except openai.APIError as e:
+            raise LLMError(f"{self.config.base_url}: {type(e).__name__}: {str(e)[:200]}") from None
+        if not resp.choices or resp.choices[0].message.content is None:
+            raise LLMError(f"{self.config.base_url} returned no message content")
+        return resp.choices[0].message.content
+
+
+def parse_json(text: str) -> Any:
+    """Parse a model's JSON answer, repairing fences, trailing commas, quotes and truncation."""
+    stripped = text.strip()
+    try:
+        return json.loads(stripped)
+    except json.JSONDecodeError:
+        pass
+    from json_repair import repair_json
+
+    repaired = repair_json(stripped, return_objects=True)
+    if repaired in ("", None, [], {}) and stripped not in ("[]", "{}"):
+        raise ValueError(f"not JSON: {stripped[:80]!r}")
+    return repaired
+
+
+def complete_json(client: LLMClient, messages: list[Message], *,
+                  validate: Callable[[Any], T] | None = None, attempts: int = 2) -> T:
+    """Ask for JSON; repair it; validate it; ask again (bounded) when it is unusable."""
+    last = ""
+    for _ in range(max(1, attempts)):
+        text = client.complete(messages, json_mode=True)
+        try:
+            data = parse_json(text)
+            return validate(data) if validate else data
+        except (ValueError, TypeError, KeyError) as e:
+            last = f"{type(e).__name__}: {e}"
+    raise LLMError(f"model '{client.model}' gave no usable JSON in {attempts} attempt(s): {last}")
+
+
+def map_concurrent(fn: Callable[[T], R], items: Iterable[T], concurrency: int,
+                   on_done: Callable[[], None] | None = None) -> list[R]:
+    """Apply fn to items with up to `concurrency` requests in flight, keeping input order.
+
+    The first error stops the batch (no more requests are started) and is raised.
+    """
+    def run(x: T) -> R:
+        out = fn(x)
+        if on_done:
+            on_done()
+        return out
+
+    items = list(items)
+    if concurrency <= 1 or len(items) <= 1:
+        return [run(x) for x in items]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(run, x) for x in items]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise

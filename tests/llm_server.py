@@ -1,0 +1,89 @@
+"""A small chat-completions server on 127.0.0.1 for testing the OpenAI-compatible client.
+
+No hosted model can be reached here, so this server plays one; it speaks the real protocol
+(FastAPI + uvicorn over real HTTP). The `model` field picks a behaviour:
+
+- `evolver`: answers an evolve request with a valid variant (task + ", in bold", one more step);
+- `fenced`: the same answer wrapped in a ```json fence with a trailing comma (needs repair);
+- `garbage`: prose that is not JSON;
+- `error500`: HTTP 500 every time;
+- `slow`: waits 3 s before answering.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+def _completion(model: str, content: str) -> dict[str, Any]:
+    return {"id": "cmpl-test", "object": "chat.completion", "created": int(time.time()),
+            "model": model, "usage": {"prompt_tokens": 1, "completion_tokens": 1,
+                                      "total_tokens": 2},
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}]}
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+    app.state.requests = {}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request):
+        body = await request.json()
+        model = body.get("model", "")
+        app.state.requests[model] = app.state.requests.get(model, 0) + 1
+        if model == "error500":
+            return JSONResponse({"error": {"message": "boom"}}, status_code=500)
+        if model == "slow":
+            time.sleep(3)
+        if model == "garbage":
+            return _completion(model, "I am sorry, I cannot help with that.")
+        user = json.loads(body["messages"][-1]["content"])
+        answer = {"task": f"{user['task']}, in bold (variant {user.get('variant', 1)})",
+                  "plan": [*user["plan"], "Click Bold on the Formatting bar."]}
+        text = json.dumps(answer)
+        if model == "fenced":
+            text = "```json\n" + text[:-1] + ",}\n```"
+        return _completion(model, text)
+
+    return app
+
+
+class LLMServer:
+    """Run the app with uvicorn on a free 127.0.0.1 port in a thread."""
+
+    def __init__(self) -> None:
+        self.app = make_app()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def requests(self, model: str) -> int:
+        return self.app.state.requests.get(model, 0)
+
+    def __enter__(self) -> LLMServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
