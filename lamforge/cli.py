@@ -176,9 +176,7 @@ def main() -> None:
         err.print("aborted")
         code = 130
     except Exception as e:  # usage errors and anything unforeseen: one line, no traceback
-        import click
-
-        if isinstance(e, click.ClickException):
+        if hasattr(e, "show") and hasattr(e, "exit_code"):  # a usage error from typer/click
             e.show()
             code = e.exit_code
         else:

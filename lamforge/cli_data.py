@@ -32,14 +32,15 @@ def mine(
     out: Annotated[Path, typer.Option(help="Output JSONL of TaskPlan")] = Path("data/mined.jsonl"),
     app: Annotated[str | None, typer.Option(help="App tag for every pair (default: from the "
                                                   "help folder: writer, calc, …)")] = None,
-    near_dup: Annotated[float, typer.Option(help="MinHash Jaccard threshold for near "
-                                                 "duplicates")] = 0.85,
+    near_dup: Annotated[float, typer.Option(min=0.5, max=1.0, help="Jaccard similarity from "
+                                                 "which two pairs are near duplicates")] = 0.85,
 ) -> None:
     """Mine task-plan pairs from help pages, clean and deduplicate them."""
     from lamforge.dataflow.clean import CleanConfig, CleanReport, clean
     from lamforge.dataflow.mine import HELP_ROOT, MineReport, iter_files, mine_paths
     from lamforge.dataflow.stats import report_path
 
+    _check_out(out)
     sources = paths or [HELP_ROOT / d for d in DEFAULT_APPS]
     missing = [str(p) for p in sources if not p.exists()]
     if missing:
@@ -78,6 +79,11 @@ def mine(
                   f"duplicates; report: {report_path(out)}", highlight=False)
 
 
+def _check_out(out: Path) -> None:
+    if out.is_dir():
+        raise DataError(f"--out {out} is a directory; give a file name such as {out}/pairs.jsonl")
+
+
 def _count(pairs: list[TaskPlan]) -> dict[str, int]:
     out: dict[str, int] = {}
     for p in pairs:
@@ -92,10 +98,10 @@ def evolve(
     out: Annotated[Path, typer.Option(help="Output JSONL of evolved variants")] = Path(
         "data/evolved.jsonl"),
     provider: Annotated[str, typer.Option(help="rules (offline) or llm")] = "rules",
-    per_pair: Annotated[int, typer.Option(help="Variants to make per pair")] = 2,
-    seed: Annotated[int, typer.Option(help="Seed of the rules provider")] = 0,
+    per_pair: Annotated[int, typer.Option(min=1, help="Variants to make per pair")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed (rules; sent to the LLM endpoint too)")] = 0,
     app: Annotated[list[str] | None, typer.Option(help="Only pairs of these apps")] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the first N pairs")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N pairs")] = None,
     base_url: Annotated[str | None, typer.Option(help="LLM: OpenAI-compatible base URL "
                                                       "[env LAMFORGE_LLM_BASE_URL]")] = None,
     model: Annotated[str | None, typer.Option(help="LLM: model name [env LAMFORGE_LLM_MODEL]")]
@@ -103,9 +109,10 @@ def evolve(
     api_key: Annotated[str | None, typer.Option(help="LLM: API key [env LAMFORGE_LLM_API_KEY]")]
     = None,
     temperature: Annotated[float | None, typer.Option(help="LLM: sampling temperature")] = None,
-    timeout: Annotated[float | None, typer.Option(help="LLM: seconds per request")] = None,
-    retries: Annotated[int | None, typer.Option(help="LLM: retries per request")] = None,
-    concurrency: Annotated[int, typer.Option(help="LLM: requests in flight")] = 4,
+    timeout: Annotated[float | None, typer.Option(min=0.1, help="LLM: seconds per request")]
+    = None,
+    retries: Annotated[int | None, typer.Option(min=0, help="LLM: retries per request")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="LLM: requests in flight")] = 4,
 ) -> None:
     """Make harder variants of mined pairs (constraints, compositions); keep provenance.
 
@@ -114,6 +121,7 @@ def evolve(
     """
     from lamforge.dataflow.evolve import LLMEvolver, RulesEvolver
 
+    _check_out(out)
     pairs = read_jsonl(inp, TaskPlan)
     if app:
         pairs = [p for p in pairs if p.app in app]
@@ -126,8 +134,9 @@ def evolve(
 
         cfg = LLMConfig.from_env(base_url=base_url, model=model, api_key=api_key,
                                  temperature=temperature, timeout_s=timeout, retries=retries,
-                                 concurrency=concurrency)
-        evolver = LLMEvolver(OpenAIClient(cfg), per_pair=per_pair, concurrency=concurrency)
+                                 concurrency=concurrency, seed=seed)
+        evolver = LLMEvolver(OpenAIClient(cfg), per_pair=per_pair, concurrency=cfg.concurrency,
+                             attempts=cfg.json_attempts)
         total = len(pairs) * per_pair
     else:
         raise DataError(f"unknown provider '{provider}' (use rules or llm)")

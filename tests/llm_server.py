@@ -7,11 +7,18 @@ No hosted model can be reached here, so this server plays one; it speaks the rea
 - `fenced`: the same answer wrapped in a ```json fence with a trailing comma (needs repair);
 - `garbage`: prose that is not JSON;
 - `error500`: HTTP 500 every time;
-- `slow`: waits 3 s before answering.
+- `error400`: HTTP 400 (not retried by clients);
+- `html200`: HTTP 200 with an HTML page;
+- `truncated`: a JSON answer cut off at the token limit (`finish_reason: length`);
+- `slow`: waits 3 s before answering; `wait`: waits 0.3 s (for concurrency).
+
+`app.state.in_flight_max` records how many requests were served at once, and
+`app.state.last_body` the last request body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -20,30 +27,48 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 
-def _completion(model: str, content: str) -> dict[str, Any]:
+def _completion(model: str, content: str, finish: str = "stop") -> dict[str, Any]:
     return {"id": "cmpl-test", "object": "chat.completion", "created": int(time.time()),
             "model": model, "usage": {"prompt_tokens": 1, "completion_tokens": 1,
                                       "total_tokens": 2},
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": finish,
                          "message": {"role": "assistant", "content": content}}]}
 
 
 def make_app() -> FastAPI:
     app = FastAPI()
     app.state.requests = {}
+    app.state.in_flight = 0
+    app.state.in_flight_max = 0
+    app.state.last_body = {}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request):
         body = await request.json()
+        app.state.last_body = body
         model = body.get("model", "")
         app.state.requests[model] = app.state.requests.get(model, 0) + 1
+        app.state.in_flight += 1
+        app.state.in_flight_max = max(app.state.in_flight_max, app.state.in_flight)
+        try:
+            return await _answer(model, body)
+        finally:
+            app.state.in_flight -= 1
+
+    async def _answer(model: str, body: dict[str, Any]):
         if model == "error500":
             return JSONResponse({"error": {"message": "boom"}}, status_code=500)
+        if model == "error400":
+            return JSONResponse({"error": {"message": "bad request"}}, status_code=400)
+        if model == "html200":
+            return HTMLResponse("<html><body>Welcome to nginx!</body></html>")
         if model == "slow":
-            time.sleep(3)
+            await asyncio.sleep(3)
+        if model == "wait":
+            await asyncio.sleep(0.3)
         if model == "garbage":
             return _completion(model, "I am sorry, I cannot help with that.")
         user = json.loads(body["messages"][-1]["content"])
@@ -52,6 +77,8 @@ def make_app() -> FastAPI:
         text = json.dumps(answer)
         if model == "fenced":
             text = "```json\n" + text[:-1] + ",}\n```"
+        if model == "truncated":
+            return _completion(model, text[: len(text) // 2], finish="length")
         return _completion(model, text)
 
     return app

@@ -60,6 +60,34 @@ def test_server_errors_are_retried_a_bounded_number_of_times(server) -> None:
     assert server.requests("error500") - before == 3  # first try + 2 retries
 
 
+def test_requests_run_concurrently_and_carry_the_seed(server) -> None:
+    server.app.state.in_flight_max = 0
+    cfg = LLMConfig(base_url=server.base_url, model="wait", api_key="k", seed=7)
+    variants = LLMEvolver(OpenAIClient(cfg), per_pair=2, concurrency=3).evolve(PAIRS)
+    assert len(variants) == 6
+    assert server.app.state.in_flight_max >= 2
+    assert server.app.state.last_body["seed"] == 7
+
+
+def test_client_errors_are_not_retried_and_say_so(server) -> None:
+    before = server.requests("error400")
+    with pytest.raises(LLMError, match=r"answered HTTP 400: "):
+        client(server, "error400", retries=3).complete([{"role": "user", "content": "hi"}])
+    assert server.requests("error400") - before == 1
+
+
+def test_a_non_completion_answer_is_an_llm_error(server) -> None:
+    with pytest.raises(LLMError, match="not a chat completion"):
+        client(server, "html200", retries=0).complete([{"role": "user", "content": "hi"}])
+
+
+def test_a_cut_off_answer_is_never_repaired_into_a_record(server) -> None:
+    before = server.requests("truncated")
+    with pytest.raises(LLMError, match="cut off at max_tokens"):
+        LLMEvolver(client(server, "truncated"), per_pair=1, attempts=2).evolve(PAIRS[:1])
+    assert server.requests("truncated") - before == 2
+
+
 def test_timeouts_are_bounded(server) -> None:
     t0 = time.monotonic()
     with pytest.raises(LLMError, match="cannot reach"):

@@ -73,7 +73,10 @@ def write_jsonl(path: str | Path, records: Iterable[BaseModel]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for rec in records:
-            fh.write(rec.model_dump_json() + "\n")
-    tmp.replace(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(rec.model_dump_json() + "\n")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

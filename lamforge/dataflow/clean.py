@@ -159,8 +159,9 @@ def clean(pairs: Iterable[TaskPlan], cfg: CleanConfig | None = None,
         if any(_jaccard(grams, shingles[c]) >= cfg.near_dup_threshold for c in index.query(mh)):
             report.near_duplicates += 1
             continue
-        index.insert(pair.id, mh)
-        shingles[pair.id] = grams
+        key = str(len(shingles))  # ids may repeat in user data; positions do not
+        index.insert(key, mh)
+        shingles[key] = grams
         kept.append(pair)
     report.kept = len(kept)
     return kept

@@ -48,17 +48,23 @@ class Evolver(Protocol):
 
 @dataclass(frozen=True)
 class Constraint:
-    """One parameterised constraint: what the task gains and the step that satisfies it."""
+    """One parameterised constraint: what the task gains and the step that satisfies it.
+
+    A `before` constraint sets where the task happens ("starting in cell D5", "on slide 3"):
+    its step goes first; the others finish the task, so their step goes last.
+    """
 
     name: str
     topics: tuple[str, ...]  # task keywords it fits; () = any task
     apps: tuple[str, ...]
     make: Callable[[random.Random], tuple[str, str, dict[str, Any]]]
+    before: bool = False
 
 
 def _c(name: str, topics: tuple[str, ...], apps: tuple[str, ...],
-       make: Callable[[random.Random], tuple[str, str, dict[str, Any]]]) -> Constraint:
-    return Constraint(name, topics, apps, make)
+       make: Callable[[random.Random], tuple[str, str, dict[str, Any]]],
+       before: bool = False) -> Constraint:
+    return Constraint(name, topics, apps, make, before)
 
 
 def _font(r: random.Random):
@@ -163,9 +169,9 @@ CONSTRAINTS = [
     _c("landscape", PAGE, ("writer", "calc"), _landscape),
     _c("margins", PAGE, ("writer", "calc"), _margins),
     _c("header", PAGE, ("writer", "calc"), _header),
-    _c("cell", (), ("calc",), _cell),
+    _c("cell", (), ("calc",), _cell, before=True),
     _c("column_width", ("column", "cell", "row", "sheet"), ("calc",), _col_width),
-    _c("slide", (), ("impress",), _slide),
+    _c("slide", (), ("impress",), _slide, before=True),
     _c("save_odt", (), ("writer",), _save("odt")),
     _c("save_ods", (), ("calc",), _save("ods")),
     _c("save_odp", (), ("impress",), _save("odp")),
@@ -191,8 +197,9 @@ def _fits(c: Constraint, pair: TaskPlan) -> bool:
     if pair.app not in c.apps:
         return False
     task = pair.task.lower()
-    if c.name == "table_shape" and not re.search(r"\binsert\w*\b.*\btable\b", task):
-        return False
+    if c.name == "table_shape" and (not re.search(r"\binsert\w*\b.*\btable\b", task)
+                                    or re.search(r"\btables? of\b", task)):
+        return False  # a table of contents or of figures is not a table with rows
     return not c.topics or any(re.search(rf"\b{t}", task) for t in c.topics)
 
 
@@ -245,7 +252,8 @@ class RulesEvolver:
         task = f"{pair.task}, {phrase}"
         if _words(task) - _words(pair.task) > self.max_extra_words:
             return None
-        return self._variant(pair, task, [*pair.plan, step], n,
+        plan = [step, *pair.plan] if c.before else [*pair.plan, step]
+        return self._variant(pair, task, plan, n,
                              {"kind": "constraint", "constraint": c.name, **params})
 
     def _partner(self, pair: TaskPlan, pool: list[TaskPlan], rng: random.Random

@@ -16,6 +16,7 @@ LibreOffice's help marks app-specific text with hidden `<span>`s (`WRITER…`, `
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Iterator
@@ -28,7 +29,8 @@ from lamforge.core import TaskPlan
 
 HELP_ROOT = Path("/usr/share/libreoffice/help/en-US/text")
 APP_DIRS = {"swriter": "writer", "scalc": "calc", "simpress": "impress", "sdraw": "draw",
-            "shared": "shared"}
+            "shared": "shared", "sbasic": "basic", "schart": "chart", "sdatabase": "base",
+            "smath": "math"}
 _SWITCH_PREFIX = {"writer": "WRITER", "calc": "CALC", "impress": "IMPRESS", "draw": "DRAW"}
 
 # Words kept capitalised when a Title Case heading becomes a sentence.
@@ -159,14 +161,40 @@ def _app_of(path: Path, root: Path | None) -> str:
 
 
 def _drop_other_variants(tree: etree._Element, app: str) -> None:
-    """Keep the page's own app variant and the default one of LibreOffice's switch spans."""
+    """Resolve LibreOffice's switch spans as its help viewer does for this app.
+
+    A `switch`/`switchinline` span holds hidden variants with ids such as `WRITER…`, `CALC…`
+    and `default…`; the page's own app variant wins, otherwise the default one.
+    """
     prefix = _SWITCH_PREFIX.get(app)
-    for el in tree.xpath("//*[@hidden]"):
-        ident = el.get("id", "")
-        if ident.startswith("default") or (prefix and ident.startswith(prefix)):
-            el.attrib.pop("hidden")
+    switches = tree.xpath('//*[contains(concat(" ", @class, " "), " switch ") or '
+                          'contains(concat(" ", @class, " "), " switchinline ")]')
+    for sw in reversed(switches):  # innermost first
+        variants = [c for c in sw if isinstance(c.tag, str) and c.get("hidden") is not None]
+        if not variants:
             continue
-        el.getparent().remove(el)
+        ours = [c for c in variants if prefix and c.get("id", "").startswith(prefix)]
+        keep = ours[:1] or [c for c in variants if c.get("id", "").startswith("default")][:1]
+        for c in variants:
+            if c in keep:
+                c.attrib.pop("hidden")
+            else:
+                _remove_keep_tail(c)
+    for el in tree.xpath("//*[@hidden]"):  # stray hidden text outside switches
+        _remove_keep_tail(el)
+
+
+def _remove_keep_tail(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 def _blocks(area: etree._Element) -> Iterator[tuple[str, etree._Element]]:
@@ -184,15 +212,14 @@ def _blocks(area: etree._Element) -> Iterator[tuple[str, etree._Element]]:
 
 
 def _step_text(li: etree._Element) -> str:
-    """A list item's text; a nested list becomes 'a; or b' after the item's own text."""
-    own = []
+    """A list item's full text (inline markup included); a nested list becomes 'a; or b'."""
+    item = copy.deepcopy(li)
+    etree.strip_elements(item, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     nested = []
-    for child in li:
-        if child.tag in ("ul", "ol"):
-            nested += [_text(x) for x in child if x.tag == "li"]
-        else:
-            own.append(_text(child))
-    text = _concise(_clean(" ".join([_clean(li.text or ""), *own])))
+    for sub in item.xpath("./ul | ./ol | ./*/ul | ./*/ol"):
+        nested += [_text(x) for x in sub if isinstance(x.tag, str) and x.tag == "li"]
+        _remove_keep_tail(sub)
+    text = _concise(_text(item))
     if nested:
         text = f"{text} {'; or '.join(n.rstrip('.') for n in nested)}."
     return text
@@ -204,6 +231,11 @@ _IMPERATIVE = re.compile(r"^(Choose|Click|Select|Enter|Type|Press|Drag|Open|Inse
                          r"Paste|Repeat|Release|Position|Scroll|If|Then|Under|On|In the)\b")
 
 
+# a later sentence that still tells the user to do something: a menu path or a typing verb
+_INSTRUCTION = re.compile(r"\b[A-Z][\w&]*(?: [\w&]+)* - [A-Z]|\b(enter|type|click|choose|press)\b",
+                          re.IGNORECASE)
+
+
 def _concise(step: str) -> str:
     """Keep a step's first sentence and later sentences that are instructions too.
 
@@ -211,7 +243,8 @@ def _concise(step: str) -> str:
     explanation is not part of the plan.
     """
     sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", step)
-    kept = [sentences[0]] + [s for s in sentences[1:] if _IMPERATIVE.match(s)]
+    kept = [sentences[0]] + [s for s in sentences[1:]
+                             if _IMPERATIVE.match(s) or _INSTRUCTION.search(s)]
     return " ".join(kept)
 
 
@@ -219,18 +252,18 @@ def _pair_id(source: str, anchor: str) -> str:
     return hashlib.sha1(f"{source}#{anchor}".encode()).hexdigest()[:12]
 
 
-def mine_html(text: str, source: str, app: str) -> Iterator[tuple[str, TaskPlan]]:
-    """Yield (kind, pair) for every task found in one help page."""
+def mine_html(data: bytes | str, source: str, app: str) -> list[tuple[str, TaskPlan]]:
+    """(kind, pair) for every task found in one help page; raises ValueError if unparsable."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        tree = html.fromstring(text)
-    except (etree.ParserError, ValueError):
-        return
+        tree = html.fromstring(raw)
+    except (etree.ParserError, ValueError) as e:
+        raise ValueError(f"not parsable as HTML ({e})") from None
     _drop_other_variants(tree, app)
     areas = tree.xpath('//*[@id="DisplayArea"]')
     area = areas[0] if areas else tree
     blocks = list(_blocks(area))
-    yield from _howto_pairs(blocks, source, app)
-    yield from _command_pairs(area, source, app)
+    return [*_howto_pairs(blocks, source, app), *_command_pairs(area, source, app)]
 
 
 def _howto_pairs(blocks: list[tuple[str, etree._Element]], source: str, app: str
@@ -277,7 +310,7 @@ def _howto_sections(blocks: list[tuple[str, etree._Element]], source: str, app: 
                 break
         steps = [st if st.endswith((".", ":")) else st + "." for st in steps]
         if steps:
-            anchor = el.get("id") or heading
+            anchor = el.get("id") or f"{heading}@{i}"  # position keeps repeated headings apart
             yield TaskPlan(
                 id=_pair_id(source, anchor), app=app, task=task, plan=steps,
                 source=f"{source}#{anchor}", meta={"kind": "howto", "heading": heading}), context
@@ -332,19 +365,25 @@ def mine_paths(paths: list[Path], app: str | None = None,
             report.skipped[str(path)] = "not HTML or Markdown"
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
+            if suffix in (".md", ".markdown"):
+                data = markdown_to_html(data.decode("utf-8")).encode("utf-8")
+            else:
+                data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             report.skipped[str(path)] = f"unreadable: {type(e).__name__}"
             continue
-        if suffix in (".md", ".markdown"):
-            text = markdown_to_html(text)
-        elif "<" not in text[:2000]:
+        if b"<" not in data[:2000]:
             report.skipped[str(path)] = "no HTML markup"
             continue
-        report.files += 1
         page_app = app or _app_of(path, None)
-        source = _relative_source(path)
-        for kind, pair in mine_html(text, source, page_app):
+        try:
+            found = mine_html(data, _relative_source(path), page_app)
+        except Exception as e:  # one odd page must not end a run over thousands
+            report.skipped[str(path)] = f"parse error: {type(e).__name__}"
+            continue
+        report.files += 1
+        for kind, pair in found:
             report.count(kind)
             yield pair
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -25,6 +25,10 @@ R = TypeVar("R")
 
 class LLMError(FatalError):
     """The model endpoint failed or kept answering with something unusable."""
+
+
+class TruncatedAnswer(ValueError):
+    """The model stopped at the token limit; its JSON is incomplete, so it is asked again."""
 
 
 class LLMClient(Protocol):
@@ -46,7 +50,15 @@ class LLMConfig:
     retries: int = 3
     concurrency: int = 4
     json_attempts: int = 2
-    """How many times to ask again when an answer is not JSON even after repair."""
+    """How many times to ask when an answer is not usable JSON even after repair."""
+    seed: int | None = None
+    """Sent with every request, for endpoints that support repeatable sampling."""
+
+    def __post_init__(self) -> None:
+        if self.retries < 0 or self.concurrency < 1 or self.json_attempts < 1:
+            raise ValueError("retries must be >= 0, concurrency and json_attempts >= 1")
+        if self.timeout_s <= 0:
+            raise ValueError("timeout_s must be > 0")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> LLMConfig:
@@ -78,21 +90,32 @@ class OpenAIClient:
         kwargs: dict[str, Any] = {}
         if json_mode:
             kwargs["response_format"] = {"type": "json_object"}
+        if self.config.seed is not None:
+            kwargs["seed"] = self.config.seed
+        url = self.config.base_url
         try:
             resp = self._client.chat.completions.create(
                 model=self.config.model, messages=messages,  # type: ignore[arg-type]
                 temperature=self.config.temperature, max_tokens=self.config.max_tokens, **kwargs)
         except openai.APIConnectionError as e:
-            raise LLMError(f"cannot reach {self.config.base_url} after {self.config.retries} "
-                           f"retries ({type(e).__name__}: {e})") from None
+            raise LLMError(f"cannot reach {url} after {self.config.retries} retries "
+                           f"({type(e).__name__}: {e})") from None
         except openai.APIStatusError as e:
-            raise LLMError(f"{self.config.base_url} answered HTTP {e.status_code} after "
-                           f"{self.config.retries} retries: {str(e)[:200]}") from None
-        except openai.APIError as e:
-            raise LLMError(f"{self.config.base_url}: {type(e).__name__}: {str(e)[:200]}") from None
-        if not resp.choices or resp.choices[0].message.content is None:
-            raise LLMError(f"{self.config.base_url} returned no message content")
-        return resp.choices[0].message.content
+            # the SDK retries 408, 409, 429 and 5xx; other answers are final at once
+            retried = e.status_code in (408, 409, 429) or e.status_code >= 500
+            how = f" after {self.config.retries} retries" if retried else ""
+            raise LLMError(f"{url} answered HTTP {e.status_code}{how}: {str(e)[:200]}") from None
+        except Exception as e:  # a 200 that is not a chat completion (HTML, cut-off JSON)
+            raise LLMError(f"{url} sent an answer that is not a chat completion "
+                           f"({type(e).__name__}: {str(e)[:120]})") from None
+        choices = getattr(resp, "choices", None)
+        if not choices or getattr(choices[0].message, "content", None) is None:
+            raise LLMError(f"{url} sent an answer that is not a chat completion "
+                           f"(no message content)")
+        if json_mode and choices[0].finish_reason == "length":
+            # repair would turn a cut-off answer into a plausible but partial record
+            raise TruncatedAnswer(f"answer cut off at max_tokens={self.config.max_tokens}")
+        return choices[0].message.content
 
 
 def parse_json(text: str) -> Any:
@@ -115,7 +138,11 @@ def complete_json(client: LLMClient, messages: list[Message], *,
     """Ask for JSON; repair it; validate it; ask again (bounded) when it is unusable."""
     last = ""
     for _ in range(max(1, attempts)):
-        text = client.complete(messages, json_mode=True)
+        try:
+            text = client.complete(messages, json_mode=True)
+        except TruncatedAnswer as e:
+            last = str(e)
+            continue
         try:
             data = parse_json(text)
             return validate(data) if validate else data
@@ -141,9 +168,10 @@ def map_concurrent(fn: Callable[[T], R], items: Iterable[T], concurrency: int,
         return [run(x) for x in items]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [pool.submit(run, x) for x in items]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            for f in futures:
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in futures if f in done and f.exception() is not None), None)
+        if failed is not None:
+            for f in pending:
                 f.cancel()
-            raise
+            raise failed.exception()  # type: ignore[misc]
+        return [f.result() for f in futures]
