@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lamforge.core import DataError, TaskPlan, read_jsonl, write_jsonl
+from lamforge.core import DataError, Task, TaskPlan, read_jsonl, write_jsonl
 
 data_app = typer.Typer(no_args_is_help=True, help="Task-plan data: mine, evolve, stats.")
 console = Console()
@@ -175,3 +175,113 @@ def stats(
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result, indent=2))
+
+
+def _flow_config(out_dir: Path, instances: int, seed: int, match: str, threshold: float,
+                 workers: int, selector: str):
+    from lamforge.dataflow.flow import FlowConfig
+    from lamforge.envs.match import MODES
+
+    if match not in MODES:
+        raise DataError(f"unknown match mode '{match}' (use {', '.join(MODES)})")
+    return FlowConfig(out_dir=out_dir, instances=instances, seed=seed, match=match,
+                      threshold=threshold, workers=workers, selector=selector)
+
+
+def _pairs(files: list[Path]) -> list[TaskPlan]:
+    pairs = [p for f in files for p in read_jsonl(f, TaskPlan)]
+    return [p for p in pairs if p.app in ("writer", "shared")]
+
+
+InFiles = Annotated[list[Path], typer.Option("--in", help="TaskPlan JSONL (mined, evolved)")]
+OutDir = Annotated[Path, typer.Option(help="Run directory")]
+
+
+@data_app.command("instantiate")
+def instantiate_cmd(
+    inp: InFiles, out_dir: OutDir = Path("runs/flow"),
+    instances: Annotated[int, typer.Option(min=1, help="Instances per pair")] = 2,
+    seed: int = 0,
+    selector: Annotated[str, typer.Option(help="Template choice: minilm or keywords")] = "minilm",
+) -> None:
+    """Choose templates, prefill actions and checks, filter what cannot be grounded."""
+    from lamforge.dataflow.flow import instantiate
+
+    cfg = _flow_config(out_dir, instances, seed, "exact", 85.0, 1, selector)
+    pairs = _pairs(inp)
+    with _progress() as progress:
+        bar = progress.add_task("instantiating", total=len(pairs))
+        tasks, failed = instantiate(pairs, cfg, on_done=lambda: progress.advance(bar))
+    console.print(f"instantiation: {len(tasks)} task instances (pass), {len(failed)} pairs "
+                  f"filtered (fail) -> {out_dir / 'instantiation'}")
+
+
+@data_app.command("execute")
+def execute_cmd(
+    out_dir: OutDir = Path("runs/flow"),
+    match: Annotated[str, typer.Option(help="exact, contains, fuzzy or regex")] = "exact",
+    threshold: Annotated[float, typer.Option(help="fuzzy score needed (0-100)")] = 85.0,
+    workers: Annotated[int, typer.Option(min=1, help="Processes, each with its LibreOffice")] = 1,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks")] = None,
+) -> None:
+    """Execute the instantiated tasks in Writer and file each result (resumable)."""
+    from lamforge.core import read_jsonl as read
+    from lamforge.dataflow.flow import execute, postprocess, summarise
+
+    cfg = _flow_config(out_dir, 1, 0, match, threshold, workers, "keywords")
+    tasks = read(out_dir / "instantiation" / "pass.jsonl", Task)[:limit]
+    _run_execution(cfg, tasks, execute)
+    postprocess(cfg)
+    _print_summary(summarise(cfg))
+
+
+def _run_execution(cfg, tasks, execute) -> None:
+    from lamforge.dataflow.flow import done_ids
+
+    todo = len([t for t in tasks if t.id not in done_ids(cfg.out_dir)])
+    with _progress() as progress:
+        bar = progress.add_task(f"executing ({cfg.workers} worker(s))", total=todo)
+        execute(tasks, cfg, on_done=lambda kind: progress.advance(bar))
+
+
+@data_app.command("flow")
+def flow_cmd(
+    inp: InFiles, out_dir: OutDir = Path("runs/flow"),
+    instances: Annotated[int, typer.Option(min=1, help="Instances per pair")] = 2,
+    seed: int = 0,
+    selector: Annotated[str, typer.Option(help="Template choice: minilm or keywords")] = "minilm",
+    match: Annotated[str, typer.Option(help="exact, contains, fuzzy or regex")] = "exact",
+    threshold: float = 85.0,
+    workers: Annotated[int, typer.Option(min=1, help="Processes, each with its LibreOffice")] = 1,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N task instances")]
+    = None,
+) -> None:
+    """instantiate -> execute -> evaluate -> post-process, resumable; prints a summary."""
+    from lamforge.dataflow.flow import execute, instantiate, postprocess, summarise
+
+    cfg = _flow_config(out_dir, instances, seed, match, threshold, workers, selector)
+    pairs = _pairs(inp)
+    with _progress() as progress:
+        bar = progress.add_task("instantiating", total=len(pairs))
+        tasks, failed = instantiate(pairs, cfg, on_done=lambda: progress.advance(bar))
+    _run_execution(cfg, tasks[:limit], execute)
+    sizes = postprocess(cfg)
+    summary = summarise(cfg, failed)
+    _print_summary(summary)
+    console.print(f"step samples: {sizes}; datasets: {out_dir / 'datasets'}")
+
+
+def _print_summary(s: dict) -> None:
+    table = Table("stage", "pass", "fail", "unsure", "errors", title="dataflow")
+    inst = s["instantiation"]
+    table.add_row("instantiation", str(inst["pass"]), str(inst["fail"]), "", "")
+    ex = s["execution"]
+    table.add_row("execution", str(ex["pass"]), str(ex["fail"]), str(ex["unsure"]),
+                  str(ex["errors"]))
+    console.print(table)
+    console.print(f"distinct commands in passing trajectories: "
+                  f"{s['distinct_commands_in_passing']}; mean time per task: {s['mean_stage_s']}")
+    reasons = Table("top failure reasons", "count")
+    for reason, n in s["top_failure_reasons"][:8]:
+        reasons.add_row(reason, str(n))
+    console.print(reasons)

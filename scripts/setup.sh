@@ -23,5 +23,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+# torch first and pinned: the CPU wheel of this version is on the machine's disk; left to the
+# resolver, sentence-transformers would pull a multi-GB CUDA build.
+"$VENV/bin/python" -c "import torch" 2>/dev/null || "$VENV/bin/python" -m pip install -q torch==2.13.0
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
 "$VENV/bin/python" -c "import lamforge" && echo "setup: ok"

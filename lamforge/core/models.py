@@ -81,6 +81,8 @@ class Control(_Model):
     value: str | None = None
     enabled: bool = True
     options: list[str] | None = Field(default=None, description="Choices of a ComboBox/ListBox.")
+    group: str | None = Field(default=None, description="Where it is: menubar, menu, toolbar, "
+                              "dialog… (grounding prefers the innermost).")
 
 
 class Observation(_Model):
@@ -130,6 +132,8 @@ class Trajectory(_Model):
     verdict: Verdict | None = None
     model: str = ""
     timings: dict[str, float] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict, description="e.g. the commands run and "
+                                 "whether each had an effect")
 
 
 class StepSample(_Model):

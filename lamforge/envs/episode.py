@@ -20,10 +20,15 @@ from lamforge.core import (
     Verdict,
 )
 from lamforge.envs.base import Env
+from lamforge.envs.match import MatchMode, match_control
 
 
 def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
-                model: str = "replay") -> Trajectory:
+                model: str = "replay", match: MatchMode | None = None,
+                threshold: float = 85.0) -> Trajectory:
+    """Reset, run the actions, evaluate. With `match`, an action that names its control by
+    `control_text` is grounded on the live observation by that mode first; no match fails the
+    task at that step (the paper's execution rule)."""
     actions = task.actions if actions is None else actions
     t0 = time.perf_counter()
     try:
@@ -37,6 +42,16 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
     verdict: Verdict | None = None
     for i, action in enumerate(actions):
         t = time.perf_counter()
+        if match and action.control_text and action.control_label is None:
+            control = match_control(action.control_text, obs.controls, match, threshold)
+            if control is None:
+                reason = (f"step {i + 1} ({action.function}): no control matches "
+                          f"'{action.control_text}' ({match})")
+                steps.append(Step(observation=obs, action=action, ok=False, error=reason,
+                                  latency_s=time.perf_counter() - t))
+                verdict = Verdict(status="fail", reason=reason)
+                break
+            action = action.model_copy(update={"control_label": control.label})
         result = env.step(action)
         steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
                           status="FINISH" if action.function == "finish" else "CONTINUE",
@@ -53,4 +68,6 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
         verdict = env.evaluate()
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
-    return Trajectory(task=task, steps=steps, verdict=verdict, model=model, timings=timings)
+    meta = {"effects": list(getattr(env, "effects", []))}
+    return Trajectory(task=task, steps=steps, verdict=verdict, model=model, timings=timings,
+                      meta=meta)

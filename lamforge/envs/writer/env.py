@@ -90,6 +90,10 @@ class WriterEnv(Env):
         self._episode = 0
         self._finished = False
         self._styles: dict[str, str] | None = None
+        self.effects: list[dict[str, Any]] = []
+        """Per command run in this episode: whether it changed the document or its state."""
+        self._pending: list[tuple[str, str | None, Any]] = []
+        self._steps = 0
 
     # ---- life cycle -------------------------------------------------------------------------
     @property
@@ -131,6 +135,7 @@ class WriterEnv(Env):
         self.task = task
         self._menu, self._dialog, self._crashed, self._notes = [], None, None, []
         self._finished, self._styles = False, None
+        self.effects, self._pending, self._steps = [], [], 0
         return self._observe()
 
     def close(self) -> None:
@@ -179,6 +184,8 @@ class WriterEnv(Env):
                            for _, _, k, p in visible if k in ("menu", "tool", "combo", "split")})
         data = self.office.script("observe", self._doc, json.dumps(commands))
         self._state = data["state"]
+        # saving is an effect too, though the document itself does not change
+        self._state["saved_files"] = [p.name for p in self.ops.saved_files] if self.ops else []
         states = data["commands"]
         self._controls = {}
         controls: list[Control] = []
@@ -206,8 +213,11 @@ class WriterEnv(Env):
                     options = list(SPACING_OPTIONS) if cmd == ".uno:LineSpacing" else COLOR_OPTIONS
                 elif isinstance(st, bool):
                     value = "on" if st else "off"
+            group = ("dialog" if kind in ("field", "button") else
+                     ("menubar" if payload in self.surface.menubar else "menu") if kind == "menu"
+                     else "toolbar")
             control = Control(label=label, name=name, type=ctype, value=value, enabled=enabled,
-                              options=options)
+                              options=options, group=group)
             controls.append(control)
             self._controls[label] = (control, (kind, payload))
         focus = (f"dialog: {self._dialog.spec.title}" if self._dialog else
@@ -232,11 +242,19 @@ class WriterEnv(Env):
         if self._finished:
             return self._failed_step("the episode has finished; call reset() for a new one", t0)
         try:
+            before = _content(self._state)
+            self._pending = []
             done = self._execute(action)
             self._finished = done
             obs = self._observe()
+            changed = _content(self._state) != before
+            for name, url, toggle in self._pending:
+                flipped = toggle is not None and self._toggle_state(url) != toggle
+                self.effects.append({"step": self._steps, "command": name,
+                                     "changed": changed or flipped})
+            self._steps += 1
             return StepResult(observation=obs, ok=True, done=done,
-                              info={"latency_s": time.perf_counter() - t0})
+                              info={"latency_s": time.perf_counter() - t0, "changed": changed})
         except RecoverableError as e:
             return self._failed_step(str(e), t0)
         except EnvironmentCrashed as e:
@@ -353,8 +371,11 @@ class WriterEnv(Env):
                                 "select_option")
         elif kind == "button":
             assert self._dialog is not None
+            title = self._dialog.spec.title
             if self._dialog.spec.apply(self, payload, self._dialog):
                 self._dialog = None
+            if payload not in ("Cancel", "Close", "Find Next"):
+                self._pending.append((f"{title}: {payload}", None, None))
         elif kind == "field":
             if payload.type != "CheckBox":
                 raise InvalidAction(f"'{control.name}' is an {payload.type}: use set_edit_text "
@@ -462,7 +483,17 @@ class WriterEnv(Env):
         elif kind == "unsupported":
             raise InvalidAction(f"'{label}' ({command}) is not available in this environment")
         else:
-            self.ops.dispatch(self.surface.target(command))
+            url = self.surface.target(command)
+            before = self._toggle_state(url)
+            self.ops.dispatch(url)
+            self._pending.append((label, url, before))
+
+    def _toggle_state(self, url: str) -> Any:
+        """The command's status value if it is a toggle (a view switch has no document effect
+        to look for, so its own state is the effect)."""
+        states = self.office.script("command_states", self._doc, json.dumps([_base(url)]))
+        value = states.get(_base(url), [True, None])[1]
+        return value if isinstance(value, bool) else None
 
     def _keyboard(self, combo: str) -> None:
         key = keys.parse(combo)
@@ -524,9 +555,21 @@ class WriterEnv(Env):
             return Verdict(status="fail", reason=f"the saved document is unusable: {e}")
         results = [checks.run(c, state) for c in self.task.checks]
         failed = [r for r in results if not r.passed]
-        reason = "all checks hold" if not failed else "; ".join(
-            f"{r.check.kind}: {r.detail}" for r in failed)
-        return Verdict(status="fail" if failed else "pass", reason=reason, checks=results)
+        if failed:
+            return Verdict(status="fail", reason="; ".join(
+                f"{r.check.kind}: {r.detail}" for r in failed), checks=results)
+        idle = [e["command"] for e in self.effects if not e["changed"]]
+        if idle:
+            # every command the task ran must have done something; one that changed nothing
+            # visible may have silently failed, so the task cannot be trusted as a sample
+            return Verdict(status="unsure", checks=results, reason=(
+                f"all checks hold, but {', '.join(repr(c) for c in idle)} changed nothing"))
+        return Verdict(status="pass", reason="all checks hold", checks=results)
+
+
+def _content(state: dict[str, Any]) -> str:
+    """What a command can change: the whole state but for the modified flag."""
+    return json.dumps({k: v for k, v in state.items() if k != "modified"}, sort_keys=True)
 
 
 def _check_docx(path: Path) -> None:

@@ -14,6 +14,7 @@ live instance at interpreter exit, so no LibreOffice outlives its owner.
 from __future__ import annotations
 
 import atexit
+import builtins
 import contextlib
 import ctypes
 import json
@@ -71,6 +72,12 @@ def import_uno():
             ) from None
     import uno
 
+    # pyuno replaces builtins.__import__ with a hook for `from com.sun.star… import` forms,
+    # which we never use; the hook breaks other packages' lazy imports (tqdm's, for one), so
+    # the interpreter gets its own import back.
+    original = getattr(uno, "_builtin_import", None)
+    if original is not None and builtins.__import__ is not original:
+        builtins.__import__ = original
     return uno
 
 

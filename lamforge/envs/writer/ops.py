@@ -183,6 +183,9 @@ class DocOps:
         base = Path(name).name
         if not base or base in (".", ".."):
             raise InvalidAction(f"invalid file name '{name}'")
+        stem, dot, ext = base.rpartition(".")
+        if dot and ext.lower() in ("odt", "doc", "docx", "rtf", "txt"):
+            base = stem  # this environment writes Word files: 'notes.odt' becomes notes.docx
         if not base.lower().endswith(".docx"):
             base += ".docx"
         path = self.save_dir / base

@@ -17,7 +17,7 @@ from typing import Any
 from lamforge.core import TemplateError
 from lamforge.envs.writer.office import Office
 
-LIBRARY_VERSION = 1
+LIBRARY_VERSION = 2
 LOREM = ("Our team reviewed the figures for the period and found steady growth in every "
          "region. Costs stayed within budget while new customers signed up each month.")
 
@@ -168,7 +168,8 @@ TEMPLATES: dict[str, tuple[str, Callable[[_Writer], None]]] = {
     "bullets": ("A shopping list: a paragraph followed by a bulleted list of four items.",
                 _bullets),
     "shape": ("Project notes with a text box holding a reminder and a rectangle shape.", _shape),
-    "comments": ("Meeting minutes with three paragraphs and a reviewer's comment.", _comments),
+    "comments": ("A document with comments: meeting minutes where a reviewer added a comment "
+                 "to a paragraph.", _comments),
     "multipage": ("A multi-page document with three chapters, Heading 1 and Heading 2 "
                   "headings and page breaks.", _multipage),
 }

@@ -1,0 +1,336 @@
+"""The task-action dataflow: instantiate → execute → evaluate → post-process, resumable.
+
+Layout of a run directory:
+
+    instantiation/pass.jsonl   Task records (prefilled actions + checks), one per instance
+    instantiation/fail.jsonl   {"pair", "task", "reason"} for pairs that could not be grounded
+    execution/pass.jsonl       Trajectory records, verdict pass
+    execution/fail.jsonl       … fail (a mismatch, an error, a check that does not hold)
+    execution/unsure.jsonl     … unsure (checks hold but a command changed nothing visible)
+    execution/errors.jsonl     episodes the environment lost (crash): retried by a rerun
+    samples/{train,test_instance,test_family}.jsonl   StepSample records
+    tasks/{…}.jsonl            the passing tasks of each split, runnable online
+    datasets/                  the samples as a Hugging Face DatasetDict (save_to_disk)
+    summary.json
+
+Results are appended one whole line at a time and flushed, so killing the run (or one
+worker's LibreOffice) loses no finished result; a rerun skips every task already filed.
+Workers are separate processes, each with its own LibreOffice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lamforge.core import (
+    DataError,
+    StepSample,
+    Task,
+    TaskPlan,
+    Trajectory,
+    append_jsonl,
+    write_jsonl,
+)
+
+EXECUTION = ("pass", "fail", "unsure")
+
+
+@dataclass
+class FlowConfig:
+    out_dir: Path
+    instances: int = 2
+    seed: int = 0
+    match: str = "exact"
+    threshold: float = 85.0
+    workers: int = 1
+    selector: str = "minilm"
+    templates_dir: Path | None = None
+    test_instance: float = 0.1
+    test_family: float = 0.1
+
+
+# ---- instantiate --------------------------------------------------------------------------
+def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
+                on_done: Callable[[], None] | None = None) -> tuple[list[Task], list[dict]]:
+    """Choose templates, prefill and filter; write instantiation/{pass,fail}.jsonl."""
+    from lamforge.envs.writer.prefill import Rejected, prefill
+
+    t0 = time.perf_counter()
+    ranking = _selector(cfg).rank(pairs)
+    tasks: list[Task] = []
+    failed: list[dict] = []
+    for pair, templates in zip(pairs, ranking, strict=True):
+        t = time.perf_counter()
+        try:
+            made = prefill(pair, cfg.instances, cfg.seed, templates)
+        except Rejected as e:
+            failed.append({"pair": pair.id, "task": pair.task, "reason": str(e)})
+        else:
+            cost = time.perf_counter() - t + (t - t0) / max(1, len(pairs))
+            for task in made:
+                task.meta["instantiate_s"] = round(cost / len(made), 6)
+            tasks.extend(made)
+        if on_done:
+            on_done()
+    out = cfg.out_dir / "instantiation"
+    write_jsonl(out / "pass.jsonl", tasks)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fail.jsonl").write_text("".join(json.dumps(f) + "\n" for f in failed))
+    return tasks, failed
+
+
+def _selector(cfg: FlowConfig):
+    from lamforge.dataflow.select import KeywordSelector, MiniLMSelector
+
+    if cfg.selector == "keywords":
+        return KeywordSelector(cfg.seed)
+    if cfg.selector == "minilm":
+        from lamforge.envs.writer.templates import library
+
+        return MiniLMSelector(library(cfg.templates_dir))
+    raise DataError(f"unknown template selector '{cfg.selector}' (use minilm or keywords)")
+
+
+# ---- execute ------------------------------------------------------------------------------
+_ENV: Any = None
+
+
+def _worker_init(templates_dir: str | None) -> None:
+    global _ENV
+    from lamforge.envs.writer.env import WriterEnv
+
+    _ENV = WriterEnv(templates_dir=templates_dir)
+
+
+def _worker_run(task_json: str, match: str, threshold: float) -> str:
+    from lamforge.envs.episode import run_actions
+
+    task = Task.model_validate_json(task_json)
+    traj = run_actions(_ENV, task, match=match, threshold=threshold)  # type: ignore[arg-type]
+    return traj.model_dump_json()
+
+
+def _read_ids(path: Path) -> set[str]:
+    """Task ids already filed; a last line cut by a crash is ignored (it is rewritten)."""
+    ids: set[str] = set()
+    if not path.is_file():
+        return ids
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            ids.add(json.loads(line)["task"]["id"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    return ids
+
+
+def done_ids(out_dir: Path) -> set[str]:
+    return set().union(*(_read_ids(out_dir / "execution" / f"{k}.jsonl") for k in EXECUTION))
+
+
+def _repair_tail(path: Path) -> None:
+    """Drop a partial last line left by a killed writer, so appends start on a new line."""
+    if path.is_file() and path.stat().st_size:
+        data = path.read_bytes()
+        if not data.endswith(b"\n"):
+            path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
+def file_result(out_dir: Path, traj: Trajectory) -> str:
+    verdict = traj.verdict
+    assert verdict is not None
+    kind = "errors" if verdict.reason.startswith("environment crashed") else verdict.status
+    append_jsonl(out_dir / "execution" / f"{kind}.jsonl", [traj])
+    return kind
+
+
+def execute(tasks: list[Task], cfg: FlowConfig,
+            on_done: Callable[[str], None] | None = None) -> Counter:
+    """Run every task not filed yet; file each result as soon as it arrives."""
+    ex = cfg.out_dir / "execution"
+    ex.mkdir(parents=True, exist_ok=True)
+    for kind in (*EXECUTION, "errors"):
+        _repair_tail(ex / f"{kind}.jsonl")
+    finished = done_ids(cfg.out_dir)
+    todo = [t for t in tasks if t.id not in finished]
+    counts: Counter = Counter()
+    if not todo:
+        return counts
+    templates = str(cfg.templates_dir) if cfg.templates_dir else None
+    if cfg.workers <= 1:
+        _worker_init(templates)
+        try:
+            for task in todo:
+                kind = file_result(cfg.out_dir, Trajectory.model_validate_json(
+                    _worker_run(task.model_dump_json(), cfg.match, cfg.threshold)))
+                counts[kind] += 1
+                if on_done:
+                    on_done(kind)
+        finally:
+            _ENV.close()
+        return counts
+    with ProcessPoolExecutor(max_workers=cfg.workers, initializer=_worker_init,
+                             initargs=(templates,)) as pool:
+        pending = {pool.submit(_worker_run, t.model_dump_json(), cfg.match, cfg.threshold)
+                   for t in todo}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                kind = file_result(cfg.out_dir, Trajectory.model_validate_json(fut.result()))
+                counts[kind] += 1
+                if on_done:
+                    on_done(kind)
+    return counts
+
+
+# ---- post-process -------------------------------------------------------------------------
+def _bucket(key: str, seed: int) -> float:
+    return int(hashlib.sha1(f"{seed}:{key}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def split_of(task: Task, cfg: FlowConfig) -> str:
+    """test_family: every task of some help pages (unseen commands and wording);
+    test_instance: whole tasks at random from the rest; train: the others."""
+    family = str(task.meta.get("family") or task.meta.get("source") or task.id)
+    if _bucket("family:" + family, cfg.seed) < cfg.test_family:
+        return "test_family"
+    if _bucket("instance:" + str(task.meta.get("pair", task.id)), cfg.seed) < cfg.test_instance:
+        return "test_instance"
+    return "train"
+
+
+def step_samples(traj: Trajectory) -> list[StepSample]:
+    """The paper's step-wise samples: controls, request, previous actions and plan in;
+    thought, control, function, args, status and plan out."""
+    samples = []
+    previous: list[dict[str, Any]] = []
+    for i, step in enumerate(traj.steps):
+        a = step.action
+        control = step.observation.control(a.control_label) if a.control_label else None
+        remaining = traj.task.plan
+        samples.append(StepSample(
+            id=f"{traj.task.id}#{i}", task_id=traj.task.id, step=i, request=traj.task.request,
+            controls=step.observation.controls, previous_actions=list(previous),
+            previous_plan=remaining, canvas=step.observation.canvas,
+            thought=_thought(a.function, control.name if control else None, a.args),
+            control_label=a.control_label, control_name=control.name if control else None,
+            function=a.function, args=a.args,
+            status="FINISH" if a.function == "finish" else "CONTINUE", plan=remaining))
+        previous.append({"function": a.function, "control_name": control.name if control
+                         else None, "args": a.args, "ok": step.ok})
+    return samples
+
+
+def _thought(function: str, control: str | None, args: dict[str, Any]) -> str:
+    if function == "finish":
+        return "The request is done."
+    target = f" '{control}'" if control else ""
+    detail = f" with {json.dumps(args)}" if args else ""
+    return f"Next I {function.replace('_', ' ')}{target}{detail}."
+
+
+def postprocess(cfg: FlowConfig) -> dict[str, int]:
+    """Step samples and online task files for each split, and a Hugging Face dataset."""
+    from lamforge.core import iter_jsonl
+
+    src = cfg.out_dir / "execution" / "pass.jsonl"
+    by_split: dict[str, list[StepSample]] = {"train": [], "test_instance": [], "test_family": []}
+    tasks: dict[str, list[Task]] = {k: [] for k in by_split}
+    if src.is_file():
+        for traj in iter_jsonl(src, Trajectory):
+            split = split_of(traj.task, cfg)
+            by_split[split].extend(step_samples(traj))
+            tasks[split].append(traj.task)
+    for split, samples in by_split.items():
+        write_jsonl(cfg.out_dir / "samples" / f"{split}.jsonl", samples)
+        write_jsonl(cfg.out_dir / "tasks" / f"{split}.jsonl", tasks[split])
+    _save_dataset(cfg.out_dir, by_split)
+    return {k: len(v) for k, v in by_split.items()}
+
+
+def _save_dataset(out_dir: Path, by_split: dict[str, list[StepSample]]) -> None:
+    import datasets
+    from datasets import Dataset, DatasetDict
+
+    datasets.disable_progress_bars()
+
+    def rows(samples: list[StepSample]) -> dict[str, list]:
+        # nested, variable fields (controls, args) as JSON text: one schema for every split
+        return {"id": [s.id for s in samples], "task_id": [s.task_id for s in samples],
+                "step": [s.step for s in samples], "request": [s.request for s in samples],
+                "input": [json.dumps({"controls": [c.model_dump(exclude_none=True)
+                                                   for c in s.controls],
+                                      "previous_actions": s.previous_actions,
+                                      "previous_plan": s.previous_plan, "canvas": s.canvas})
+                          for s in samples],
+                "output": [json.dumps({"thought": s.thought, "control_label": s.control_label,
+                                       "control_name": s.control_name, "function": s.function,
+                                       "args": s.args, "status": s.status, "plan": s.plan})
+                           for s in samples]}
+
+    DatasetDict({k: Dataset.from_dict(rows(v)) for k, v in by_split.items()}).save_to_disk(
+        str(out_dir / "datasets"))
+
+
+# ---- summary ------------------------------------------------------------------------------
+def summarise(cfg: FlowConfig, inst_failed: list[dict] | None = None) -> dict[str, Any]:
+    from lamforge.core import iter_jsonl
+
+    ex = cfg.out_dir / "execution"
+    counts = {k: len(_read_ids(ex / f"{k}.jsonl")) for k in (*EXECUTION, "errors")}
+    reasons: Counter = Counter()
+    commands: Counter = Counter()
+    stage: dict[str, list[float]] = {"instantiate_s": [], "execute_s": [], "evaluate_s": []}
+    for kind in EXECUTION:
+        path = ex / f"{kind}.jsonl"
+        if not path.is_file():
+            continue
+        for traj in iter_jsonl(path, Trajectory):
+            if kind != "pass":
+                reasons[_reason_kind(traj.verdict.reason if traj.verdict else "")] += 1
+            else:
+                for e in traj.meta.get("effects", []):
+                    commands[e["command"]] += 1
+            t = traj.timings
+            stage["instantiate_s"].append(float(traj.task.meta.get("instantiate_s", 0.0)))
+            stage["execute_s"].append(t.get("total_s", 0.0) - t.get("evaluate_s", 0.0))
+            stage["evaluate_s"].append(t.get("evaluate_s", 0.0))
+    inst_path = cfg.out_dir / "instantiation"
+    if inst_failed is None and (inst_path / "fail.jsonl").is_file():
+        inst_failed = [json.loads(x) for x in (inst_path / "fail.jsonl").read_text().splitlines()]
+    inst_reasons = Counter(_reason_kind(f["reason"]) for f in inst_failed or [])
+    summary = {
+        "instantiation": {"pass": len(_read_ids_tasks(inst_path / "pass.jsonl")),
+                          "fail": len(inst_failed or []),
+                          "top_reasons": inst_reasons.most_common(10)},
+        "execution": counts,
+        "top_failure_reasons": reasons.most_common(10),
+        "distinct_commands_in_passing": len(commands),
+        "commands": commands.most_common(),
+        "mean_stage_s": {k: round(sum(v) / len(v), 4) if v else 0.0 for k, v in stage.items()},
+    }
+    (cfg.out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _read_ids_tasks(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    return [json.loads(x)["id"] for x in path.read_text().splitlines() if x.strip()]
+
+
+def _reason_kind(reason: str) -> str:
+    """'step 3 (click): no control matches 'Page' (exact)' -> 'no control matches'."""
+    import re
+
+    r = re.sub(r"^step \d+ \(\w+\)(?: failed)?: ", "", reason)
+    r = re.sub(r"'[^']*'", "'…'", r)
+    r = re.sub(r"\d+", "N", r)
+    return r[:90]

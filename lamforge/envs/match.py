@@ -1,0 +1,59 @@
+"""Match a prefilled action's `control_text` to a live control, as the paper's execution does.
+
+Modes: `exact` (case-insensitive, ignoring a trailing ellipsis), `contains` (either way round,
+the closest length wins), `fuzzy` (rapidfuzz WRatio ≥ threshold) and `regex` (full match).
+Where several controls match, the innermost wins: an open dialog's fields, then the open menu,
+then the menu bar, then the toolbars — "Bold" after opening Format > Text is the menu item.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from lamforge.core import Control
+
+MatchMode = Literal["exact", "contains", "fuzzy", "regex"]
+MODES: tuple[str, ...] = ("exact", "contains", "fuzzy", "regex")
+_GROUP_RANK = {"dialog": 0, "menu": 1, "menubar": 2, "toolbar": 3}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("~", "")).strip().rstrip(".…").strip().lower()
+
+
+def _rank(c: Control) -> tuple[int, int]:
+    return (_GROUP_RANK.get(c.group or "", 4), 0 if c.enabled else 1)
+
+
+def match_control(text: str, controls: list[Control], mode: MatchMode = "exact",
+                  threshold: float = 85.0) -> Control | None:
+    """The control `text` names under `mode`, or None."""
+    want = _norm(text)
+    if not want:
+        return None
+    if mode == "exact":
+        hits = [c for c in controls if _norm(c.name) == want]
+    elif mode == "contains":
+        hits = [c for c in controls if want in _norm(c.name) or (_norm(c.name) and
+                                                                  _norm(c.name) in want)]
+        hits.sort(key=lambda c: abs(len(_norm(c.name)) - len(want)))
+    elif mode == "regex":
+        try:
+            pattern = re.compile(text, re.IGNORECASE)
+        except re.error:
+            return None
+        hits = [c for c in controls if pattern.fullmatch(c.name)]
+    elif mode == "fuzzy":
+        from rapidfuzz import fuzz
+
+        scored = [(fuzz.WRatio(want, _norm(c.name)), c) for c in controls]
+        best = max((s for s, _ in scored), default=0)
+        if best < threshold:
+            return None
+        hits = [c for s, c in scored if s == best]
+    else:
+        raise ValueError(f"unknown match mode '{mode}' (use {', '.join(MODES)})")
+    if not hits:
+        return None
+    return min(hits, key=_rank)  # stable: first in display order among the innermost

@@ -1,0 +1,176 @@
+"""The task-action dataflow on real LibreOffice: file results, replay, resume, workers, crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lamforge.core import Action, Task, TaskPlan, Trajectory, read_jsonl
+from lamforge.dataflow.flow import (
+    FlowConfig,
+    done_ids,
+    execute,
+    instantiate,
+    postprocess,
+    summarise,
+)
+from lamforge.envs.episode import run_actions
+from lamforge.envs.writer.env import WriterEnv
+
+pytestmark = pytest.mark.writer
+
+
+def pair(i: int, task: str, plan: list[str], app: str = "writer") -> TaskPlan:
+    return TaskPlan(id=f"p{i}", app=app, task=task, plan=plan,
+                    source=f"swriter/guide/page{i}.html#h{i}")
+
+
+PAIRS = [
+    pair(1, "Make the text bold", ["Select the text.", "Click Bold on the Formatting bar."]),
+    pair(2, "Italicize the text, with the text coloured red", [
+        "Select the text.", "Press Ctrl+I.",
+        "On the Formatting bar, open Font Color and choose Red."]),
+    pair(3, "Center the paragraph", ["Click in the paragraph.",
+                                     "Click Center on the Formatting bar."]),
+    pair(4, "Insert a table with 3 columns", [
+        "Choose Table - Insert Table, set Columns to 3 and Rows to 4, and click Insert."]),
+    pair(5, "Use sparkles, and make the text bold", [  # a menu that does not exist
+        "Select the text.", "Choose Format - Sparkle.", "Click Bold on the Formatting bar."]),
+    pair(6, "Tidy up", ["Set the options that you want."]),  # cannot be grounded
+    pair(7, "Sort the cells", ["Choose Data - Sort."], app="calc"),
+    pair(8, "Set the size, with the text at 16 pt", [
+        "Select the text.", "Choose Format - Character, set Size to 16 pt and click OK."]),
+]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, templates_dir) -> FlowConfig:
+    cfg = FlowConfig(out_dir=tmp_path_factory.mktemp("flow"), instances=2, selector="keywords",
+                     templates_dir=templates_dir, test_instance=0.3, test_family=0.3)
+    tasks, failed = instantiate(PAIRS, cfg)
+    execute(tasks, cfg)
+    postprocess(cfg)
+    summarise(cfg, failed)
+    return cfg
+
+
+def _filed(cfg: FlowConfig, kind: str) -> list[Trajectory]:
+    path = cfg.out_dir / "execution" / f"{kind}.jsonl"
+    return read_jsonl(path, Trajectory) if path.is_file() else []
+
+
+def test_results_are_filed_with_reasons(run: FlowConfig) -> None:
+    failed_inst = [json.loads(x) for x in
+                   (run.out_dir / "instantiation" / "fail.jsonl").read_text().splitlines()]
+    assert {f["pair"]: f["reason"].split(":")[0] for f in failed_inst} == {
+        "p6": "cannot ground step 1", "p7": "not a Writer task (app calc)"}
+    passed = _filed(run, "pass")
+    assert {t.task.meta["pair"] for t in passed} == {"p1", "p2", "p3", "p4", "p8"}
+    failed = _filed(run, "fail")
+    assert {t.task.meta["pair"] for t in failed} == {"p5"}
+    assert all("no control matches 'Sparkle'" in t.verdict.reason for t in failed)
+    summary = json.loads((run.out_dir / "summary.json").read_text())
+    assert summary["execution"]["pass"] == len(passed)
+    assert summary["distinct_commands_in_passing"] >= 5
+    assert set(summary["mean_stage_s"]) == {"instantiate_s", "execute_s", "evaluate_s"}
+
+
+def test_passing_trajectories_replay_and_a_corrupted_action_fails(run, templates_dir) -> None:
+    passed = _filed(run, "pass")
+    with WriterEnv(templates_dir=templates_dir) as env:
+        for traj in passed:
+            again = run_actions(env, traj.task, match="exact")
+            assert again.verdict.status == "pass", (traj.task.id, again.verdict.reason)
+        bold = next(t for t in passed if t.task.meta["pair"] == "p1").task
+        actions = [a if a.control_text != "Bold" else Action(function="click",
+                                                             control_text="Underline")
+                   for a in bold.actions]
+        assert run_actions(env, bold, actions=actions, match="exact").verdict.status == "fail"
+
+
+def test_rerun_skips_finished_tasks(run: FlowConfig) -> None:
+    tasks = read_jsonl(run.out_dir / "instantiation" / "pass.jsonl", Task)
+    before = (run.out_dir / "execution" / "pass.jsonl").read_bytes()
+    assert execute(tasks, run) == {}
+    assert (run.out_dir / "execution" / "pass.jsonl").read_bytes() == before
+    assert done_ids(run.out_dir) == {t.id for t in tasks}
+
+
+def test_samples_splits_and_dataset(run: FlowConfig) -> None:
+    from datasets import load_from_disk
+
+    ids = {}
+    for split in ("train", "test_instance", "test_family"):
+        samples = [json.loads(x) for x in
+                   (run.out_dir / "samples" / f"{split}.jsonl").read_text().splitlines()]
+        ids[split] = {s["task_id"] for s in samples}
+        for s in samples:
+            assert s["function"] and "controls" in s and "previous_actions" in s
+    assert not (ids["train"] & ids["test_instance"]) and not (ids["train"] & ids["test_family"])
+    assert not (ids["test_instance"] & ids["test_family"])
+    dataset = load_from_disk(str(run.out_dir / "datasets"))
+    total = sum(len(dataset[s]) for s in dataset)
+    assert total == sum(len(t.steps) for t in _filed(run, "pass"))
+    row = dataset["train"][0] if len(dataset["train"]) else dataset["test_instance"][0]
+    assert json.loads(row["output"])["status"] in ("CONTINUE", "FINISH")
+
+
+def test_two_workers_give_the_same_verdicts(run, tmp_path, templates_dir) -> None:
+    tasks = read_jsonl(run.out_dir / "instantiation" / "pass.jsonl", Task)
+    cfg = FlowConfig(out_dir=tmp_path, workers=2, templates_dir=templates_dir)
+    execute(tasks, cfg)
+    one = {t.task.id: t.verdict.status for k in ("pass", "fail", "unsure")
+           for t in _filed(run, k)}
+    two = {t.task.id: t.verdict.status for k in ("pass", "fail", "unsure")
+           for t in _filed(cfg, k)}
+    assert one == two
+
+
+def test_killing_libreoffice_mid_run_loses_nothing(run, tmp_path, templates_dir) -> None:
+    tasks = read_jsonl(run.out_dir / "instantiation" / "pass.jsonl", Task)
+    (tmp_path / "instantiation").mkdir()
+    (tmp_path / "instantiation" / "pass.jsonl").write_text(
+        "".join(t.model_dump_json() + "\n" for t in tasks))
+    sub_tmp = tmp_path / "tmp"
+    sub_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(sub_tmp), "LAMFORGE_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, "-m", "lamforge", "data", "execute", "--out-dir", str(tmp_path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    results = tmp_path / "execution"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(done_ids(tmp_path)) < 2:
+        time.sleep(0.05)
+    filed_before = len(done_ids(tmp_path))
+    assert filed_before >= 2, proc.stderr.read().decode()[-500:] if proc.poll() else "no result"
+    pids = subprocess.run(["pgrep", "-f", f"soffice.bin.*{sub_tmp}"], capture_output=True,
+                          text=True).stdout.split()
+    for pid in pids:
+        os.kill(int(pid), signal.SIGKILL)
+    proc.wait(timeout=300)
+    assert proc.returncode == 0, proc.stderr.read().decode()[-800:]
+    assert len(done_ids(tmp_path)) >= filed_before  # nothing finished was lost
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-800:]
+    assert done_ids(tmp_path) == {t.id for t in tasks}  # the rerun completed the rest
+    lines = sum(len((results / f"{k}.jsonl").read_text().splitlines())
+                for k in ("pass", "fail", "unsure") if (results / f"{k}.jsonl").is_file())
+    assert lines == len(tasks)  # and filed nothing twice
+
+
+def test_minilm_chooses_templates_by_meaning(templates_dir) -> None:
+    from lamforge.dataflow.select import MiniLMSelector
+    from lamforge.envs.writer.templates import library
+
+    selector = MiniLMSelector(library(templates_dir))
+    ranked = selector.rank([
+        pair(1, "Insert rows into a table", ["Choose Table - Insert - Rows Above."]),
+        pair(2, "Add a comment to the selected text", ["Choose Insert - Comment."]),
+        pair(3, "Change the bullet symbols of a list", ["Choose Format - Bullets."]),
+    ])
+    assert [r[0] for r in ranked] == ["table", "comments", "bullets"]
