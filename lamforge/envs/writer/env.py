@@ -378,8 +378,8 @@ class WriterEnv(Env):
                 self._pending.append((f"{title}: {payload}", None, None))
         elif kind == "field":
             if payload.type != "CheckBox":
-                raise InvalidAction(f"'{control.name}' is an {payload.type}: use set_edit_text "
-                                    "or select_option")
+                raise InvalidAction(f"'{control.name}' is a {payload.type} field: use "
+                                    "set_edit_text or select_option")
             values = self._dialog.values  # type: ignore[union-attr]
             values[payload.name] = "off" if values.get(payload.name) == "on" else "on"
 

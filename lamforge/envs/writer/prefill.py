@@ -34,13 +34,14 @@ UNAVAILABLE = {
 
 # Templates and the phrases a selection step may pick in each (the instance's values).
 TARGETS: dict[str, list[str]] = {
-    "report": ["Revenue rose by twelve percent", "north region", "Summary", "Outlook",
-               "We expect demand to remain strong"],
+    "report": ["Revenue rose by twelve percent", "north region", "coastal offices",
+               "steady growth", "We expect demand to remain strong"],  # body text, not bold
     "line": ["quick brown fox", "lazy dog", "jumps"],
     "table": ["Apples", "Quantity", "Pears", "0.75", "Plums"],  # cells: the cursor is in the table
     "bullets": ["Shopping list", "Buy everything before Friday"],
     "comments": ["The budget was approved", "second week of May"],
-    "multipage": ["Chapter 2", "Section 1.1", "Section 3.2"],
+    "multipage": ["steady growth in every region", "Costs stayed within budget",
+                  "new customers signed up"],
 }
 TOPIC_TEMPLATES = [
     (r"\btable\b", ["table"]),
@@ -147,8 +148,10 @@ def _ground_step(step: str, d: _Draft) -> bool:
     if m and " - " in m.group(1):
         body = m.group(1)
         path_text, _, tail = body.partition(",")
-        path = [_clean_path_part(p) for p in path_text.rstrip(".").split(" - ")]
-        if any(not p for p in path) or len(path) > 4:
+        parts = path_text.rstrip(".").split(" - ")
+        # "… - Font tab": a tab of a dialog, not a control of ours; the dialog's fields are
+        path = [_clean_path_part(p) for p in parts if not re.search(r"\btab\b", p, re.I)]
+        if not path or any(not p for p in path) or len(path) > 4:
             return False
         if any(k in low for k in ("character", "paragraph", "text -", "lists")):
             d.select()
