@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -176,8 +177,11 @@ def execute(tasks: list[Task], cfg: FlowConfig,
         finally:
             _ENV.close()
         return counts
+    # spawn, not fork: the driver may hold threads (torch, from the template selector), and
+    # forking a threaded process can deadlock the child
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=cfg.workers, initializer=_worker_init,
-                             initargs=(templates,)) as pool:
+                             initargs=(templates,), mp_context=context) as pool:
         pending = {pool.submit(_worker_run, t.model_dump_json(), cfg.match, cfg.threshold)
                    for t in todo}
         while pending:
