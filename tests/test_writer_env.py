@@ -263,3 +263,11 @@ def test_one_wrong_action_makes_the_task_fail(writer_env, task_id: str, index: i
     actions[index] = wrong
     traj = run_actions(writer_env, sample, actions=actions)
     assert traj.verdict.status == "fail", traj.verdict.reason
+
+
+def test_checks_that_already_held_are_no_evidence(writer_env) -> None:
+    writer_env.reset(task("line", Check(kind="font_name", text="fox", name="Liberation Serif")))
+    act(writer_env, "select_text", text="fox")
+    act(writer_env, "set_edit_text", "Font Name", text="Liberation Serif")
+    v = writer_env.evaluate()
+    assert v.status == "unsure" and "already held" in v.reason

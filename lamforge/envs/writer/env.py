@@ -89,6 +89,7 @@ class WriterEnv(Env):
         self._notes: list[str] = []
         self._episode = 0
         self._finished = False
+        self._initial_state: dict[str, Any] = {}
         self._styles: dict[str, str] | None = None
         self.effects: list[dict[str, Any]] = []
         """Per command run in this episode: whether it changed the document or its state."""
@@ -136,7 +137,9 @@ class WriterEnv(Env):
         self._menu, self._dialog, self._crashed, self._notes = [], None, None, []
         self._finished, self._styles = False, None
         self.effects, self._pending, self._steps = [], [], 0
-        return self._observe()
+        obs = self._observe()
+        self._initial_state = self._state
+        return obs
 
     def close(self) -> None:
         with contextlib.suppress(EnvironmentCrashed):
@@ -558,6 +561,10 @@ class WriterEnv(Env):
         if failed:
             return Verdict(status="fail", reason="; ".join(
                 f"{r.check.kind}: {r.detail}" for r in failed), checks=results)
+        if all(checks.run(c, self._initial_state).passed for c in self.task.checks):
+            # e.g. "make it Liberation Serif" on text that already is: no evidence either way
+            return Verdict(status="unsure", checks=results,
+                           reason="all checks hold, but they already held before the task")
         idle = [e["command"] for e in self.effects if not e["changed"]]
         if idle:
             # every command the task ran must have done something; one that changed nothing
