@@ -188,9 +188,20 @@ def _flow_config(out_dir: Path, instances: int, seed: int, match: str, threshold
                       threshold=threshold, workers=workers, selector=selector)
 
 
-def _pairs(files: list[Path]) -> list[TaskPlan]:
-    pairs = [p for f in files for p in read_jsonl(f, TaskPlan)]
-    return [p for p in pairs if p.app in ("writer", "shared")]
+def _pairs(files: list[Path]) -> tuple[list[TaskPlan], list[str]]:
+    """Writer pairs of all files, and the malformed lines (filed under fail, not fatal)."""
+    from lamforge.core import read_jsonl_lenient
+
+    pairs: list[TaskPlan] = []
+    bad: list[str] = []
+    for f in files:
+        good, errors = read_jsonl_lenient(f, TaskPlan)
+        pairs += [p for p in good if p.app in ("writer", "shared")]
+        bad += errors
+    if bad:
+        err.print(f"warning: {len(bad)} malformed record(s) filed under instantiation/fail "
+                  f"(first: {bad[0]})", highlight=False)
+    return pairs, bad
 
 
 InFiles = Annotated[list[Path], typer.Option("--in", help="TaskPlan JSONL (mined, evolved)")]
@@ -208,10 +219,11 @@ def instantiate_cmd(
     from lamforge.dataflow.flow import instantiate
 
     cfg = _flow_config(out_dir, instances, seed, "exact", 85.0, 1, selector)
-    pairs = _pairs(inp)
+    pairs, bad = _pairs(inp)
     with _progress() as progress:
         bar = progress.add_task("instantiating", total=len(pairs))
-        tasks, failed = instantiate(pairs, cfg, on_done=lambda: progress.advance(bar))
+        tasks, failed = instantiate(pairs, cfg, on_done=lambda: progress.advance(bar),
+                                    bad_records=bad)
     console.print(f"instantiation: {len(tasks)} task instances (pass), {len(failed)} pairs "
                   f"filtered (fail) -> {out_dir / 'instantiation'}")
 
@@ -225,11 +237,25 @@ def execute_cmd(
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks")] = None,
 ) -> None:
     """Execute the instantiated tasks in Writer and file each result (resumable)."""
-    from lamforge.core import read_jsonl as read
-    from lamforge.dataflow.flow import execute, postprocess, summarise
+    from lamforge.core import read_jsonl_lenient
+    from lamforge.dataflow.flow import (
+        done_ids,
+        execute,
+        file_bad_records,
+        load_settings,
+        postprocess,
+        summarise,
+    )
 
-    cfg = _flow_config(out_dir, 1, 0, match, threshold, workers, "keywords")
-    tasks = read(out_dir / "instantiation" / "pass.jsonl", Task)[:limit]
+    cfg = load_settings(_flow_config(out_dir, 1, 0, match, threshold, workers, "keywords"))
+    tasks, bad = read_jsonl_lenient(out_dir / "instantiation" / "pass.jsonl", Task)
+    known = done_ids(out_dir)
+    new_bad = [b for b in bad if f"malformed:{b.split(': ')[0]}" not in known]
+    if new_bad:
+        err.print(f"warning: {len(new_bad)} malformed task record(s) filed under "
+                  f"execution/fail (first: {new_bad[0]})", highlight=False)
+        file_bad_records(out_dir, new_bad)
+    tasks = tasks[:limit]
     _run_execution(cfg, tasks, execute)
     postprocess(cfg)
     _print_summary(summarise(cfg))
@@ -260,10 +286,11 @@ def flow_cmd(
     from lamforge.dataflow.flow import execute, instantiate, postprocess, summarise
 
     cfg = _flow_config(out_dir, instances, seed, match, threshold, workers, selector)
-    pairs = _pairs(inp)
+    pairs, bad = _pairs(inp)
     with _progress() as progress:
         bar = progress.add_task("instantiating", total=len(pairs))
-        tasks, failed = instantiate(pairs, cfg, on_done=lambda: progress.advance(bar))
+        tasks, failed = instantiate(pairs, cfg, on_done=lambda: progress.advance(bar),
+                                    bad_records=bad)
     _run_execution(cfg, tasks[:limit], execute)
     sizes = postprocess(cfg)
     summary = summarise(cfg, failed)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +176,60 @@ def test_minilm_chooses_templates_by_meaning(templates_dir) -> None:
         pair(3, "Change the bullet symbols of a list", ["Choose Format - Bullets."]),
     ])
     assert [r[0] for r in ranked] == ["table", "comments", "bullets"]
+
+
+def test_step_samples_track_the_plan(run: FlowConfig) -> None:
+    from lamforge.dataflow.flow import step_samples
+
+    traj = next(t for t in _filed(run, "pass") if t.task.meta["pair"] == "p2")
+    samples = step_samples(traj)
+    assert samples[0].previous_plan == traj.task.plan
+    for before, after in itertools.pairwise(samples):
+        assert after.previous_plan == before.plan
+        assert len(after.previous_actions) == len(before.previous_actions) + 1
+    assert samples[-1].status == "FINISH" and samples[-1].plan == []
+    assert samples[-2].plan == traj.task.plan[-1:]  # the colour step is the last plan step
+
+
+def test_lost_episodes_are_retried_then_failed(tmp_path) -> None:
+    from lamforge.core import Verdict
+    from lamforge.dataflow.flow import file_result
+
+    task = Task(id="t", app="writer", request="r", template="line")
+    lost = Trajectory(task=task, verdict=Verdict(status="fail", reason="step 2 failed: boom"),
+                      meta={"crashed": True})
+    assert file_result(tmp_path, lost) == "errors"
+    assert done_ids(tmp_path) == set()  # a rerun tries it again
+    assert file_result(tmp_path, lost) == "fail"
+    assert "lost 2 times" in _filed(FlowConfig(out_dir=tmp_path), "fail")[0].verdict.reason
+
+
+def test_a_composed_task_is_held_out_with_either_page() -> None:
+    from lamforge.dataflow.flow import _bucket, split_of
+
+    pages = [f"page{i}.html" for i in range(40)]
+    ranked = sorted(pages, key=lambda p: _bucket("family:" + p, 0))
+    low, high = ranked[0], ranked[-1]
+    cfg = FlowConfig(out_dir=Path("."), test_family=(_bucket("family:" + low, 0)
+                                                     + _bucket("family:" + ranked[1], 0)) / 2,
+                     test_instance=0.0)
+    single = Task(id="a", app="writer", request="r", template="line",
+                  meta={"pair": "x", "family": high, "families": [high]})
+    composed = single.model_copy(update={"meta": {"pair": "x", "family": high,
+                                                  "families": [high, low]}})
+    assert split_of(single, cfg) == "train"
+    assert split_of(composed, cfg) == "test_family"
+
+
+def test_malformed_records_are_filed_and_the_run_goes_on(tmp_path) -> None:
+    good = PAIRS[0].model_dump_json()
+    src = tmp_path / "pairs.jsonl"
+    src.write_text(good + "\n{broken\n" + json.dumps({"id": "x"}) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "data", "instantiate", "--in",
+                           str(src), "--out-dir", str(tmp_path / "run"), "--selector",
+                           "keywords"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    fails = [json.loads(x) for x in
+             (tmp_path / "run" / "instantiation" / "fail.jsonl").read_text().splitlines()]
+    assert [f["reason"].split(": ")[0] for f in fails] == [f"{src}:2", f"{src}:3"]
+    assert len(read_jsonl(tmp_path / "run" / "instantiation" / "pass.jsonl", Task)) == 2

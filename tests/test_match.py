@@ -9,6 +9,7 @@ from lamforge.envs.match import match_control
 
 CONTROLS = [
     Control(label="1", name="Format", type="MenuItem", group="menubar"),
+    Control(label="0", name="Insert", type="MenuItem", group="menubar"),
     Control(label="2", name="Bold", type="MenuItem", group="menu"),
     Control(label="3", name="Page Style...", type="MenuItem", group="menu"),
     Control(label="4", name="Bold", type="Button", group="toolbar"),
@@ -24,6 +25,7 @@ CONTROLS = [
     ("Page", "exact", None),
     ("Page", "contains", "3"),
     ("Highlighting Color", "contains", "6"),
+    ("Insert Table", "contains", "5"),  # closer than the menu bar's "Insert" would be
     ("Insert Tabel", "fuzzy", "5"),
     ("Formt", "fuzzy", "1"),
     ("Zebra", "fuzzy", None),

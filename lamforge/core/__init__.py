@@ -12,7 +12,13 @@ from lamforge.core.errors import (
     TemplateError,
     UnknownControl,
 )
-from lamforge.core.jsonl import append_jsonl, iter_jsonl, read_jsonl, write_jsonl
+from lamforge.core.jsonl import (
+    append_jsonl,
+    iter_jsonl,
+    read_jsonl,
+    read_jsonl_lenient,
+    write_jsonl,
+)
 from lamforge.core.models import (
     CONTRACTS,
     Action,
@@ -34,5 +40,5 @@ __all__ = [
     "EnvironmentUnavailable", "FatalError", "InvalidAction", "LamforgeError", "Observation",
     "RecoverableError", "ResetNeeded", "Step", "StepResult", "StepSample", "Task", "TaskPlan",
     "TemplateError", "Trajectory", "UnknownControl", "Verdict", "append_jsonl", "iter_jsonl",
-    "read_jsonl", "write_jsonl",
+    "read_jsonl", "read_jsonl_lenient", "write_jsonl",
 ]

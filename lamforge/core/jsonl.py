@@ -57,6 +57,30 @@ def read_jsonl(path: str | Path, model: type[M]) -> list[M]:
     return list(iter_jsonl(path, model))
 
 
+def read_jsonl_lenient(path: str | Path, model: type[M]) -> tuple[list[M], list[str]]:
+    """Valid records, and one `file:line: reason` per bad line (for batch jobs that file bad
+    records with their reason and go on, instead of stopping at the first)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    good: list[M] = []
+    bad: list[str] = []
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw.decode("utf-8"))
+                if not isinstance(data, dict):
+                    raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+                good.append(model.model_validate(data))
+            except ValidationError as e:
+                bad.append(f"{path}:{lineno}: invalid {model.__name__}: {_describe(e)}")
+            except (UnicodeDecodeError, ValueError) as e:
+                bad.append(f"{path}:{lineno}: {str(e).splitlines()[0][:120]}")
+    return good, bad
+
+
 def append_jsonl(path: str | Path, records: Iterable[BaseModel]) -> None:
     """Append records crash-safely: each line is written whole and flushed to disk."""
     path = Path(path)

@@ -275,7 +275,8 @@ class RulesEvolver:
         if _words(task) - _words(pair.task) > self.max_extra_words:
             return None
         return self._variant(pair, task, [*pair.plan, *partner.plan], n,
-                             {"kind": "compose", "partner": partner.id})
+                             {"kind": "compose", "partner": partner.id,
+                              "partner_source": partner.source})
 
     def _variant(self, pair: TaskPlan, task: str, plan: list[str], n: int,
                  evolution: dict[str, Any]) -> TaskPlan:

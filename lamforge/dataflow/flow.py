@@ -60,22 +60,32 @@ class FlowConfig:
 
 # ---- instantiate --------------------------------------------------------------------------
 def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
-                on_done: Callable[[], None] | None = None) -> tuple[list[Task], list[dict]]:
-    """Choose templates, prefill and filter; write instantiation/{pass,fail}.jsonl."""
+                on_done: Callable[[], None] | None = None,
+                bad_records: list[str] | None = None) -> tuple[list[Task], list[dict]]:
+    """Choose templates, prefill and filter; write instantiation/{pass,fail}.jsonl.
+
+    `bad_records` (malformed input lines, as `file:line: reason`) are filed under fail too.
+    """
     from lamforge.envs.writer.prefill import Rejected, prefill
 
     t0 = time.perf_counter()
     ranking = _selector(cfg).rank(pairs)
+    rank_share = (time.perf_counter() - t0) / max(1, len(pairs))
     tasks: list[Task] = []
-    failed: list[dict] = []
+    failed: list[dict] = [{"pair": None, "task": None, "reason": r} for r in bad_records or []]
+    seen: set[str] = set()
     for pair, templates in zip(pairs, ranking, strict=True):
+        if pair.id in seen:
+            failed.append({"pair": pair.id, "task": pair.task, "reason": "duplicate pair id"})
+            continue
+        seen.add(pair.id)
         t = time.perf_counter()
         try:
             made = prefill(pair, cfg.instances, cfg.seed, templates)
         except Rejected as e:
             failed.append({"pair": pair.id, "task": pair.task, "reason": str(e)})
         else:
-            cost = time.perf_counter() - t + (t - t0) / max(1, len(pairs))
+            cost = time.perf_counter() - t + rank_share
             for task in made:
                 task.meta["instantiate_s"] = round(cost / len(made), 6)
             tasks.extend(made)
@@ -83,6 +93,7 @@ def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
             on_done()
     out = cfg.out_dir / "instantiation"
     write_jsonl(out / "pass.jsonl", tasks)
+    save_settings(cfg)
     out.mkdir(parents=True, exist_ok=True)
     (out / "fail.jsonl").write_text("".join(json.dumps(f) + "\n" for f in failed))
     return tasks, failed
@@ -98,6 +109,24 @@ def _selector(cfg: FlowConfig):
 
         return MiniLMSelector(library(cfg.templates_dir))
     raise DataError(f"unknown template selector '{cfg.selector}' (use minilm or keywords)")
+
+
+_SETTINGS = ("seed", "test_instance", "test_family", "instances", "selector")
+
+
+def save_settings(cfg: FlowConfig) -> None:
+    """The run's seed and split fractions, so later stages split the same way."""
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    (cfg.out_dir / "flow.json").write_text(json.dumps({k: getattr(cfg, k) for k in _SETTINGS}))
+
+
+def load_settings(cfg: FlowConfig) -> FlowConfig:
+    path = cfg.out_dir / "flow.json"
+    if path.is_file():
+        for k, v in json.loads(path.read_text()).items():
+            if k in _SETTINGS:
+                setattr(cfg, k, v)
+    return cfg
 
 
 # ---- execute ------------------------------------------------------------------------------
@@ -144,12 +173,58 @@ def _repair_tail(path: Path) -> None:
             path.write_bytes(data[: data.rfind(b"\n") + 1])
 
 
-def file_result(out_dir: Path, traj: Trajectory) -> str:
+MAX_CRASHES = 2
+"""A task whose episode the environment lost this many times is filed as fail."""
+
+
+def _crash_counts(out_dir: Path) -> Counter:
+    path = out_dir / "execution" / "errors.jsonl"
+    counts: Counter = Counter()
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                counts[json.loads(line)["task"]["id"]] += 1
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue
+    return counts
+
+
+def file_result(out_dir: Path, traj: Trajectory, crashes: Counter | None = None) -> str:
+    """Append the trajectory to its file; a lost episode goes to errors (retried later)."""
     verdict = traj.verdict
     assert verdict is not None
-    kind = "errors" if verdict.reason.startswith("environment crashed") else verdict.status
+    kind = verdict.status
+    if traj.meta.get("crashed"):
+        crashes = crashes if crashes is not None else _crash_counts(out_dir)
+        crashes[traj.task.id] += 1
+        if crashes[traj.task.id] < MAX_CRASHES:
+            kind = "errors"
+        else:
+            traj = traj.model_copy(update={"verdict": verdict.model_copy(update={
+                "status": "fail", "reason": f"lost {MAX_CRASHES} times: {verdict.reason}"})})
+            kind = "fail"
     append_jsonl(out_dir / "execution" / f"{kind}.jsonl", [traj])
     return kind
+
+
+def file_bad_records(out_dir: Path, bad_records: list[str]) -> None:
+    """Malformed task lines: filed under fail with their reason, so the run can go on."""
+    from lamforge.core import Verdict
+
+    for i, reason in enumerate(bad_records):
+        placeholder = Task(id=f"malformed:{reason.split(': ')[0]}", app="writer",
+                           request="(malformed record)", template="", meta={"line": i})
+        append_jsonl(out_dir / "execution" / "fail.jsonl", [Trajectory(
+            task=placeholder, verdict=Verdict(status="fail", reason=reason))])
+
+
+def _lost(task: Task, error: BaseException) -> Trajectory:
+    """A result for a task whose worker failed outright (not the task's fault: retried)."""
+    from lamforge.core import Verdict
+
+    return Trajectory(task=task, verdict=Verdict(
+        status="fail", reason=f"worker error: {type(error).__name__}: {error}"),
+        meta={"crashed": True})
 
 
 def execute(tasks: list[Task], cfg: FlowConfig,
@@ -165,32 +240,52 @@ def execute(tasks: list[Task], cfg: FlowConfig,
     if not todo:
         return counts
     templates = str(cfg.templates_dir) if cfg.templates_dir else None
+    crashes = _crash_counts(cfg.out_dir)
+
+    def record(traj: Trajectory) -> None:
+        kind = file_result(cfg.out_dir, traj, crashes)
+        counts[kind] += 1
+        if on_done:
+            on_done(kind)
+
     if cfg.workers <= 1:
         _worker_init(templates)
         try:
             for task in todo:
-                kind = file_result(cfg.out_dir, Trajectory.model_validate_json(
-                    _worker_run(task.model_dump_json(), cfg.match, cfg.threshold)))
-                counts[kind] += 1
-                if on_done:
-                    on_done(kind)
+                try:
+                    traj = Trajectory.model_validate_json(
+                        _worker_run(task.model_dump_json(), cfg.match, cfg.threshold))
+                except Exception as e:  # filed and retried by the next run; the batch goes on
+                    traj = _lost(task, e)
+                record(traj)
         finally:
             _ENV.close()
         return counts
     # spawn, not fork: the driver may hold threads (torch, from the template selector), and
     # forking a threaded process can deadlock the child
     context = multiprocessing.get_context("spawn")
+    queue = list(reversed(todo))
     with ProcessPoolExecutor(max_workers=cfg.workers, initializer=_worker_init,
                              initargs=(templates,), mp_context=context) as pool:
-        pending = {pool.submit(_worker_run, t.model_dump_json(), cfg.match, cfg.threshold)
-                   for t in todo}
+        pending: dict = {}
+
+        def submit() -> None:  # a few tasks in flight per worker, not the whole list
+            while queue and len(pending) < 2 * cfg.workers:
+                task = queue.pop()
+                pending[pool.submit(_worker_run, task.model_dump_json(), cfg.match,
+                                    cfg.threshold)] = task
+
+        submit()
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in done:
-                kind = file_result(cfg.out_dir, Trajectory.model_validate_json(fut.result()))
-                counts[kind] += 1
-                if on_done:
-                    on_done(kind)
+                task = pending.pop(fut)
+                try:
+                    traj = Trajectory.model_validate_json(fut.result())
+                except Exception as e:  # a dead worker: file it, go on (a broken pool
+                    traj = _lost(task, e)  # fails the rest the same way; a rerun retries)
+                record(traj)
+            submit()
     return counts
 
 
@@ -202,10 +297,12 @@ def _bucket(key: str, seed: int) -> float:
 def split_of(task: Task, cfg: FlowConfig) -> str:
     """test_family: every task of some help pages (unseen commands and wording);
     test_instance: whole tasks at random from the rest; train: the others."""
-    family = str(task.meta.get("family") or task.meta.get("source") or task.id)
-    if _bucket("family:" + family, cfg.seed) < cfg.test_family:
+    pair = str(task.meta.get("pair") or task.id)
+    families = task.meta.get("families") or [task.meta.get("family") or pair]
+    # a composed task draws on two help pages: held out if either page is
+    if any(_bucket("family:" + str(f), cfg.seed) < cfg.test_family for f in families):
         return "test_family"
-    if _bucket("instance:" + str(task.meta.get("pair", task.id)), cfg.seed) < cfg.test_instance:
+    if _bucket("instance:" + pair, cfg.seed) < cfg.test_instance:
         return "test_instance"
     return "train"
 
@@ -215,20 +312,26 @@ def step_samples(traj: Trajectory) -> list[StepSample]:
     thought, control, function, args, status and plan out."""
     samples = []
     previous: list[dict[str, Any]] = []
+    plan = traj.task.plan
+    plan_steps = traj.task.meta.get("plan_step") or []
+    previous_plan = list(plan)
     for i, step in enumerate(traj.steps):
         a = step.action
         control = step.observation.control(a.control_label) if a.control_label else None
-        remaining = traj.task.plan
+        # the plan still ahead, from the plan step this action belongs to
+        k = plan_steps[i] if i < len(plan_steps) else 0
+        remaining = [] if a.function == "finish" else list(plan[k:])
         samples.append(StepSample(
             id=f"{traj.task.id}#{i}", task_id=traj.task.id, step=i, request=traj.task.request,
             controls=step.observation.controls, previous_actions=list(previous),
-            previous_plan=remaining, canvas=step.observation.canvas,
+            previous_plan=previous_plan, canvas=step.observation.canvas,
             thought=_thought(a.function, control.name if control else None, a.args),
             control_label=a.control_label, control_name=control.name if control else None,
             function=a.function, args=a.args,
             status="FINISH" if a.function == "finish" else "CONTINUE", plan=remaining))
         previous.append({"function": a.function, "control_name": control.name if control
                          else None, "args": a.args, "ok": step.ok})
+        previous_plan = remaining
     return samples
 
 
@@ -288,7 +391,8 @@ def summarise(cfg: FlowConfig, inst_failed: list[dict] | None = None) -> dict[st
     from lamforge.core import iter_jsonl
 
     ex = cfg.out_dir / "execution"
-    counts = {k: len(_read_ids(ex / f"{k}.jsonl")) for k in (*EXECUTION, "errors")}
+    counts = {k: len(_read_ids(ex / f"{k}.jsonl")) for k in EXECUTION}
+    counts["errors"] = len(_read_ids(ex / "errors.jsonl") - done_ids(cfg.out_dir))
     reasons: Counter = Counter()
     commands: Counter = Counter()
     stage: dict[str, list[float]] = {"instantiate_s": [], "execute_s": [], "evaluate_s": []}

@@ -35,11 +35,14 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
         obs = env.reset(task)
     except (TemplateError, EnvironmentCrashed, DataError) as e:
         # one task's bad template or a crash on start must not end a batch of tasks
+        crashed = isinstance(e, EnvironmentCrashed) or "crashed" in str(e)
         return Trajectory(task=task, model=model, verdict=Verdict(status="fail", reason=str(e)),
-                          timings={"total_s": time.perf_counter() - t0})
+                          timings={"total_s": time.perf_counter() - t0},
+                          meta={"crashed": crashed})
     timings = {"reset_s": time.perf_counter() - t0}
     steps: list[Step] = []
     verdict: Verdict | None = None
+    crashed = False
     for i, action in enumerate(actions):
         t = time.perf_counter()
         if match and action.control_text and action.control_label is None:
@@ -57,6 +60,7 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
                           status="FINISH" if action.function == "finish" else "CONTINUE",
                           latency_s=time.perf_counter() - t))
         obs = result.observation
+        crashed = crashed or bool(result.info.get("crashed"))
         if not result.ok:
             verdict = Verdict(status="fail", reason=f"step {i + 1} ({action.function}) failed: "
                                                     f"{result.error}")
@@ -68,6 +72,6 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
         verdict = env.evaluate()
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
-    meta = {"effects": list(getattr(env, "effects", []))}
+    meta = {"effects": list(getattr(env, "effects", [])), "crashed": crashed}
     return Trajectory(task=task, steps=steps, verdict=verdict, model=model, timings=timings,
                       meta=meta)

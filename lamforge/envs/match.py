@@ -37,7 +37,8 @@ def match_control(text: str, controls: list[Control], mode: MatchMode = "exact",
     elif mode == "contains":
         hits = [c for c in controls if want in _norm(c.name) or (_norm(c.name) and
                                                                   _norm(c.name) in want)]
-        hits.sort(key=lambda c: abs(len(_norm(c.name)) - len(want)))
+        if hits:  # the closest length wins first; the innermost breaks ties
+            return min(hits, key=lambda c: (abs(len(_norm(c.name)) - len(want)), _rank(c)))
     elif mode == "regex":
         try:
             pattern = re.compile(text, re.IGNORECASE)

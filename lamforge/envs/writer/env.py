@@ -420,9 +420,11 @@ class WriterEnv(Env):
                 if match is None:
                     raise InvalidAction(f"line spacing must be one of {', '.join(opts)}")
                 self.ops.line_spacing(SPACING_OPTIONS[match])
+                self._pending.append((f"{control.name}: {match}", None, None))
             else:
                 color = match or option
                 value = -1 if color == "Automatic" else self.ops.color(color)
+                self._pending.append((f"{control.name}: {color}", None, None))
                 if payload in (".uno:Color", ".uno:FontColor"):
                     self.ops.set_char(CharColor=value)
                 else:
@@ -431,6 +433,7 @@ class WriterEnv(Env):
             raise InvalidAction(f"'{control.name}' ({control.type}) has no options")
 
     def _apply_combo(self, command: str, value: str) -> None:
+        self._pending.append((f"{self.surface.label(command)}: {value}", None, None))
         if command == ".uno:FontHeight":
             try:
                 size = float(value.lower().removesuffix("pt").strip())
@@ -481,6 +484,7 @@ class WriterEnv(Env):
             self._dialog = OpenDialog.open(spec, self._state)
         elif kind == "special":
             SPECIAL[command](self)
+            self._pending.append((label, None, None))
         elif kind == "value":
             raise InvalidAction(f"'{label}' takes a value: use set_edit_text or select_option")
         elif kind == "unsupported":

@@ -37,11 +37,10 @@ TARGETS: dict[str, list[str]] = {
     "report": ["Revenue rose by twelve percent", "north region", "coastal offices",
                "steady growth", "We expect demand to remain strong"],  # body text, not bold
     "line": ["quick brown fox", "lazy dog", "jumps"],
-    "table": ["Apples", "Quantity", "Pears", "0.75", "Plums"],  # cells: the cursor is in the table
+    "table": ["Apples", "Pears", "Plums", "0.75", "20"],  # body cells: the cursor is in the table
     "bullets": ["Shopping list", "Buy everything before Friday"],
     "comments": ["The budget was approved", "second week of May"],
-    "multipage": ["steady growth in every region", "Costs stayed within budget",
-                  "new customers signed up"],
+    "multipage": ["part 1 of the plan", "part 2 of the plan", "part 3 of the plan"],
 }
 TOPIC_TEMPLATES = [
     (r"\btable\b", ["table"]),
@@ -91,7 +90,7 @@ def _clean_path_part(part: str) -> str:
 def _dialog_tail(d: _Draft, tail: str) -> None:
     """', set Size to 14 pt and click OK' and similar dialog instructions after a path."""
     for m in re.finditer(r"set ([A-Z][\w ]*?|Left, Right, Top and Bottom margins) to "
-                         r"([\w.# ]+?)(?=,| and |\.|$)", tail):
+                         r"([\w.# ]+?)(?=,| and |\.(?:\s|$)|$)", tail):
         name, value = m.group(1).strip(), m.group(2).strip()
         if name.startswith("Left, Right"):
             for side in ("Left", "Right", "Top", "Bottom"):
@@ -262,9 +261,11 @@ def prefill(pair: TaskPlan, instances: int = 2, seed: int = 0,
         template = templates[n % len(templates)]
         targets = TARGETS.get(template, TARGETS["report"])
         d = _Draft(template=template, target=targets[rng.randrange(len(targets))])
+        plan_step: list[int] = []
         for k, step in enumerate(pair.plan, 1):
             if not _ground_step(step, d):
                 raise Rejected(f"cannot ground step {k}: {step[:80]}")
+            plan_step += [k - 1] * (len(d.actions) - len(plan_step))
         if not d.actions:
             raise Rejected("no actions")
         if not d.checks:
@@ -276,9 +277,23 @@ def prefill(pair: TaskPlan, instances: int = 2, seed: int = 0,
             id=f"{pair.id}-i{n + 1}-{digest}", app="writer", request=request, plan=pair.plan,
             template=template, checks=_dedup(d.checks), actions=d.actions,
             meta={"pair": pair.id, "source": pair.source, "target": d.target,
-                  "family": pair.source.split("#")[0],
+                  "family": _page(pair.source) or pair.id, "families": _families(pair),
+                  "plan_step": [*plan_step, len(pair.plan) - 1],
                   "evolved_from": pair.evolved_from}))
     return tasks
+
+
+def _page(source: str) -> str:
+    return source.split("#")[0]
+
+
+def _families(pair: TaskPlan) -> list[str]:
+    """The help pages a task draws on: its own and, if composed, its partner's."""
+    pages = [_page(pair.source) or pair.id]
+    partner = pair.meta.get("evolution", {}).get("partner_source")
+    if partner:
+        pages.append(_page(partner))
+    return pages
 
 
 def _dedup(checks: list[Check]) -> list[Check]:

@@ -17,7 +17,7 @@ from typing import Any
 from lamforge.core import TemplateError
 from lamforge.envs.writer.office import Office
 
-LIBRARY_VERSION = 2
+LIBRARY_VERSION = 3
 LOREM = ("Our team reviewed the figures for the period and found steady growth in every "
          "region. Costs stayed within budget while new customers signed up each month.")
 
@@ -152,7 +152,8 @@ def _multipage(w: _Writer) -> None:
             w.office.call(lambda c=cur: c.setPropertyValue(
                 "BreakType", uno.Enum("com.sun.star.style.BreakType", "PAGE_BEFORE")))
         w.par(f"Section {chapter}.1", "Heading 2")
-        for _ in range(3):
+        w.par(f"This chapter describes part {chapter} of the plan.")
+        for _ in range(2):
             w.par(LOREM)
         w.par(f"Section {chapter}.2", "Heading 2")
         w.par(LOREM)
