@@ -405,7 +405,8 @@ def summarise(cfg: FlowConfig, inst_failed: list[dict] | None = None) -> dict[st
                 reasons[_reason_kind(traj.verdict.reason if traj.verdict else "")] += 1
             else:
                 for e in traj.meta.get("effects", []):
-                    commands[e["command"]] += 1
+                    # "Font Color: Red" and "Character: OK" count as the command, not the value
+                    commands[e["command"].split(": ")[0]] += 1
             t = traj.timings
             stage["instantiate_s"].append(float(traj.task.meta.get("instantiate_s", 0.0)))
             stage["execute_s"].append(t.get("total_s", 0.0) - t.get("evaluate_s", 0.0))
