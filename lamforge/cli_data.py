@@ -216,14 +216,8 @@ def instantiate_cmd(
     selector: Annotated[str, typer.Option(help="Template choice: minilm or keywords")] = "minilm",
 ) -> None:
     """Choose templates, prefill actions and checks, filter what cannot be grounded."""
-    from lamforge.dataflow.flow import instantiate
-
     cfg = _flow_config(out_dir, instances, seed, "exact", 85.0, 1, selector)
-    pairs, bad = _pairs(inp)
-    with _progress() as progress:
-        bar = progress.add_task("instantiating", total=len(pairs))
-        tasks, failed = instantiate(pairs, cfg, on_done=lambda: progress.advance(bar),
-                                    bad_records=bad)
+    tasks, failed = _instantiate(cfg, inp)
     console.print(f"instantiation: {len(tasks)} task instances (pass), {len(failed)} pairs "
                   f"filtered (fail) -> {out_dir / 'instantiation'}")
 
@@ -261,6 +255,15 @@ def execute_cmd(
     _print_summary(summarise(cfg))
 
 
+def _instantiate(cfg, inp: list[Path]):
+    from lamforge.dataflow.flow import instantiate
+
+    pairs, bad = _pairs(inp)
+    with _progress() as progress:
+        bar = progress.add_task("instantiating", total=len(pairs))
+        return instantiate(pairs, cfg, on_done=lambda: progress.advance(bar), bad_records=bad)
+
+
 def _run_execution(cfg, tasks, execute) -> None:
     from lamforge.dataflow.flow import done_ids
 
@@ -283,14 +286,10 @@ def flow_cmd(
     = None,
 ) -> None:
     """instantiate -> execute -> evaluate -> post-process, resumable; prints a summary."""
-    from lamforge.dataflow.flow import execute, instantiate, postprocess, summarise
+    from lamforge.dataflow.flow import execute, postprocess, summarise
 
     cfg = _flow_config(out_dir, instances, seed, match, threshold, workers, selector)
-    pairs, bad = _pairs(inp)
-    with _progress() as progress:
-        bar = progress.add_task("instantiating", total=len(pairs))
-        tasks, failed = instantiate(pairs, cfg, on_done=lambda: progress.advance(bar),
-                                    bad_records=bad)
+    tasks, failed = _instantiate(cfg, inp)
     _run_execution(cfg, tasks[:limit], execute)
     sizes = postprocess(cfg)
     summary = summarise(cfg, failed)
