@@ -206,14 +206,18 @@ def _pairs(files: list[Path]) -> tuple[list[TaskPlan], list[str]]:
 
 InFiles = Annotated[list[Path], typer.Option("--in", help="TaskPlan JSONL (mined, evolved)")]
 OutDir = Annotated[Path, typer.Option(help="Run directory")]
+Instances = Annotated[int, typer.Option(min=1, help="Instances per pair")]
+Selector = Annotated[str, typer.Option(help="Template choice: minilm or keywords")]
+Match = Annotated[str, typer.Option(help="exact, contains, fuzzy or regex")]
+Workers = Annotated[int, typer.Option(min=1, help="Processes, each with its LibreOffice")]
 
 
 @data_app.command("instantiate")
 def instantiate_cmd(
     inp: InFiles, out_dir: OutDir = Path("runs/flow"),
-    instances: Annotated[int, typer.Option(min=1, help="Instances per pair")] = 2,
+    instances: Instances = 2,
     seed: int = 0,
-    selector: Annotated[str, typer.Option(help="Template choice: minilm or keywords")] = "minilm",
+    selector: Selector = "minilm",
 ) -> None:
     """Choose templates, prefill actions and checks, filter what cannot be grounded."""
     cfg = _flow_config(out_dir, instances, seed, "exact", 85.0, 1, selector)
@@ -225,9 +229,9 @@ def instantiate_cmd(
 @data_app.command("execute")
 def execute_cmd(
     out_dir: OutDir = Path("runs/flow"),
-    match: Annotated[str, typer.Option(help="exact, contains, fuzzy or regex")] = "exact",
+    match: Match = "exact",
     threshold: Annotated[float, typer.Option(help="fuzzy score needed (0-100)")] = 85.0,
-    workers: Annotated[int, typer.Option(min=1, help="Processes, each with its LibreOffice")] = 1,
+    workers: Workers = 1,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks")] = None,
 ) -> None:
     """Execute the instantiated tasks in Writer and file each result (resumable)."""
@@ -276,12 +280,12 @@ def _run_execution(cfg, tasks, execute) -> None:
 @data_app.command("flow")
 def flow_cmd(
     inp: InFiles, out_dir: OutDir = Path("runs/flow"),
-    instances: Annotated[int, typer.Option(min=1, help="Instances per pair")] = 2,
+    instances: Instances = 2,
     seed: int = 0,
-    selector: Annotated[str, typer.Option(help="Template choice: minilm or keywords")] = "minilm",
-    match: Annotated[str, typer.Option(help="exact, contains, fuzzy or regex")] = "exact",
+    selector: Selector = "minilm",
+    match: Match = "exact",
     threshold: float = 85.0,
-    workers: Annotated[int, typer.Option(min=1, help="Processes, each with its LibreOffice")] = 1,
+    workers: Workers = 1,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N task instances")]
     = None,
 ) -> None:

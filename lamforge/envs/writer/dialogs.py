@@ -109,19 +109,19 @@ def _apply_character(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
         ops.dispatch(".uno:FontHeight", {"FontHeight.Height": number(v, "Size", 2, 96)})
     style = v.get("Style", "")
     if style:
-        ops.set_char(CharWeight=150.0 if "Bold" in style else 100.0,
+        ops.set_selection(CharWeight=150.0 if "Bold" in style else 100.0,
                      CharPosture=ops.enum("com.sun.star.awt.FontSlant",
                                           "ITALIC" if "Italic" in style else "NONE"))
     if v.get("Underline"):
-        ops.set_char(CharUnderline={"(Without)": 0, "Single": 1, "Double": 2}[v["Underline"]])
+        ops.set_selection(CharUnderline={"(Without)": 0, "Single": 1, "Double": 2}[v["Underline"]])
     if v.get("Strikethrough"):
-        ops.set_char(CharStrikeout=1 if v["Strikethrough"] == "on" else 0)
+        ops.set_selection(CharStrikeout=1 if v["Strikethrough"] == "on" else 0)
     color = v.get("Font color")
     if color:
-        ops.set_char(CharColor=-1 if color == "Automatic" else ops.color(color))
+        ops.set_selection(CharColor=-1 if color == "Automatic" else ops.color(color))
     hl = v.get("Highlighting")
     if hl:
-        ops.set_char(CharBackColor=-1 if hl == "None" else ops.color(hl),
+        ops.set_selection(CharBackColor=-1 if hl == "None" else ops.color(hl),
                      CharBackTransparent=hl == "None")
     return True
 
@@ -145,7 +145,7 @@ def _apply_paragraph(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     if v.get("First line"):
         props["ParaFirstLineIndent"] = int(number(v, "First line", -10, 10) * 1000)
     if props:
-        ops.set_para(**props)
+        ops.set_selection(**props)
     if v.get("Line spacing"):
         ops.line_spacing(LINE_SPACINGS[v["Line spacing"]])
     return True

@@ -426,9 +426,9 @@ class WriterEnv(Env):
                 value = -1 if color == "Automatic" else self.ops.color(color)
                 self._pending.append((f"{control.name}: {color}", None, None))
                 if payload in (".uno:Color", ".uno:FontColor"):
-                    self.ops.set_char(CharColor=value)
+                    self.ops.set_selection(CharColor=value)
                 else:
-                    self.ops.set_char(CharBackColor=value, CharBackTransparent=value == -1)
+                    self.ops.set_selection(CharBackColor=value, CharBackTransparent=value == -1)
         else:
             raise InvalidAction(f"'{control.name}' ({control.type}) has no options")
 

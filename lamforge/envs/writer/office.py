@@ -322,9 +322,7 @@ class Office:
 
     def dispatch(self, frame: Any, command: str, args: dict[str, Any] | None = None) -> Any:
         """Run a `.uno:` command through the real dispatcher, with typed arguments."""
-        uno = import_uno()
-        props = tuple(uno.createUnoStruct("com.sun.star.beans.PropertyValue", k, 0, v, 0)
-                      for k, v in (args or {}).items())
+        props = self.props(**(args or {}))
         helper = self._dispatcher
         return self.call(lambda: helper.executeDispatch(frame, command, "", 0, props))
 

@@ -54,11 +54,8 @@ class DocOps:
 
         return self.office.call(run)
 
-    def set_char(self, **props: Any) -> None:
-        for rng in self._selected_ranges():
-            self._set(rng, props)
-
-    def set_para(self, **props: Any) -> None:
+    def set_selection(self, **props: Any) -> None:
+        """Set character or paragraph properties on every range of the selection."""
         for rng in self._selected_ranges():
             self._set(rng, props)
 
@@ -66,7 +63,7 @@ class DocOps:
         spacing = import_uno().createUnoStruct("com.sun.star.style.LineSpacing")
         spacing.Mode = 0
         spacing.Height = percent
-        self.set_para(ParaLineSpacing=spacing)
+        self.set_selection(ParaLineSpacing=spacing)
 
     # ---- text -----------------------------------------------------------------------------
     def type_text(self, text: str) -> None:
