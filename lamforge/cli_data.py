@@ -91,6 +91,13 @@ def _count(pairs: list[TaskPlan]) -> dict[str, int]:
     return out
 
 
+BaseUrl = Annotated[str | None, typer.Option(help="LLM: OpenAI-compatible base URL "
+                                                   "[env LAMFORGE_LLM_BASE_URL]")]
+Model = Annotated[str | None, typer.Option(help="LLM: model name [env LAMFORGE_LLM_MODEL]")]
+ApiKey = Annotated[str | None, typer.Option(help="LLM: API key [env LAMFORGE_LLM_API_KEY]")]
+Concurrency = Annotated[int, typer.Option(min=1, help="LLM: requests in flight")]
+
+
 @data_app.command("evolve")
 def evolve(
     inp: Annotated[Path, typer.Option("--in", help="Mined TaskPlan JSONL")] = Path(
@@ -102,17 +109,14 @@ def evolve(
     seed: Annotated[int, typer.Option(help="Seed (rules; sent to the LLM endpoint too)")] = 0,
     app: Annotated[list[str] | None, typer.Option(help="Only pairs of these apps")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N pairs")] = None,
-    base_url: Annotated[str | None, typer.Option(help="LLM: OpenAI-compatible base URL "
-                                                      "[env LAMFORGE_LLM_BASE_URL]")] = None,
-    model: Annotated[str | None, typer.Option(help="LLM: model name [env LAMFORGE_LLM_MODEL]")]
-    = None,
-    api_key: Annotated[str | None, typer.Option(help="LLM: API key [env LAMFORGE_LLM_API_KEY]")]
-    = None,
+    base_url: BaseUrl = None,
+    model: Model = None,
+    api_key: ApiKey = None,
     temperature: Annotated[float | None, typer.Option(help="LLM: sampling temperature")] = None,
     timeout: Annotated[float | None, typer.Option(min=0.1, help="LLM: seconds per request")]
     = None,
     retries: Annotated[int | None, typer.Option(min=0, help="LLM: retries per request")] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="LLM: requests in flight")] = 4,
+    concurrency: Concurrency = 4,
 ) -> None:
     """Make harder variants of mined pairs (constraints, compositions); keep provenance.
 
@@ -178,14 +182,20 @@ def stats(
 
 
 def _flow_config(out_dir: Path, instances: int, seed: int, match: str, threshold: float,
-                 workers: int, selector: str):
+                 workers: int, selector: str, prefill: str = "rules",
+                 llm: dict | None = None):
     from lamforge.dataflow.flow import FlowConfig
     from lamforge.envs.match import MODES
+    from lamforge.llm.client import LLMConfig
 
     if match not in MODES:
         raise DataError(f"unknown match mode '{match}' (use {', '.join(MODES)})")
+    llm_cfg = None
+    if "llm" in (selector, prefill):
+        llm_cfg = LLMConfig.from_env(seed=seed, max_tokens=2048, **(llm or {}))  # long answers
     return FlowConfig(out_dir=out_dir, instances=instances, seed=seed, match=match,
-                      threshold=threshold, workers=workers, selector=selector)
+                      threshold=threshold, workers=workers, selector=selector, prefill=prefill,
+                      llm=llm_cfg)
 
 
 def _pairs(files: list[Path]) -> tuple[list[TaskPlan], list[str]]:
@@ -207,7 +217,8 @@ def _pairs(files: list[Path]) -> tuple[list[TaskPlan], list[str]]:
 InFiles = Annotated[list[Path], typer.Option("--in", help="TaskPlan JSONL (mined, evolved)")]
 OutDir = Annotated[Path, typer.Option(help="Run directory")]
 Instances = Annotated[int, typer.Option(min=1, help="Instances per pair")]
-Selector = Annotated[str, typer.Option(help="Template choice: minilm or keywords")]
+Selector = Annotated[str, typer.Option(help="Template choice: minilm, keywords or llm")]
+Prefill = Annotated[str, typer.Option(help="Prefill provider: rules (offline) or llm")]
 Match = Annotated[str, typer.Option(help="exact, contains, fuzzy or regex")]
 Workers = Annotated[int, typer.Option(min=1, help="Processes, each with its LibreOffice")]
 
@@ -218,9 +229,13 @@ def instantiate_cmd(
     instances: Instances = 2,
     seed: int = 0,
     selector: Selector = "minilm",
+    prefill: Prefill = "rules",
+    base_url: BaseUrl = None, model: Model = None, api_key: ApiKey = None,
+    concurrency: Concurrency = 4,
 ) -> None:
     """Choose templates, prefill actions and checks, filter what cannot be grounded."""
-    cfg = _flow_config(out_dir, instances, seed, "exact", 85.0, 1, selector)
+    cfg = _flow_config(out_dir, instances, seed, "exact", 85.0, 1, selector, prefill, dict(
+        base_url=base_url, model=model, api_key=api_key, concurrency=concurrency))
     tasks, failed = _instantiate(cfg, inp)
     console.print(f"instantiation: {len(tasks)} task instances (pass), {len(failed)} pairs "
                   f"filtered (fail) -> {out_dir / 'instantiation'}")
@@ -283,16 +298,21 @@ def flow_cmd(
     instances: Instances = 2,
     seed: int = 0,
     selector: Selector = "minilm",
+    prefill: Prefill = "rules",
     match: Match = "exact",
     threshold: float = 85.0,
     workers: Workers = 1,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N task instances")]
     = None,
+    base_url: BaseUrl = None, model: Model = None, api_key: ApiKey = None,
+    concurrency: Concurrency = 4,
 ) -> None:
     """instantiate -> execute -> evaluate -> post-process, resumable; prints a summary."""
     from lamforge.dataflow.flow import execute, postprocess, summarise
 
-    cfg = _flow_config(out_dir, instances, seed, match, threshold, workers, selector)
+    cfg = _flow_config(out_dir, instances, seed, match, threshold, workers, selector, prefill,
+                       dict(base_url=base_url, model=model, api_key=api_key,
+                            concurrency=concurrency))
     tasks, failed = _instantiate(cfg, inp)
     _run_execution(cfg, tasks[:limit], execute)
     sizes = postprocess(cfg)

@@ -1,13 +1,14 @@
 """Dispatch every command of Writer's menus and toolbars headless and record what happens.
 
-    .venv/bin/python scripts/probe_commands.py [--write]
+    .venv/bin/python scripts/probe_commands.py [--write | --docs]
 
 Each command runs on a fresh copy of the `report` template with a word selected. A command
 that kills or hangs soffice is recorded so the environment never dispatches it again (it shows
 as disabled); `--write` stores the result in lamforge/envs/writer/data/command_support.json
-and prints the summary used in docs/writer.md. Commands that LibreOffice marks as opening a
-dialog ("...") are not dispatched: without our own description of the dialog they do nothing
-useful headless.
+and prints the summary used in docs/writer.md; it also stores Writer's menu paths, toolbar
+items and shortcuts in surface.json, the control surface the offline prefill grounds plans
+in. Commands that LibreOffice marks as opening a dialog ("...") are not dispatched: without
+our own description of the dialog they do nothing useful headless.
 """
 
 from __future__ import annotations
@@ -44,16 +45,83 @@ def classify(env: WriterEnv, command: str) -> str:
     return "dispatch"
 
 
+MEANING = {
+    "ok": "dispatched through the real dispatcher without arguments; LibreOffice stayed up",
+    "dialog (ours)": "opens a dialog described by lamforge (fields + buttons as controls), "
+                     "applied through the dispatcher or the document model",
+    "value (ours)": "a toolbar box or colour/spacing drop-down: set with "
+                    "`set_edit_text`/`select_option`, dispatched with its argument",
+    "special": "handled by lamforge (Header/Footer switch the part on and move the cursor "
+               "there; Save writes .docx)",
+    "dialog (not described)": "LibreOffice marks it as opening a dialog (`...`); no "
+                              "description yet, so it shows disabled",
+    "blocked": "ends or leaves the episode, needs the clipboard, another app, a printer or a "
+               "display: shows disabled",
+    "crash": "kills headless soffice when dispatched: shows disabled",
+}
+LISTED = {"dialog (not described)": "Dialogs not described yet", "blocked": "Blocked",
+          "crash": "Crash headless soffice"}
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "writer.md"
+
+
+def _replace(text: str, name: str, body: str) -> str:
+    begin, end = f"<!-- generated:{name} -->", f"<!-- end:{name} -->"
+    i, j = text.index(begin) + len(begin), text.index(end)
+    return f"{text[:i]}\n{body}\n{text[j:]}"
+
+
+def write_docs() -> None:
+    """The dialog table and the probe's outcome tables of docs/writer.md, from the code and
+    command_support.json, so the page cannot drift from what the environment does."""
+    rows = json.loads((DATA / "command_support.json").read_text())["all"]
+    seen, dialogs = set(), ["| command | dialog | fields | buttons |", "|---|---|---|---|"]
+    for command, spec in DIALOGS.items():
+        also = [c for c, s in DIALOGS.items() if s is spec and c != command]
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        names = ", ".join(f"`{c}`" for c in [command, *also])
+        dialogs.append(f"| {names} | {spec.title} | {', '.join(f.name for f in spec.fields)} | "
+                       f"{', '.join(spec.buttons)} |")
+    counts = Counter(r["outcome"].split(":")[0] for r in rows.values())
+    runs = sum(n for k, n in counts.items() if k in ("ok", "dialog (ours)", "value (ours)",
+                                                       "special"))
+    probe = ["| outcome | commands | meaning |", "|---|---:|---|"]
+    probe += [f"| {k} | {counts.get(k, 0)} | {v} |" for k, v in MEANING.items()]
+    probe += ["", f"**{runs} of {len(rows)}** commands in Writer's menus and toolbars are "
+              f"executable; {len(rows) - runs} are not."]
+    for outcome, title in LISTED.items():
+        items = sorted((r["where"], c) for c, r in rows.items() if r["outcome"] == outcome)
+        probe += ["", f"<details><summary>{title} ({len(items)})</summary>", ""]
+        probe += [f"- {where} (`{c}`)" for where, c in items]
+        probe += ["", "</details>"]
+    text = _replace(DOCS.read_text(), "dialogs", "\n".join(dialogs))
+    DOCS.write_text(_replace(text, "probe", "\n".join(probe)))
+    console.print(f"wrote the tables of {DOCS}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--docs", action="store_true",
+                    help="only rewrite the tables of docs/writer.md from the stored results")
     ap.add_argument("--timeout", type=float, default=8.0)
     args = ap.parse_args()
+    if args.docs:
+        write_docs()
+        return
     task = Task(id="probe", app="writer", request="probe", template="report")
     rows: dict[str, dict[str, str]] = {}
     support: dict[str, str] = {}
     with WriterEnv(templates_dir=Path(tempfile.mkdtemp()), call_timeout=args.timeout) as env:
         env.reset(task)
+        surface = {
+            "generated_by": "scripts/probe_commands.py",
+            "menus": [[path, node.command] for path, node in env.surface.walk()
+                      if not node.is_submenu],
+            "toolbars": {bar: [[env.surface.label(i["command"]), i["command"]] for i in items]
+                         for bar, items in env.surface.toolbars.items()},
+            "shortcuts": env.surface.shortcuts}
         commands: dict[str, str] = {}
         for path, node in env.surface.walk():
             if not node.is_submenu:
@@ -96,7 +164,9 @@ def main() -> None:
             {"generated_by": "scripts/probe_commands.py", "summary": dict(counts),
              "commands": {c: s for c, s in sorted(support.items()) if s != "ok"},
              "all": rows}, indent=1, sort_keys=True))
-        console.print(f"wrote {DATA / 'command_support.json'}")
+        (DATA / "surface.json").write_text(json.dumps(surface, indent=0, sort_keys=True))
+        console.print(f"wrote {DATA / 'command_support.json'} and {DATA / 'surface.json'}")
+        write_docs()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,12 @@ No hosted model can be reached here, so this server plays one; it speaks the rea
 - `error400`: HTTP 400 (not retried by clients);
 - `html200`: HTTP 200 with an HTML page;
 - `truncated`: a JSON answer cut off at the token limit (`finish_reason: length`);
-- `slow`: waits 3 s before answering; `wait`: waits 0.3 s (for concurrency).
+- `slow`: waits 3 s before answering; `wait`: waits 0.3 s (for concurrency);
+- `prefiller`: answers a prefill request: per instance, the n-th template, its first text
+  selected and made bold with the toolbar's Bold, and a `bold` check; answers a
+  template-choice request with the templates in reverse order;
+- `prefiller-bad`: a prefill answer with an action function that does not exist;
+- `rejecter`: `{"reject": "needs a database"}`.
 
 `app.state.in_flight_max` records how many requests were served at once, and
 `app.state.last_body` the last request body.
@@ -72,6 +77,13 @@ def make_app() -> FastAPI:
         if model == "garbage":
             return _completion(model, "I am sorry, I cannot help with that.")
         user = json.loads(body["messages"][-1]["content"])
+        if model.startswith("prefiller") and "instances" not in user:
+            return _completion(model, json.dumps(
+                {"templates": [t["name"] for t in user["templates"]][::-1]}))
+        if model.startswith("prefiller"):
+            return _completion(model, json.dumps(_prefill(user, bad=model.endswith("bad"))))
+        if model == "rejecter":
+            return _completion(model, json.dumps({"reject": "needs a database"}))
         answer = {"task": f"{user['task']}, in bold (variant {user.get('variant', 1)})",
                   "plan": [*user["plan"], "Click Bold on the Formatting bar."]}
         text = json.dumps(answer)
@@ -82,6 +94,22 @@ def make_app() -> FastAPI:
         return _completion(model, text)
 
     return app
+
+
+def _prefill(user: dict[str, Any], bad: bool) -> dict[str, Any]:
+    out = []
+    templates = user["templates"]
+    for n in range(user["instances"]):
+        t = templates[n % len(templates)]
+        text = t["text"][0]
+        out.append({"template": t["name"], "request": f"{user['task']} (on '{text}')",
+                    "actions": [{"step": 1, "subtask": "select", "function": "select_text",
+                                 "args": {"text": text}},
+                                {"step": 1, "subtask": "bold", "control_text": "Bold",
+                                 "function": "press" if bad else "click", "args": {}},
+                                {"step": 1, "function": "finish", "args": {}}],
+                    "checks": [{"kind": "bold", "text": text}]})
+    return {"instances": out}
 
 
 class LLMServer:

@@ -20,7 +20,7 @@ def test_menu_path_with_dialog_values_and_toolbar_click() -> None:
     t = tasks[0]
     target = t.meta["target"]
     assert [(a.function, a.control_text) for a in t.actions] == [
-        ("select_text", None), ("click", "Bold"), ("click", "Format"), ("click", "Character"),
+        ("select_text", None), ("click", "Bold"), ("click", "Format"), ("click", "Character..."),
         ("set_edit_text", "Size"), ("click", "OK"), ("finish", None)]
     assert t.actions[0].args == {"text": target}
     kinds = {(c.kind, c.params.get("text")) for c in t.checks}
@@ -43,7 +43,93 @@ def test_shortcuts_and_colour_drop_down() -> None:
     (pair("Sort cells", ["Choose Data - Sort."], app="calc"), "not a Writer task"),
     (pair("Set things up", ["Set the options that you want."]), "cannot ground step 1"),
     (pair("Show field shadings", ["Choose View - Field Shadings."]), "no check can verify"),
+    (pair("Write a letter", ["Choose File - Wizards - Letter."]), "wizards"),
+    (pair("Insert a variable", ["Choose Insert - Field - More Fields, and then click the "
+                                "Variables tab."]), "cannot ground step 1"),
 ])
 def test_rejections_say_why(p: TaskPlan, reason: str) -> None:
     with pytest.raises(Rejected, match=reason):
         prefill(p)
+
+
+def test_help_paths_are_grounded_in_the_surface_and_unknown_names_kept() -> None:
+    (t,) = prefill(pair("Delete the row", ["Choose Table - Delete - Rows."]), instances=1)
+    # the help's "Rows" is Writer's "Delete Rows"; the command needs a table, so the table
+    # template is used whatever the selector said, with the cursor in a cell
+    assert t.template == "table"
+    assert [a.control_text for a in t.actions[1:-1]] == ["Table", "Delete", "Delete Rows"]
+    assert t.actions[0].function == "select_text"
+    assert [(c.kind, c.params) for c in t.checks] == [("table_shape", {"rows": 3, "cols": 3})]
+    (t,) = prefill(pair("Sparkle", ["Select the text.", "Choose Format - Sparkle - Gold.",
+                                    "Click Bold on the Formatting bar."]), instances=1)
+    assert [a.control_text for a in t.actions[1:4]] == ["Format", "Sparkle", "Gold"]
+
+
+def test_names_with_separators_are_one_menu_item() -> None:
+    (t,) = prefill(pair("Insert a note", [
+        "Choose Insert - Footnote and Endnote - Footnote or Endnote."]), instances=1)
+    assert [a.control_text for a in t.actions[:3]] == [
+        "Insert", "Footnote and Endnote", "Footnote or Endnote..."]
+    (t,) = prefill(pair("Insert an index", [
+        "Choose Insert - Table of Contents and Index - Table of Contents, Index or "
+        "Bibliography, and then click the Type tab."]), instances=1)
+    assert t.actions[2].control_text == "Table of Contents, Index or Bibliography..."
+
+
+def test_a_dialog_the_plan_leaves_open_gets_concrete_values_per_instance() -> None:
+    tasks = prefill(pair("Insert a table of contents", [
+        "Choose Insert - Table of Contents and Index - Table of Contents, Index or "
+        "Bibliography."]), instances=3)
+    assert len(tasks) == 3 and len({t.id for t in tasks}) == 3
+    titles = set()
+    for t in tasks:
+        assert t.template in ("multipage", "report")  # a table of contents needs headings
+        (check,) = t.checks
+        assert check.kind == "index_present" and check.params["index"] == "toc"
+        title = check.params["title"]
+        titles.add(title)
+        assert f"Title: {title}" in t.request
+        assert ("set_edit_text", "Title", {"text": title}) in [
+            (a.function, a.control_text, a.args) for a in t.actions]
+        assert t.actions[-2].control_text == "OK"
+    assert len(titles) > 1
+
+
+def test_instructions_inside_a_dialog() -> None:
+    (t,) = prefill(pair("Number the lines", [
+        "Choose Tools - Line Numbering.",
+        "Select Show numbering, and then select the options that you want.", "Click OK."]),
+        instances=1)
+    assert [(a.function, a.control_text) for a in t.actions] == [
+        ("click", "Tools"), ("click", "Line Numbering..."), ("click", "Show numbering"),
+        ("click", "OK"), ("finish", None)]
+    assert [(c.kind, c.params) for c in t.checks] == [("line_numbering", {"on": True})]
+    assert t.meta["plan_step"] == [0, 0, 1, 2, 2]
+
+
+def test_the_same_dialog_twice_gets_other_values_and_check_boxes_are_tracked() -> None:
+    (t,) = prefill(pair("Number the lines twice", [
+        "Choose Tools - Line Numbering.", "Select Show numbering.", "Click OK.",
+        "Choose Tools - Line Numbering.", "Select Show numbering.", "Click OK."]), instances=1)
+    # the box is on after the first OK: selecting it again is no click (a click turns it off)
+    assert [a.control_text for a in t.actions].count("Show numbering") == 1
+    (t,) = prefill(pair("Describe the file twice", [
+        "Choose File - Properties.", "Choose File - Properties."]), instances=1)
+    values = [a.args["text"] for a in t.actions if a.function == "set_edit_text"]
+    assert len(values) == 2 and values[0] != values[1]
+
+
+def test_later_steps_override_earlier_checks() -> None:
+    (t,) = prefill(pair("Align twice", [
+        "Select the text.", "Click Center on the Formatting bar.",
+        "Click Right on the Formatting bar."]), instances=1)
+    assert [(c.kind, c.params["align"]) for c in t.checks] == [("alignment", "right")]
+    (t,) = prefill(pair("Space, then style", [
+        "Choose Format - Paragraph, select 1.5 Lines in the Line spacing box and click OK.",
+        "Click in the first paragraph and choose Heading 1 in the Paragraph Style box."]),
+        instances=1)
+    kinds = [c.kind for c in t.checks]
+    target = t.meta["target"]
+    # a paragraph style resets direct paragraph formatting of the paragraph it is applied to
+    first = next(c for c in t.checks if c.kind == "paragraph_style").params["text"]
+    assert ("line_spacing" in kinds) == (first != target)

@@ -14,6 +14,7 @@ from lamforge.core.errors import (
 )
 from lamforge.core.jsonl import (
     append_jsonl,
+    append_lines,
     iter_jsonl,
     read_jsonl,
     read_jsonl_lenient,
@@ -39,6 +40,6 @@ __all__ = [
     "CONTRACTS", "Action", "Check", "CheckResult", "Control", "DataError", "EnvironmentCrashed",
     "EnvironmentUnavailable", "FatalError", "InvalidAction", "LamforgeError", "Observation",
     "RecoverableError", "ResetNeeded", "Step", "StepResult", "StepSample", "Task", "TaskPlan",
-    "TemplateError", "Trajectory", "UnknownControl", "Verdict", "append_jsonl", "iter_jsonl",
+    "TemplateError", "Trajectory", "UnknownControl", "Verdict", "append_jsonl", "append_lines", "iter_jsonl",
     "read_jsonl", "read_jsonl_lenient", "write_jsonl",
 ]

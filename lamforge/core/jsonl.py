@@ -83,11 +83,16 @@ def read_jsonl_lenient(path: str | Path, model: type[M]) -> tuple[list[M], list[
 
 def append_jsonl(path: str | Path, records: Iterable[BaseModel]) -> None:
     """Append records crash-safely: each line is written whole and flushed to disk."""
+    append_lines(path, (rec.model_dump_json() for rec in records))
+
+
+def append_lines(path: str | Path, lines: Iterable[str]) -> None:
+    """Append JSON lines already serialised (by a worker process), as `append_jsonl` does."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
-        for rec in records:
-            fh.write(rec.model_dump_json() + "\n")
+        for line in lines:
+            fh.write(line + "\n")
         fh.flush()
         os.fsync(fh.fileno())
 

@@ -38,6 +38,7 @@ from lamforge.core import (
     TaskPlan,
     Trajectory,
     append_jsonl,
+    append_lines,
     write_jsonl,
 )
 
@@ -53,6 +54,8 @@ class FlowConfig:
     threshold: float = 85.0
     workers: int = 1
     selector: str = "minilm"
+    prefill: str = "rules"
+    llm: Any = None  # LLMConfig, for the llm selector and prefill
     templates_dir: Path | None = None
     test_instance: float = 0.1
     test_family: float = 0.1
@@ -66,31 +69,42 @@ def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
 
     `bad_records` (malformed input lines, as `file:line: reason`) are filed under fail too.
     """
-    from lamforge.envs.writer.prefill import Rejected, prefill
+    from lamforge.envs.writer.prefill import Rejected
+    from lamforge.llm.client import map_concurrent
 
     t0 = time.perf_counter()
     ranking = _selector(cfg).rank(pairs)
     rank_share = (time.perf_counter() - t0) / max(1, len(pairs))
-    tasks: list[Task] = []
+    prefiller = _prefiller(cfg)
     failed: list[dict] = [{"pair": None, "task": None, "reason": r} for r in bad_records or []]
     seen: set[str] = set()
+    jobs = []
     for pair, templates in zip(pairs, ranking, strict=True):
         if pair.id in seen:
             failed.append({"pair": pair.id, "task": pair.task, "reason": "duplicate pair id"})
             continue
         seen.add(pair.id)
+        jobs.append((pair, templates))
+
+    def one(job: tuple[TaskPlan, list[str]]) -> list[Task] | dict:
+        pair, templates = job
         t = time.perf_counter()
         try:
-            made = prefill(pair, cfg.instances, cfg.seed, templates)
+            made = prefiller.prefill(pair, cfg.instances, cfg.seed, templates)
         except Rejected as e:
-            failed.append({"pair": pair.id, "task": pair.task, "reason": str(e)})
+            return {"pair": pair.id, "task": pair.task, "reason": str(e)}
+        cost = time.perf_counter() - t + rank_share
+        for task in made:
+            task.meta["instantiate_s"] = round(cost / len(made), 6)
+        return made
+
+    tasks: list[Task] = []
+    concurrency = cfg.llm.concurrency if cfg.prefill == "llm" and cfg.llm else 1
+    for result in map_concurrent(one, jobs, concurrency, on_done):
+        if isinstance(result, dict):
+            failed.append(result)
         else:
-            cost = time.perf_counter() - t + rank_share
-            for task in made:
-                task.meta["instantiate_s"] = round(cost / len(made), 6)
-            tasks.extend(made)
-        if on_done:
-            on_done()
+            tasks.extend(result)
     out = cfg.out_dir / "instantiation"
     write_jsonl(out / "pass.jsonl", tasks)
     save_settings(cfg)
@@ -101,17 +115,49 @@ def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
 
 def _selector(cfg: FlowConfig):
     from lamforge.dataflow.select import KeywordSelector, MiniLMSelector
+    from lamforge.envs.writer.templates import library
 
     if cfg.selector == "keywords":
         return KeywordSelector(cfg.seed)
     if cfg.selector == "minilm":
+        return MiniLMSelector(library(cfg.templates_dir))
+    if cfg.selector == "llm":
+        from lamforge.envs.writer.prefill_llm import LLMSelector
+
+        return LLMSelector(_llm_client(cfg), _descriptions(library(cfg.templates_dir)),
+                           attempts=cfg.llm.json_attempts)
+    raise DataError(f"unknown template selector '{cfg.selector}' (use minilm, keywords or llm)")
+
+
+def _prefiller(cfg: FlowConfig):
+    """The prefill provider: Writer's offline rules, or an OpenAI-compatible model."""
+    if cfg.prefill == "rules":
+        from lamforge.envs.writer import prefill
+
+        return prefill
+    if cfg.prefill == "llm":
+        from lamforge.envs.writer.prefill_llm import LLMPrefill
         from lamforge.envs.writer.templates import library
 
-        return MiniLMSelector(library(cfg.templates_dir))
-    raise DataError(f"unknown template selector '{cfg.selector}' (use minilm or keywords)")
+        return LLMPrefill(_llm_client(cfg), _descriptions(library(cfg.templates_dir)),
+                          attempts=cfg.llm.json_attempts)
+    raise DataError(f"unknown prefill provider '{cfg.prefill}' (use rules or llm)")
 
 
-_SETTINGS = ("seed", "test_instance", "test_family", "instances", "selector")
+def _llm_client(cfg: FlowConfig):
+    from lamforge.llm.client import LLMConfig, OpenAIClient
+
+    if cfg.llm is None:
+        cfg.llm = LLMConfig.from_env(seed=cfg.seed)
+    return OpenAIClient(cfg.llm)
+
+
+def _descriptions(library: Path) -> dict[str, str]:
+    return {t["name"]: t["description"]
+            for t in json.loads((library / "description.json").read_text())}
+
+
+_SETTINGS = ("seed", "test_instance", "test_family", "instances", "selector", "prefill")
 
 
 def save_settings(cfg: FlowConfig) -> None:
@@ -140,12 +186,15 @@ def _worker_init(templates_dir: str | None) -> None:
     _ENV = WriterEnv(templates_dir=templates_dir)
 
 
-def _worker_run(task_json: str, match: str, threshold: float) -> str:
+def _worker_run(task_json: str, match: str, threshold: float) -> tuple[str, bool, str]:
+    """One episode; returns (verdict status, lost?, trajectory JSON line), so the driver
+    files it without parsing the trajectory again (it shares the cores with the workers)."""
     from lamforge.envs.episode import run_actions
 
     task = Task.model_validate_json(task_json)
     traj = run_actions(_ENV, task, match=match, threshold=threshold)  # type: ignore[arg-type]
-    return traj.model_dump_json()
+    assert traj.verdict is not None
+    return traj.verdict.status, bool(traj.meta.get("crashed")), traj.model_dump_json()
 
 
 def _read_ids(path: Path) -> set[str]:
@@ -191,19 +240,28 @@ def _crash_counts(out_dir: Path) -> Counter:
 
 def file_result(out_dir: Path, traj: Trajectory, crashes: Counter | None = None) -> str:
     """Append the trajectory to its file; a lost episode goes to errors (retried later)."""
-    verdict = traj.verdict
-    assert verdict is not None
-    kind = verdict.status
-    if traj.meta.get("crashed"):
+    assert traj.verdict is not None
+    return _file(out_dir, traj.task.id, traj.verdict.status, bool(traj.meta.get("crashed")),
+                 traj.model_dump_json(), crashes)
+
+
+def _file(out_dir: Path, task_id: str, status: str, crashed: bool, line: str,
+          crashes: Counter | None = None) -> str:
+    kind = status
+    if crashed:
         crashes = crashes if crashes is not None else _crash_counts(out_dir)
-        crashes[traj.task.id] += 1
-        if crashes[traj.task.id] < MAX_CRASHES:
+        crashes[task_id] += 1
+        if crashes[task_id] < MAX_CRASHES:
             kind = "errors"
         else:
-            traj = traj.model_copy(update={"verdict": verdict.model_copy(update={
-                "status": "fail", "reason": f"lost {MAX_CRASHES} times: {verdict.reason}"})})
+            traj = Trajectory.model_validate_json(line)
+            verdict = traj.verdict
+            assert verdict is not None
+            line = traj.model_copy(update={"verdict": verdict.model_copy(update={
+                "status": "fail", "reason": f"lost {MAX_CRASHES} times: {verdict.reason}"})}
+            ).model_dump_json()
             kind = "fail"
-    append_jsonl(out_dir / "execution" / f"{kind}.jsonl", [traj])
+    append_lines(out_dir / "execution" / f"{kind}.jsonl", [line])
     return kind
 
 
@@ -242,8 +300,12 @@ def execute(tasks: list[Task], cfg: FlowConfig,
     templates = str(cfg.templates_dir) if cfg.templates_dir else None
     crashes = _crash_counts(cfg.out_dir)
 
-    def record(traj: Trajectory) -> None:
-        kind = file_result(cfg.out_dir, traj, crashes)
+    def record(task: Task, result: tuple[str, bool, str] | None, error: BaseException | None
+               ) -> None:
+        if result is None:  # the worker failed outright: filed as lost, retried by a rerun
+            assert error is not None
+            result = ("fail", True, _lost(task, error).model_dump_json())
+        kind = _file(cfg.out_dir, task.id, *result, crashes)
         counts[kind] += 1
         if on_done:
             on_done(kind)
@@ -253,11 +315,11 @@ def execute(tasks: list[Task], cfg: FlowConfig,
         try:
             for task in todo:
                 try:
-                    traj = Trajectory.model_validate_json(
-                        _worker_run(task.model_dump_json(), cfg.match, cfg.threshold))
+                    result = _worker_run(task.model_dump_json(), cfg.match, cfg.threshold)
                 except Exception as e:  # filed and retried by the next run; the batch goes on
-                    traj = _lost(task, e)
-                record(traj)
+                    record(task, None, e)
+                else:
+                    record(task, result, None)
         finally:
             _ENV.close()
         return counts
@@ -281,10 +343,11 @@ def execute(tasks: list[Task], cfg: FlowConfig,
             for fut in done:
                 task = pending.pop(fut)
                 try:
-                    traj = Trajectory.model_validate_json(fut.result())
+                    result = fut.result()
                 except Exception as e:  # a dead worker: file it, go on (a broken pool
-                    traj = _lost(task, e)  # fails the rest the same way; a rerun retries)
-                record(traj)
+                    record(task, None, e)  # fails the rest the same way; a rerun retries)
+                else:
+                    record(task, result, None)
             submit()
     return counts
 

@@ -204,6 +204,14 @@ def superscript(state: State, text: str) -> tuple[bool, str]:
     return ok, f"'{text}' {'is' if ok else 'is not'} superscript"
 
 
+@check
+def subscript(state: State, text: str) -> tuple[bool, str]:
+    """Every occurrence of the text is lowered (subscript)."""
+    found = list(_occurrences(state, text))
+    ok = bool(found) and all(r.get("escapement", 0) < 0 for _, rs in found for r in rs)
+    return ok, f"'{text}' {'is' if ok else 'is not'} subscript"
+
+
 # ---- paragraph formatting -------------------------------------------------------------------
 @check
 def alignment(state: State, text: str, align: str) -> tuple[bool, str]:
@@ -344,6 +352,63 @@ def footer_text(state: State, text: str) -> tuple[bool, str]:
     return f["on"] and text in f["text"], f"footer {'on' if f['on'] else 'off'}: '{f['text']}'"
 
 
+# ---- fields, indexes, sections, notes, bookmarks, document settings --------------------------
+@check
+def field_present(state: State, field: str, min: int = 1) -> tuple[bool, str]:
+    """At least `min` text fields of a kind: date, time, page number, page count, title,
+    subject, author."""
+    n = state["fields"].count(field.lower())
+    return n >= min, f"{n} '{field}' field(s); fields: {', '.join(state['fields']) or 'none'}"
+
+
+@check
+def index_present(state: State, index: str = "toc", title: str | None = None
+                  ) -> tuple[bool, str]:
+    """An index of a type (toc, alphabetical, …) exists, with `title` if given."""
+    found = [i for i in state["indexes"] if i["kind"] == index.lower()]
+    if title is not None:
+        found = [i for i in found if i["title"] == title]
+    shown = ", ".join(f"{i['kind']} '{i['title']}'" for i in state["indexes"]) or "none"
+    return bool(found), f"indexes: {shown}"
+
+
+@check
+def section_present(state: State, columns: int | None = None) -> tuple[bool, str]:
+    """A text section exists (with that many columns, if given)."""
+    found = [s for s in state["sections"] if columns is None or s["columns"] == columns]
+    shown = ", ".join(f"{s['name']} ({s['columns']} col)" for s in state["sections"]) or "none"
+    return bool(found), f"sections: {shown}"
+
+
+@check
+def bookmark_present(state: State, name: str) -> tuple[bool, str]:
+    """A bookmark of that name exists."""
+    return name in state["bookmarks"], f"bookmarks: {', '.join(state['bookmarks']) or 'none'}"
+
+
+@check
+def note_count(state: State, note: str = "footnote", min: int = 1) -> tuple[bool, str]:
+    """At least `min` footnotes (note='footnote') or endnotes (note='endnote')."""
+    n = state["footnotes" if note.lower() == "footnote" else "endnotes"]
+    return n >= min, f"{n} {note}(s)"
+
+
+@check
+def line_numbering(state: State, on: bool = True) -> tuple[bool, str]:
+    """Line numbering is on (or off)."""
+    got = state["line_numbering"]
+    return got == on, f"line numbering {'on' if got else 'off'}"
+
+
+@check
+def document_property(state: State, name: str, value: str) -> tuple[bool, str]:
+    """A document property (title, subject, keywords, comments) has the value; for keywords,
+    the value is one of them."""
+    got = state["properties"].get(name.lower())
+    ok = value in got if isinstance(got, list) else got == value
+    return ok, f"{name} is {got!r}"
+
+
 # ---- comments and shapes --------------------------------------------------------------------
 @check
 def comment_present(state: State, text: str | None = None, anchor: str | None = None
@@ -363,9 +428,11 @@ def comment_count(state: State, count: int) -> tuple[bool, str]:
 
 
 @check
-def shape_count(state: State, count: int, kind: str | None = None) -> tuple[bool, str]:
-    """Number of shapes/text frames (of `kind`, e.g. 'TextFrame', 'RectangleShape')."""
-    shapes = [s for s in state["shapes"] if kind is None or kind.lower() in s["kind"].lower()]
+def shape_count(state: State, count: int, shape: str | None = None) -> tuple[bool, str]:
+    """Number of shapes/text frames (of type `shape`, e.g. 'TextFrame', 'RectangleShape').
+
+    The parameter is not called `kind`: that name is the check's own kind."""
+    shapes = [s for s in state["shapes"] if shape is None or shape.lower() in s["kind"].lower()]
     return len(shapes) == count, f"{len(shapes)} shape(s), expected {count}"
 
 
@@ -411,7 +478,7 @@ def validate(c: Check) -> dict[str, Any]:
             f"{'unknown parameter' if err['type'] == 'extra_forbidden' else err['msg']}"
             for err in e.errors())
         raise DataError(f"check '{c.kind}': {problems}") from None
-    for key in ("text", "name", "style", "color"):
+    for key in ("text", "name", "style", "color", "field"):
         if params.get(key) == "":
             raise DataError(f"check '{c.kind}': {key} must not be empty")
     needs = _NEEDS_ONE_OF.get(c.kind)

@@ -1,9 +1,9 @@
 """Parameter dialogs of Writer, described by us.
 
-Debian's `libreoffice-writer-nogui` ships no dialog definitions, and dispatching a dialog
-command without its arguments kills headless soffice. So a click on such a command opens one of
-these dialogs instead: its fields and buttons become controls, and its OK button applies the
-values through the real dispatcher (`.uno:InsertTable` with `Rows`/`Columns`, `.uno:FontHeight`
+Headless soffice shows no dialog, and dispatching a dialog command without its arguments
+kills it or cancels the dialog. So a click on such a command opens one of these dialogs
+instead: its fields and buttons become controls, and its OK button applies the values
+through the real dispatcher (`.uno:InsertTable` with `Rows`/`Columns`, `.uno:FontHeight`
 …) or the document model where no command takes the value. Field names follow the labels of
 LibreOffice's own dialogs so that help-page plans ("set Size to 14") ground onto them.
 """
@@ -215,6 +215,91 @@ def _apply_save_as(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
     return True
 
 
+def _apply_index(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "OK":
+        return True
+    v = dialog.values
+    kind = {"Table of Contents": "toc", "Alphabetical Index": "alphabetical"}[v["Type"]]
+    env.ops.insert_index(kind, v.get("Title", ""))
+    return True
+
+
+def _apply_bullets(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "OK":
+        return True
+    kind = dialog.changed().get("Type")
+    if kind:
+        env.ops.dispatch({"Bullet": ".uno:DefaultBullet", "Number": ".uno:DefaultNumbering",
+                          "None": ".uno:RemoveBullets"}[kind])
+    return True
+
+
+def _apply_section(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "Insert":
+        return True
+    v = dialog.values
+    env.ops.insert_section(v.get("Name", "").strip(), int(number(v, "Columns", 1, 10)))
+    return True
+
+
+def _apply_break(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "OK":
+        return True
+    env.ops.dispatch({"Page break": ".uno:InsertPagebreak", "Line break": ".uno:InsertLinebreak",
+                      "Column break": ".uno:InsertColumnBreak"}[dialog.values["Type"]])
+    return True
+
+
+def _apply_line_numbering(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "OK":
+        return True
+    v = dialog.values
+    env.ops.set_line_numbering(v.get("Show numbering") == "on", int(number(v, "Interval", 1, 100)))
+    return True
+
+
+def _apply_properties(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "OK":
+        return True
+    changed = {k.lower(): v for k, v in dialog.changed().items()}
+    if changed:
+        env.ops.set_properties(**changed)
+    return True
+
+
+def _apply_bookmark(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "Insert":
+        return True
+    name = dialog.values.get("Name", "").strip()
+    if not name:
+        raise InvalidAction("field 'Name' is empty")
+    env.ops.insert_bookmark(name)
+    return True
+
+
+def _apply_note(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "OK":
+        return True
+    env.ops.dispatch(".uno:InsertEndnote" if dialog.values.get("Type") == "Endnote"
+                     else ".uno:InsertFootnote")
+    return True
+
+
+def _apply_symbol(env: WriterEnv, button: str, dialog: OpenDialog) -> bool:
+    if button != "Insert":
+        return True
+    chars = dialog.values.get("Characters", "")
+    if not chars:
+        raise InvalidAction("field 'Characters' is empty")
+    env.ops.type_text(chars)
+    return True
+
+
+def _props(s: dict[str, Any], key: str) -> str:
+    value = s.get("properties", {}).get(key, "")
+    return ", ".join(value) if isinstance(value, list) else value or ""
+
+
 DIALOGS: dict[str, Dialog] = {d.command: d for d in [
     Dialog(".uno:FontDialog", "Character", [
         Field("Font", "ComboBox", FONTS, free=True, init=lambda s: _sel(s).get("font") or ""),
@@ -255,9 +340,46 @@ DIALOGS: dict[str, Dialog] = {d.command: d for d in [
     Dialog(".uno:SaveAs", "Save As", [
         Field("File name", "Edit", init=lambda s: "document.docx"),
     ], ["Save", "Cancel"], _apply_save_as),
+    Dialog(".uno:InsertMultiIndex", "Table of Contents, Index or Bibliography", [
+        Field("Type", "ComboBox", ["Table of Contents", "Alphabetical Index"],
+              init=lambda s: "Table of Contents"),
+        Field("Title", "Edit", init=lambda s: "Table of Contents"),
+    ], ["OK", "Cancel"], _apply_index),
+    Dialog(".uno:OutlineBullet", "Bullets and Numbering", [
+        Field("Type", "ComboBox", ["Bullet", "Number", "None"]),
+    ], ["OK", "Cancel"], _apply_bullets),
+    Dialog(".uno:InsertSection", "Insert Section", [
+        Field("Name", "Edit", init=lambda s: f"Section{len(s.get('sections', [])) + 1}"),
+        Field("Columns", "Edit", init=lambda s: "1"),
+    ], ["Insert", "Cancel"], _apply_section),
+    Dialog(".uno:InsertBreak", "Insert Break", [
+        Field("Type", "ComboBox", ["Page break", "Line break", "Column break"],
+              init=lambda s: "Page break"),
+    ], ["OK", "Cancel"], _apply_break),
+    Dialog(".uno:LineNumberingDialog", "Line Numbering", [
+        Field("Show numbering", "CheckBox",
+              init=lambda s: "on" if s.get("line_numbering") else "off"),
+        Field("Interval", "Edit", init=lambda s: "5"),
+    ], ["OK", "Cancel"], _apply_line_numbering),
+    Dialog(".uno:SetDocumentProperties", "Properties", [
+        Field("Title", "Edit", init=lambda s: _props(s, "title")),
+        Field("Subject", "Edit", init=lambda s: _props(s, "subject")),
+        Field("Keywords", "Edit", init=lambda s: _props(s, "keywords")),
+        Field("Comments", "Edit", init=lambda s: _props(s, "comments")),
+    ], ["OK", "Cancel"], _apply_properties),
+    Dialog(".uno:InsertBookmark", "Bookmark", [
+        Field("Name", "Edit", init=lambda s: f"Bookmark{len(s.get('bookmarks', [])) + 1}"),
+    ], ["Insert", "Close"], _apply_bookmark),
+    Dialog(".uno:InsertFootnoteDialog", "Insert Footnote/Endnote", [
+        Field("Type", "ComboBox", ["Footnote", "Endnote"], init=lambda s: "Footnote"),
+    ], ["OK", "Cancel"], _apply_note),
+    Dialog(".uno:InsertSymbol", "Special Characters", [
+        Field("Characters", "Edit"),
+    ], ["Insert", "Cancel"], _apply_symbol),
 ]}
 # The same dialogs reached by other commands of the UI.
 DIALOGS[".uno:FormatPageDialog"] = DIALOGS[".uno:PageDialog"]
 DIALOGS[".uno:PageFormatDialog"] = DIALOGS[".uno:PageDialog"]
 DIALOGS[".uno:InsertTableDialog"] = DIALOGS[".uno:InsertTable"]
 DIALOGS[".uno:CommentChangeTracking"] = DIALOGS[".uno:InsertAnnotation"]
+DIALOGS[".uno:CharmapControl"] = DIALOGS[".uno:InsertSymbol"]

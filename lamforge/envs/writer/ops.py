@@ -136,6 +136,80 @@ class DocOps:
 
         self.office.call(run)
 
+    # ---- document structure ----------------------------------------------------------------
+    def insert_index(self, kind: str, title: str) -> None:
+        """Insert a table of contents (built from the outline) or an alphabetical index at the
+        cursor, and fill it, as the dialog's OK does."""
+        doc = self.doc
+        service = {"toc": "ContentIndex", "alphabetical": "DocumentIndex"}[kind]
+
+        def run() -> None:
+            index = doc.createInstance(f"com.sun.star.text.{service}")
+            if kind == "toc":
+                index.CreateFromOutline = True
+            if title:
+                index.Title = title
+            vc = self.controller.getViewCursor()
+            vc.getText().insertTextContent(vc.getStart(), index, False)
+            index.update()
+
+        self.office.call(run)
+
+    def insert_section(self, name: str, columns: int) -> None:
+        """Put the selected paragraphs (or a new empty one) into a new text section."""
+        doc = self.doc
+
+        def run() -> None:
+            section = doc.createInstance("com.sun.star.text.TextSection")
+            if name:
+                section.Name = name
+            if columns > 1:
+                cols = doc.createInstance("com.sun.star.text.TextColumns")
+                cols.setColumnCount(columns)
+                section.TextColumns = cols
+            vc = self.controller.getViewCursor()
+            text = vc.getText()
+            cur = text.createTextCursorByRange(vc.getStart())
+            cur.gotoStartOfParagraph(False)
+            cur.gotoRange(vc.getEnd(), True)
+            cur.gotoEndOfParagraph(True)
+            text.insertTextContent(cur, section, True)
+
+        self.office.call(run)
+
+    def insert_bookmark(self, name: str) -> None:
+        doc = self.doc
+
+        def run() -> None:
+            if doc.Bookmarks.hasByName(name):
+                raise InvalidAction(f"a bookmark named '{name}' already exists")
+            mark = doc.createInstance("com.sun.star.text.Bookmark")
+            mark.Name = name
+            vc = self.controller.getViewCursor()
+            vc.getText().insertTextContent(vc, mark, not vc.isCollapsed())
+
+        self.office.call(run)
+
+    def set_line_numbering(self, on: bool, interval: int) -> None:
+        props = self.office.call(lambda: self.doc.LineNumberingProperties)
+        self._set(props, {"IsOn": on, "Interval": interval})
+
+    def set_properties(self, **values: str) -> None:
+        """Title, subject, keywords (comma-separated), comments of File > Properties."""
+        info = self.office.call(lambda: self.doc.DocumentProperties)
+
+        def run() -> None:
+            for key, value in values.items():
+                if key == "keywords":
+                    info.Keywords = tuple(k.strip() for k in value.split(",") if k.strip())
+                elif key == "comments":
+                    info.Description = value
+                else:
+                    setattr(info, key.capitalize(), value)
+            self.doc.setModified(True)
+
+        self.office.call(run)
+
     # ---- page -----------------------------------------------------------------------------
     def _page_style(self) -> Any:
         doc = self.doc

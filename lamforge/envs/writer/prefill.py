@@ -1,27 +1,38 @@
 """Offline prefill for Writer: turn a task-plan pair into executable task instances.
 
 The paper's prefill asks an LLM to turn each plan step into actions on the real UI; this is the
-rules provider that needs no model. It grounds the step forms that LibreOffice's help and our
-evolution use — menu paths ("Choose Format - Character, set Size to 14 pt and click OK."),
-toolbar clicks ("Click Bold on the Formatting bar."), shortcuts ("Press Ctrl+B."), selections
-("Select the text…") and typing — into actions named by `control_text`, picks a template and
-concrete values (which text to select) per instance, and derives the checks that the grounded
-commands must make true. A step it cannot ground rejects the pair with the step as reason; so
-does a task that needs what the environment lacks (databases, mail merge, macros, printing…).
+rules provider that needs no model (`lamforge.dataflow.prefill` has the LLM one). It grounds the
+step forms that LibreOffice's help and our evolution use — menu paths ("Choose Format -
+Character, set Size to 14 pt and click OK."), toolbar clicks ("Click Bold on the Formatting
+bar."), shortcuts ("Press Ctrl+B."), selections, typing and the fields of an open dialog ("Select
+Show numbering.", "Click OK.") — into actions named by `control_text`.
 
-Control names are matched to the live controls at execution time (exact/contains/fuzzy/regex),
-so a name here that Writer does not show fails the task there, as in the paper.
+Menu names are grounded in Writer's control surface (`data/surface.json`, written by
+scripts/probe_commands.py from LibreOffice's own UI configuration): "Table - Delete - Rows"
+becomes Table > Delete > Delete Rows. A name the surface does not have is kept as the help wrote
+it, so the task fails at execution with the mismatch, as in the paper.
+
+Each instance is a concrete request: a template, the text to act on and, where the plan opens
+a dialog without saying what to set in it, the values to enter (a bookmark's name, a table of
+contents' title…). The checks are derived from what the grounded commands must make true. A
+step that cannot be grounded rejects the pair with the step as reason; so does a task that needs
+what the environment lacks (databases, mail merge, macros, printing…).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from lamforge.core import Action, Check, Task, TaskPlan
+from lamforge.envs.writer.dialogs import DIALOGS, Dialog
+from lamforge.envs.writer.ui import DATA
 
 UNAVAILABLE = {
     "database": r"\b(database|data source|mail merge|form letter|bibliography database)\b",
@@ -30,6 +41,7 @@ UNAVAILABLE = {
     "other apps": r"\b(calc spreadsheet|impress|draw document|chart|ole object|e-?mail)\b",
     "files and network": r"\b(open a document|load|hyperlink|url|internet|web page|ftp|pdf)\b",
     "images": r"\b(image|graphic|picture|photo|fontwork)\b",
+    "wizards (they need Java)": r"\b(wizards?|autopilot|document converter)\b",
 }
 
 # Templates and the phrases a selection step may pick in each (the instance's values).
@@ -42,7 +54,11 @@ TARGETS: dict[str, list[str]] = {
     "comments": ["The budget was approved", "second week of May"],
     "multipage": ["part 1 of the plan", "part 2 of the plan", "part 3 of the plan"],
 }
+PAGES = {"multipage": 3}  # page count of each template (1 if not listed)
+TABLE_SHAPE = {"table": (4, 3)}  # rows, columns of the first table
+HEADINGS = ("report", "multipage")  # templates with headings (a table of contents has entries)
 TOPIC_TEMPLATES = [
+    (r"\btable of contents|\bindex\b", ["multipage", "report"]),
     (r"\btable\b", ["table"]),
     (r"\b(list|bullet|numbering)\b", ["bullets", "report"]),
     (r"\b(comment|note)\b", ["comments"]),
@@ -51,26 +67,160 @@ TOPIC_TEMPLATES = [
 ]
 DEFAULT_TEMPLATES = ["report", "line", "comments"]
 
-_TOGGLES = {"bold": "bold", "italic": "italic", "underline": "underline",
-            "strikethrough": "strikethrough", "superscript": "superscript"}
-_KEY_TOGGLES = {"ctrl+b": "bold", "ctrl+i": "italic", "ctrl+u": "underline"}
-_ALIGN = {"center": "center", "centered": "center", "right": "right", "justified": "justify",
-          "left": "left", "align left": "left", "align right": "right", "justify": "justify"}
-_LISTS = {"unordered list": "bullet", "ordered list": "number", "bullets": "bullet",
-          "numbering": "number"}
+# ---- what commands do, by UNO command -------------------------------------------------------
+_TOGGLES = {".uno:Bold": "bold", ".uno:Italic": "italic", ".uno:Underline": "underline",
+            ".uno:UnderlineSingle": "underline", ".uno:UnderlineDouble": "underline",
+            ".uno:Strikeout": "strikethrough", ".uno:SuperScript": "superscript",
+            ".uno:SubScript": "subscript"}
+_ALIGN = {".uno:CenterPara": "center", ".uno:RightPara": "right", ".uno:JustifyPara": "justify"}
+_LISTS = {".uno:DefaultBullet": "bullet", ".uno:DefaultNumbering": "number"}
+_FIELDS = {".uno:InsertDateField": "date", ".uno:InsertTimeField": "time",
+           ".uno:InsertPageNumberField": "page number", ".uno:InsertPageCountField": "page count",
+           ".uno:InsertTitleField": "title", ".uno:InsertAuthorField": "author",
+           ".uno:InsertTopicField": "subject"}
+_CASES: dict[str, Callable[[str], str]] = {
+    ".uno:ChangeCaseToUpper": str.upper, ".uno:ChangeCaseToLower": str.lower,
+    ".uno:ChangeCaseToTitleCase": lambda s: " ".join(w[:1].upper() + w[1:] for w in s.split()),
+    ".uno:ChangeCaseToToggleCase": str.swapcase,
+}
+_TABLE_OPS = {".uno:InsertRowsBefore": (1, 0), ".uno:InsertRowsAfter": (1, 0),
+              ".uno:InsertColumnsBefore": (0, 1), ".uno:InsertColumnsAfter": (0, 1),
+              ".uno:DeleteRows": (-1, 0), ".uno:DeleteColumns": (0, -1)}
+_SPACING = {".uno:SpacePara1": 100, ".uno:SpacePara115": 115, ".uno:SpacePara15": 150,
+            ".uno:SpacePara2": 200}
+_NOTES = {".uno:InsertFootnote": "footnote", ".uno:InsertEndnote": "endnote"}
+# Commands that act on the selected text: the instance selects its target first.
+_ON_SELECTION = {*_TOGGLES, *_ALIGN, *_LISTS, *_CASES, *_SPACING, ".uno:FontDialog",
+                 ".uno:ParagraphDialog", ".uno:OutlineBullet", ".uno:InsertBookmark",
+                 ".uno:InsertSection", ".uno:ResetAttributes", *_TABLE_OPS, ".uno:DeleteTable"}
+
+# Values an instance enters in a dialog the plan opens without saying what to set; one set of
+# values per instance, in turn. Each value is a real option or a valid entry of the field.
+DIALOG_VALUES: dict[str, list[dict[str, str]]] = {
+    ".uno:FontDialog": [{"Size": "14 pt"}, {"Font": "Liberation Sans"}, {"Style": "Bold"},
+                        {"Font color": "Dark Red 2"}, {"Size": "18 pt"}, {"Style": "Italic"}],
+    ".uno:ParagraphDialog": [{"Alignment": "Center"}, {"Line spacing": "1.5 Lines"},
+                             {"Alignment": "Right"}, {"Line spacing": "Double"},
+                             {"Alignment": "Justified"}],
+    ".uno:PageDialog": [{"Orientation": "Landscape"}, {"Left": "3 cm"}, {"Background": "Yellow"},
+                        {"Top": "3.5 cm"}],
+    ".uno:InsertTable": [{"Columns": "3", "Rows": "4"}, {"Columns": "2", "Rows": "5"},
+                         {"Columns": "4", "Rows": "2"}],
+    ".uno:InsertAnnotation": [{"Text": "Please check this"}, {"Text": "Source needed"}],
+    ".uno:SaveAs": [{"File name": "report-final"}, {"File name": "draft-2"}],
+    ".uno:InsertMultiIndex": [{"Title": "Contents"}, {"Title": "Table of Contents"},
+                              {"Title": "Overview"}],
+    ".uno:OutlineBullet": [{"Type": "Bullet"}, {"Type": "Number"}],
+    ".uno:InsertSection": [{"Columns": "2"}, {"Columns": "3"}, {"Name": "Summary"}],
+    ".uno:InsertBreak": [{"Type": "Page break"}],
+    ".uno:LineNumberingDialog": [{"Show numbering": "on"}, {"Show numbering": "on",
+                                                            "Interval": "1"}],
+    ".uno:SetDocumentProperties": [{"Title": "Quarterly report"}, {"Subject": "Sales"},
+                                   {"Keywords": "sales, growth"},
+                                   {"Comments": "Draft for review"}],
+    ".uno:InsertBookmark": [{"Name": "Summary"}, {"Name": "Results"}, {"Name": "Start"}],
+    ".uno:InsertFootnoteDialog": [{"Type": "Footnote"}, {"Type": "Endnote"}],
+    ".uno:InsertSymbol": [{"Characters": "©"}, {"Characters": "€"}, {"Characters": "§"}],
+    # another phrase than the instance's target, which later steps may still select
+    ".uno:SearchDialog": [{"Find": "{other}", "Replace": "the revised text"}],
+}
+DIALOG_VALUES[".uno:CharmapControl"] = DIALOG_VALUES[".uno:InsertSymbol"]
+# The button that applies each dialog (the first of its buttons unless listed).
+_APPLY = {".uno:SearchDialog": ["Replace All", "Close"]}
+
+# Writer shortcuts the help names, as the commands they run (see keys.py for the key syntax).
+_KEYS = {"ctrl+b": ".uno:Bold", "ctrl+i": ".uno:Italic", "ctrl+u": ".uno:Underline",
+         "ctrl+e": ".uno:CenterPara", "ctrl+r": ".uno:RightPara", "ctrl+j": ".uno:JustifyPara",
+         "ctrl+enter": ".uno:InsertPagebreak", "ctrl+shift+p": ".uno:SuperScript",
+         "ctrl+shift+b": ".uno:SubScript", "f12": ".uno:DefaultNumbering",
+         "shift+f12": ".uno:DefaultBullet"}
 
 
 class Rejected(Exception):
     """The pair cannot be instantiated; the message is the reason filed with it."""
 
 
+# ---- the control surface --------------------------------------------------------------------
+@dataclass
+class _Node:
+    command: str = ""
+    children: dict[str, _Node] = field(default_factory=dict)
+
+
+@cache
+def surface() -> tuple[_Node, dict[str, str]]:
+    """Writer's menu tree and toolbar items (label -> command), from data/surface.json."""
+    data = json.loads((DATA / "surface.json").read_text())
+    root = _Node()
+    for path, command in data["menus"]:
+        node = root
+        for name in path:
+            node = node.children.setdefault(name, _Node())
+        node.command = command
+    toolbar = {label: command for items in data["toolbars"].values() for label, command in items}
+    return root, toolbar
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", name.replace("~", "")).strip().rstrip(".…").strip().lower()
+
+
+def _pick(part: str, names: list[str]) -> str | None:
+    """The surface name a help path part means: same words, or all of the part's words."""
+    want = _norm(part)
+    for name in names:
+        if _norm(name) == want:
+            return name
+    words = set(re.findall(r"\w+", want))
+    close = [n for n in names if words and words <= set(re.findall(r"\w+", _norm(n)))]
+    return min(close, key=len) if close else None
+
+
+def ground_path(parts: list[str]) -> tuple[list[str], str | None]:
+    """Help path parts -> the surface's names and the command at the end (None if the surface
+    has no such path; the unknown parts are kept as written)."""
+    node, names = surface()[0], []
+    for i, part in enumerate(parts):
+        name = _pick(part, list(node.children))
+        if name is None:
+            return names + parts[i:], None
+        names.append(name)
+        node = node.children[name]
+    return names, node.command or None
+
+
+@cache
+def _compound_names() -> list[str]:
+    """Surface names that contain a path or list separator ('Footnote or Endnote...',
+    'Table of Contents, Index or Bibliography...'), longest first."""
+    out: set[str] = set()
+
+    def rec(node: _Node) -> None:
+        for name, child in node.children.items():
+            if re.search(r", | or | - ", name):
+                out.add(_norm(name))
+            rec(child)
+
+    rec(surface()[0])
+    return sorted(out, key=len, reverse=True)
+
+
+# ---- drafting an instance -------------------------------------------------------------------
 @dataclass
 class _Draft:
     template: str
     target: str
+    variant: int
     actions: list[Action] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
     selected: bool = False
+    dialog: Dialog | None = None
+    dialog_command: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    applied: bool = False  # a button that applies without closing (Replace All) was pressed
+    filled: dict[str, int] = field(default_factory=dict)  # dialogs given values, per command
+    switched: dict[str, bool] = field(default_factory=dict)  # check boxes turned on or off
 
     def act(self, function: str, control: str | None = None, **args: Any) -> None:
         self.actions.append(Action(function=function, control_text=control, args=args))
@@ -79,86 +229,364 @@ class _Draft:
         if not self.selected:
             self.act("select_text", text=self.target)
             self.selected = True
+            self.details.insert(0, f"on the text '{self.target}'")
 
 
-def _clean_path_part(part: str) -> str:
-    part = re.sub(r"\(.*?\)", "", part)
-    part = re.sub(r"\s+tab$", "", part.strip(), flags=re.IGNORECASE)
-    return part.strip(" .'\"")
+def _field(d: _Draft, name: str) -> Any:
+    assert d.dialog is not None
+    for f in d.dialog.fields:
+        if _norm(f.name) == _norm(name):
+            return f
+    return None
 
 
-def _dialog_tail(d: _Draft, tail: str) -> None:
-    """', set Size to 14 pt and click OK' and similar dialog instructions after a path."""
-    for m in re.finditer(r"set ([A-Z][\w ]*?|Left, Right, Top and Bottom margins) to "
-                         r"([\w.# ]+?)(?=,| and |\.(?:\s|$)|$)", tail):
-        name, value = m.group(1).strip(), m.group(2).strip()
-        if name.startswith("Left, Right"):
-            for side in ("Left", "Right", "Top", "Bottom"):
-                d.act("set_edit_text", side, text=value)
-                _effect_field(d, side, value)
-            continue
-        d.act("set_edit_text", name, text=value)
-        _effect_field(d, name, value)
-    for m in re.finditer(r"select ([\w .]+?) (?:in|under) the ([A-Z][\w ]*?)(?: box)?(?=,| and |\.|$)",
-                         tail):
-        value, name = m.group(1).strip(), m.group(2).strip()
-        d.act("select_option", name, option=value)
-        _effect_field(d, name, value)
-    for m in re.finditer(r"(?:enter|type) ([\w.]+) as File name", tail):
-        d.act("set_edit_text", "File name", text=m.group(1))
-        d.checks.append(Check(kind="file_saved", name=m.group(1) if m.group(1).endswith(".docx")
-                              else f"{m.group(1).rsplit('.', 1)[0]}.docx"))
-    m = re.search(r"click (OK|Insert|Save|Close|Replace All)\b", tail)
-    if m:
-        d.act("click", m.group(1))
+def _option(d: _Draft, value: str) -> tuple[Any, str] | None:
+    """The combo-box field that offers `value` in the open dialog, and the option's name."""
+    assert d.dialog is not None
+    for f in d.dialog.fields:
+        for o in f.options or []:
+            if _norm(o) == _norm(value):
+                return f, o
+    return None
 
 
-def _effect_field(d: _Draft, name: str, value: str) -> None:
-    """The check a dialog field's value must make true."""
-    key = name.lower()
-    num = re.match(r"([\d.]+)", value)
-    if key == "size" and num:
-        d.checks.append(Check(kind="font_size", text=d.target, size=float(num.group(1))))
-    elif key == "font":
-        d.checks.append(Check(kind="font_name", text=d.target, name=value))
-    elif key == "columns" and num:
+def _set(d: _Draft, name: str, value: str) -> bool:
+    """Enter a value in a field of the open dialog; False if the dialog has no such field."""
+    f = _field(d, name)
+    if f is None:
+        return False
+    if f.type == "CheckBox":
+        key = f"{d.dialog_command}:{f.name}"
+        if (value == "on") != d.switched.get(key, False):  # a click toggles it
+            d.act("click", f.name)
+            d.switched[key] = value == "on"
+    elif f.options and not f.free:
+        opt = next((o for o in f.options if _norm(o) == _norm(value)), None)
+        if opt is None:
+            return False
+        d.act("select_option", f.name, option=opt)
+        value = opt
+    else:
+        d.act("set_edit_text", f.name, text=value)
+    d.values[f.name] = value
+    return True
+
+
+def _open(d: _Draft, command: str) -> None:
+    d.dialog, d.dialog_command, d.values, d.applied = DIALOGS[command], command, {}, False
+
+
+def _close(d: _Draft, button: str | None = None) -> None:
+    """Apply the open dialog: enter the instance's values if the plan set none, press the
+    button, and derive the checks of what the dialog must have changed."""
+    assert d.dialog is not None
+    command = d.dialog_command
+    applies = button not in ("Cancel", "Close") or d.applied
+    if not d.values and not d.applied and applies:
+        choices = DIALOG_VALUES.get(command, [])
+        if choices:
+            k = d.filled.get(command, 0)  # the same dialog again in one task: other values
+            d.filled[command] = k + 1
+            values = choices[(d.variant + k) % len(choices)]
+            others = [x for x in TARGETS[d.template] if x != d.target] or [d.target]
+            for name, value in values.items():
+                value = value.replace("{other}", others[d.variant % len(others)])
+                if not _set(d, name, value):
+                    raise Rejected(f"dialog '{d.dialog.title}' has no field '{name}'")
+                d.details.append(f"{name}: {value}")
+    for b in [button] if button else _APPLY.get(command, d.dialog.buttons[:1]):
+        d.act("click", b)
+    if applies:
+        _dialog_effect(d, command, d.values)
+    d.dialog, d.dialog_command, d.values = None, "", {}
+
+
+def _dialog_effect(d: _Draft, command: str, v: dict[str, str]) -> None:
+    """The checks a dialog's values must make true once applied."""
+    t = d.target
+    for name, value in v.items():
+        _effect_field(d, command, name, value)
+    if command == ".uno:InsertTable":
         d.checks.append(Check(kind="table_count", count=_tables(d.template) + 1))
-    elif key == "orientation" or value.lower() == "landscape":
-        d.checks.append(Check(kind="page_orientation", orientation=value.lower()))
-    elif key in ("left", "right", "top", "bottom") and num:
-        d.checks.append(Check(kind="page_margins", **{key: float(num.group(1))}))
-    elif key == "line spacing":
-        pct = {"single": 100, "1.15 lines": 115, "1.5 lines": 150, "double": 200}.get(
-            value.lower())
-        if pct:
-            d.checks.append(Check(kind="line_spacing", text=d.target, percent=pct))
+    elif command == ".uno:InsertAnnotation" and v.get("Text"):
+        d.checks.append(Check(kind="comment_present", text=v["Text"]))
+    elif command == ".uno:SaveAs" and v.get("File name"):
+        name = v["File name"].rsplit(".", 1)[0] if v["File name"].endswith(
+            (".odt", ".docx", ".doc")) else v["File name"]
+        d.checks.append(Check(kind="file_saved", name=f"{name}.docx"))
+    elif command == ".uno:SearchDialog" and v.get("Find"):
+        d.checks.append(Check(kind="text_absent", text=v["Find"]))
+        if v.get("Replace"):
+            d.checks.append(Check(kind="text_present", text=v["Replace"]))
+    elif command == ".uno:InsertMultiIndex" and v.get("Type", "Table of Contents") == \
+            "Table of Contents":
+        title = v.get("Title", "Table of Contents")
+        d.checks.append(Check(kind="index_present", index="toc", title=title))
+    elif command == ".uno:OutlineBullet" and v.get("Type") in ("Bullet", "Number"):
+        d.checks.append(Check(kind="list_type", text=t, list=v["Type"].lower()))
+    elif command == ".uno:InsertSection":
+        cols = int(v.get("Columns", "1")) if v.get("Columns", "1").isdigit() else 1
+        d.checks.append(Check(kind="section_present", columns=cols))
+    elif command == ".uno:InsertBreak" and v.get("Type", "Page break") == "Page break":
+        d.checks.append(Check(kind="page_count", min=PAGES.get(d.template, 1) + 1))
+    elif command == ".uno:LineNumberingDialog" and v.get("Show numbering") == "on":
+        d.checks.append(Check(kind="line_numbering", on=True))
+    elif command == ".uno:SetDocumentProperties":
+        for name, value in v.items():
+            first = value.split(",")[0].strip() if name == "Keywords" else value
+            d.checks.append(Check(kind="document_property", name=name.lower(), value=first))
+    elif command == ".uno:InsertBookmark":
+        d.checks.append(Check(kind="bookmark_present", name=v.get("Name", "Bookmark1")))
+    elif command == ".uno:InsertFootnoteDialog":
+        d.checks.append(Check(kind="note_count", note=v.get("Type", "Footnote").lower()))
+    elif command in (".uno:InsertSymbol", ".uno:CharmapControl") and v.get("Characters"):
+        d.checks.append(Check(kind="text_present", text=v["Characters"]))
+
+
+def _effect_field(d: _Draft, command: str, name: str, value: str) -> None:
+    """The check a character, paragraph or page dialog field's value must make true."""
+    key, t = name.lower(), d.target
+    num = re.match(r"([\d.]+)", value)
+    if command == ".uno:FontDialog":
+        if key == "size" and num:
+            d.checks.append(Check(kind="font_size", text=t, size=float(num.group(1))))
+        elif key == "font":
+            d.checks.append(Check(kind="font_name", text=t, name=value))
+        elif key == "style":
+            d.checks.append(Check(kind="bold", text=t, value="Bold" in value))
+            d.checks.append(Check(kind="italic", text=t, value="Italic" in value))
+        elif key == "font color" and value != "Automatic":
+            d.checks.append(Check(kind="font_color", text=t, color=value))
+        elif key == "highlighting" and value != "None":
+            d.checks.append(Check(kind="highlight", text=t, color=value))
+        elif key == "underline":
+            d.checks.append(Check(kind="underline", text=t, value=value != "(Without)"))
+        elif key == "strikethrough":
+            d.checks.append(Check(kind="strikethrough", text=t, value=value == "on"))
+    elif command == ".uno:ParagraphDialog":
+        if key == "alignment":
+            d.checks.append(Check(kind="alignment", text=t, align=value.lower()))
+        elif key == "line spacing":
+            pct = {"single": 100, "1.15 lines": 115, "1.5 lines": 150, "double": 200}.get(
+                value.lower())
+            if pct:
+                d.checks.append(Check(kind="line_spacing", text=t, percent=pct))
+        elif key == "before text" and num:
+            d.checks.append(Check(kind="indent", text=t, left=float(num.group(1))))
+        elif key in ("above paragraph", "below paragraph") and num:
+            d.checks.append(Check(kind="paragraph_spacing", text=t,
+                                  **{key.split()[0]: float(num.group(1))}))
+    elif command == ".uno:PageDialog":
+        if key == "orientation":
+            d.checks.append(Check(kind="page_orientation", orientation=value.lower()))
+        elif key in ("left", "right", "top", "bottom") and num:
+            d.checks.append(Check(kind="page_margins", **{key: float(num.group(1))}))
+        elif key == "background":
+            d.checks.append(Check(kind="page_background", color=value))
 
 
 def _tables(template: str) -> int:
-    return 1 if template == "table" else 0
+    return 1 if template in TABLE_SHAPE else 0
+
+
+def _command_effect(d: _Draft, command: str) -> None:
+    """The check a dispatched command must make true, for the commands we know the effect of."""
+    t = d.target
+    if command in _TOGGLES:
+        d.checks.append(Check(kind=_TOGGLES[command], text=t))
+    elif command in _ALIGN:
+        d.checks.append(Check(kind="alignment", text=t, align=_ALIGN[command]))
+    elif command in _LISTS:
+        d.checks.append(Check(kind="list_type", text=t, list=_LISTS[command]))
+    elif command in _CASES:
+        d.checks.append(Check(kind="text_present", text=_CASES[command](t)))
+    elif command in _SPACING:
+        d.checks.append(Check(kind="line_spacing", text=t, percent=_SPACING[command]))
+    elif command in _FIELDS:
+        d.checks.append(Check(kind="field_present", field=_FIELDS[command]))
+    elif command in _NOTES:
+        d.checks.append(Check(kind="note_count", note=_NOTES[command]))
+    elif command in _TABLE_OPS:
+        rows, cols = TABLE_SHAPE[d.template]
+        dr, dc = _TABLE_OPS[command]
+        d.checks.append(Check(kind="table_shape", rows=rows + dr, cols=cols + dc))
+    elif command == ".uno:DeleteTable":
+        d.checks.append(Check(kind="table_count", count=_tables(d.template) - 1))
+    elif command == ".uno:InsertPagebreak":
+        d.checks.append(Check(kind="page_count", min=PAGES.get(d.template, 1) + 1))
+    elif command in (".uno:InsertPageHeader", ".uno:InsertPageFooter"):
+        part = "Header" if command.endswith("Header") else "Footer"
+        d.act("type_text", text=f"{part} text")
+        d.checks.append(Check(kind=f"{part.lower()}_text", text=f"{part} text"))
+    elif style := _paragraph_style(command):
+        d.checks.append(Check(kind="paragraph_style", text=t, style=style))
+
+
+def _paragraph_style(command: str) -> str | None:
+    """'.uno:StyleApply?Style:string=Heading 1&FamilyName:string=ParagraphStyles' -> 'Heading 1'
+    (the Styles menu's aliases are resolved to these by the surface's labels)."""
+    m = re.match(r"\.uno:StyleApply\?Style:string=([^&]+)&FamilyName:string=ParagraphStyles$",
+                 command)
+    if m:
+        return m.group(1)
+    m = re.match(r"\.uno:(Heading[1-6]|Title|Subtitle|TextBody|Quote)ParaStyle$", command)
+    if m:
+        return {"TextBody": "Text Body", "Quote": "Quotations"}.get(
+            m.group(1), re.sub(r"(\d)", r" \1", m.group(1)))
+    return None
+
+
+def _requirements(command: str, d: _Draft) -> None:
+    """Commands that need something the template lacks reject the instance's template."""
+    if (command in _TABLE_OPS or command == ".uno:DeleteTable") and d.template not in TABLE_SHAPE:
+        raise _WrongTemplate(next(iter(TABLE_SHAPE)))
+    if command == ".uno:InsertMultiIndex" and d.template not in HEADINGS:
+        raise _WrongTemplate(HEADINGS[d.variant % len(HEADINGS)])
+    if command in (".uno:ChangeCaseToLower", ".uno:ChangeCaseToToggleCase") and \
+            d.target == d.target.lower():
+        raise _WrongTarget(lambda s: s != s.lower())
+    if command == ".uno:ChangeCaseToTitleCase" and d.target == _CASES[command](d.target):
+        raise _WrongTarget(lambda s: s != _CASES[command](s))
+
+
+class _WrongTemplate(Exception):
+    def __init__(self, template: str) -> None:
+        self.template = template
+
+
+class _WrongTarget(Exception):
+    def __init__(self, ok: Callable[[str], bool]) -> None:
+        self.ok = ok
+
+
+def _run(d: _Draft, command: str | None, name: str) -> None:
+    """After clicking a command: open its dialog, or derive the check of its effect."""
+    if command is None:
+        return  # the surface does not have it: execution will fail on the name
+    _requirements(command, d)
+    if command in _ON_SELECTION:
+        d.select()
+    if command in DIALOGS:
+        _open(d, command)
+    else:
+        _command_effect(d, command)
+
+
+# ---- grounding plan steps -------------------------------------------------------------------
+_PATH = re.compile(r"^(?:from the menu bar,? )?(?:choose|go to|select menu|select|open menu|"
+                   r"menu)\s+(.+)$", re.IGNORECASE)
+
+
+def _split_path(body: str) -> tuple[list[str], str]:
+    """'Insert - Section - Section tab or choose …, set X' -> (['Insert', 'Section'], ' set X')."""
+    kept: list[str] = []
+    for name in _compound_names():  # such a name is one part, whatever its separators
+        i = body.lower().find(name)
+        if i >= 0:
+            kept.append(body[i:i + len(name)])
+            body = f"{body[:i]}\0{len(kept) - 1}\0{body[i + len(name):]}"
+
+    def restore(text: str) -> str:
+        return re.sub(r"\0(\d+)\0", lambda m: kept[int(m.group(1))], text)
+
+    path_text, _, tail = body.partition(",")
+    path_text = re.split(r"\s+or\s+(?:choose\s+)?|\s+\(", path_text)[0]
+    parts = [restore(p) for p in re.split(r"\s+[->]\s+|\s*>\s*", path_text.rstrip("."))]
+    # "… - Font tab": a tab of a dialog; our dialogs show every field at once
+    parts = [re.sub(r"\(.*?\)", "", p).strip(" .'\"…") for p in parts
+             if not re.search(r"\btab\b", p, re.I)]
+    return parts, restore(tail)
+
+
+def _ground_path(d: _Draft, body: str) -> bool:
+    parts, tail = _split_path(body)
+    if not parts or any(not p for p in parts) or len(parts) > 4:
+        return False
+    if d.dialog is not None:
+        _close(d)
+    names, command = ground_path(parts)
+    if command in _ON_SELECTION or (command is None and any(
+            k in body.lower() for k in ("character", "paragraph", "text -", "lists"))):
+        d.select()
+    for name in names:
+        d.act("click", name)
+    _run(d, command, names[-1])
+    return _dialog_tail(d, tail) if tail.strip() else True
+
+
+def _dialog_tail(d: _Draft, tail: str) -> bool:
+    """', set Size to 14 pt and click OK' and similar instructions after a path."""
+    if d.dialog is None:
+        return not re.search(r"\b(set|select|enter|type|click)\b", tail, re.I)
+    return all(_ground_dialog_step(d, s) for s in _clauses(tail))
+
+
+def _clauses(text: str) -> list[str]:
+    parts = re.split(r",\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?=click|select|set|"
+                     r"enter|type|mark|[A-Z][\w ]*? to )|;\s*|\.\s+", text.strip())
+    return [p.strip(" .") for p in parts if p.strip(" .")]
+
+
+def _ground_dialog_step(d: _Draft, step: str) -> bool:
+    """One instruction inside an open dialog."""
+    s = re.sub(r"^(?:and\s+)?(?:then\s+)?", "", step.strip(" ."), flags=re.I)
+    s = re.sub(r"^(on|in) the [\w &/-]+ tab(?: page)?,?\s*", "", s, flags=re.I)
+    low = s.lower()
+    if not s or re.match(r"^(click|select|open) the [\w &/-]+ tab$", low) or re.match(
+            r"^(select|set|choose|specify) (the |any )?(options|settings|format) (that )?you "
+            r"want", low):
+        return True  # tabs are not controls here; "the options you want" keeps the defaults
+    m = re.match(r"^click (ok|insert|save|close|cancel|replace all)\b", low)
+    if m:
+        button = next(b for b in d.dialog.buttons if b.lower() == m.group(1))  # type: ignore
+        if button == "Replace All":
+            d.act("click", button)
+            d.applied = True
+            return True
+        _close(d, button)
+        return True
+    m = re.match(r"^(?:set )?(?:the )?(.+?) to (.+)$", s, re.I)
+    if m and _set(d, m.group(1).strip(), m.group(2).strip()):
+        return True
+    m = re.match(r"^(?:select|choose|click) (.+?) (?:in|under|from) (?:the )?(.+?)(?: box| list)?$",
+                 s, re.I)
+    if m and _set(d, m.group(2).strip(), m.group(1).strip(' "')):
+        return True
+    m = re.match(r"^(?:enter|type) (.+?) (?:in|into|as) (?:the )?(.+?)(?: box| field)?$", s, re.I)
+    if m and _set(d, m.group(2).strip(), m.group(1).strip(' "')):
+        return True
+    m = re.match(r"^in the (.+?) box, (?:type|enter|select) (.+)$", s, re.I)
+    if m and _set(d, m.group(1).strip(), m.group(2).strip(' "')):
+        return True
+    m = re.match(r"^(?:select|mark|check|click) (?:the )?(.+?)(?: check ?box| option)?$", s, re.I)
+    if m:
+        name = m.group(1).strip(' "')
+        f = _field(d, name)
+        if f is not None and f.type == "CheckBox":
+            return _set(d, f.name, "on")
+        found = _option(d, name)
+        if found:
+            return _set(d, found[0].name, found[1])
+    return False
 
 
 def _ground_step(step: str, d: _Draft) -> bool:
     """Append the actions and checks of one plan step; False if the step cannot be grounded."""
     s = step.strip()
     low = s.lower()
-    m = re.match(r"^(?:choose|go to|from the menu bar,? select|select menu)\s+(.+)$", s,
-                 re.IGNORECASE)
-    if m and " - " in m.group(1):
-        body = m.group(1)
-        path_text, _, tail = body.partition(",")
-        parts = path_text.rstrip(".").split(" - ")
-        # "… - Font tab": a tab of a dialog, not a control of ours; the dialog's fields are
-        path = [_clean_path_part(p) for p in parts if not re.search(r"\btab\b", p, re.I)]
-        if not path or any(not p for p in path) or len(path) > 4:
-            return False
-        if any(k in low for k in ("character", "paragraph", "text -", "lists")):
-            d.select()
-        for part in path:
-            d.act("click", part)
-        _effect_command(d, path[-1])
-        _dialog_tail(d, tail)
-        return True
+    m = _PATH.match(s)
+    if m and re.search(r"\s[->]\s", m.group(1)):
+        return _ground_path(d, m.group(1))
+    if d.dialog is not None:
+        saved = (len(d.actions), dict(d.values), d.applied, list(d.checks), d.dialog,
+                 d.dialog_command)
+        if all(_ground_dialog_step(d, c) for c in _clauses(s)):
+            return True
+        # not an instruction for the dialog: undo what part of it grounded, apply the dialog
+        # as the instance would (its OK button) and read the step as a top-level one
+        d.actions, d.checks = d.actions[:saved[0]], saved[3]
+        d.values, d.applied, d.dialog, d.dialog_command = saved[1], saved[2], saved[4], saved[5]
+        _close(d)
     m = re.match(r"^(?:on the formatting bar, )?open (font color|character highlighting color) "
                  r"and choose ([\w ]+?)\.?$", low)
     if m:
@@ -178,27 +606,35 @@ def _ground_step(step: str, d: _Draft) -> bool:
         d.act("select_option", "Paragraph Style", option=value)
         d.checks.append(Check(kind="paragraph_style", text=first, style=value))
         return True
-    m = re.match(r"^[Cc]lick ([A-Z][\w ]*?)(?i: on the (?:formatting|standard) (?:bar|toolbar))?"
-                 r"\.?$", s)
+    m = re.match(r"^[Cc]lick (?:the )?([A-Z][\w ]*?)(?: icon| button)?(?i: on the (?:formatting|"
+                 r"standard) (?:bar|toolbar))?\.?$", s)
     if m and not re.match(r"^click (in|on|the|a|an|outside)\b", low):
-        name = m.group(1)
-        if name.lower() in _TOGGLES or name.lower() in _ALIGN or name.lower() in _LISTS:
+        toolbar = surface()[1]
+        name = _pick(m.group(1), list(toolbar))
+        if name is None:
+            return False
+        command = toolbar[name]
+        if command in _ON_SELECTION:
             d.select()
         d.act("click", name)
-        _effect_command(d, name)
+        _run(d, command, name)
         return True
-    m = re.match(r"^press ((?:ctrl|shift|alt)\+[\w+]+)\.?", low)
+    m = re.match(r"^press ((?:ctrl|shift|alt)\+[\w+]+|f\d+)\.?", low)
     if m:
         keys = m.group(1)
-        if keys in _KEY_TOGGLES:
-            d.select()
-            d.checks.append(Check(kind=_KEY_TOGGLES[keys], text=d.target))
+        command = _KEYS.get(keys)
+        if command:
+            _requirements(command, d)
+            if command in _ON_SELECTION:
+                d.select()
         d.act("keyboard", keys=keys)
+        if command:
+            _command_effect(d, command)
         return True
     if re.match(r"^(select|highlight) (the|a|some|all|one or more|at least)\b.*"
                 r"(text|word|words|characters|paragraph|paragraphs|selection)", low) or \
             re.match(r"^(click|place the cursor|put the cursor|position the cursor) "
-                     r"(in|into|at|where)\b", low):
+                     r"(in|into|at|where|in front of)\b", low):
         d.select()
         return True
     m = re.match(r'^type "([^"]+)"', s)
@@ -209,22 +645,7 @@ def _ground_step(step: str, d: _Draft) -> bool:
     return False
 
 
-def _effect_command(d: _Draft, name: str) -> None:
-    """The check a clicked command must make true, for the commands we know the effect of."""
-    key = _clean_path_part(name).lower()
-    if key in _TOGGLES:
-        d.checks.append(Check(kind=_TOGGLES[key], text=d.target))
-    elif key in _ALIGN and key != "left":
-        d.checks.append(Check(kind="alignment", text=d.target, align=_ALIGN[key]))
-    elif key in _LISTS:
-        d.checks.append(Check(kind="list_type", text=d.target, list=_LISTS[key]))
-    elif key == "page break":
-        d.checks.append(Check(kind="page_count", min=2 if d.template != "multipage" else 4))
-    elif key in ("header", "footer"):
-        d.checks.append(Check(kind=f"{key}_text", text=f"{key.capitalize()} text"))
-        d.act("type_text", text=f"{key.capitalize()} text")
-
-
+# ---- instances ------------------------------------------------------------------------------
 def _templates_for(task: str, rng: random.Random) -> list[str]:
     low = task.lower()
     for pattern, names in TOPIC_TEMPLATES:
@@ -240,9 +661,23 @@ def keyword_templates(pair: TaskPlan, seed: int = 0) -> list[str]:
     return _templates_for(pair.task, random.Random(f"{seed}:{pair.id}"))
 
 
+def _draft(pair: TaskPlan, template: str, target: str, variant: int) -> tuple[_Draft, list[int]]:
+    d = _Draft(template=template, target=target, variant=variant)
+    plan_step: list[int] = []
+    for k, step in enumerate(pair.plan, 1):
+        if not _ground_step(step, d):
+            raise Rejected(f"cannot ground step {k}: {step[:80]}")
+        plan_step += [k - 1] * (len(d.actions) - len(plan_step))
+    if d.dialog is not None:
+        _close(d)
+        plan_step += [len(pair.plan) - 1] * (len(d.actions) - len(plan_step))
+    return d, plan_step
+
+
 def prefill(pair: TaskPlan, instances: int = 2, seed: int = 0,
             templates: list[str] | None = None) -> list[Task]:
-    """Task instances of `pair` (different templates/targets), or `Rejected` with the reason.
+    """Up to `instances` distinct task instances of `pair` (templates, targets and dialog
+    values vary), or `Rejected` with the reason.
 
     `templates` is the order of preference from a template selector (MiniLM similarity or an
     LLM); instance n uses the n-th, cycling. Without it, keyword rules choose.
@@ -256,51 +691,85 @@ def prefill(pair: TaskPlan, instances: int = 2, seed: int = 0,
     rng = random.Random(f"{seed}:{pair.id}")
     templates = [t for t in (templates or _templates_for(pair.task, rng)) if t in TARGETS] or \
         ["report"]
+    offset = rng.randrange(1000)
     tasks: list[Task] = []
-    for n in range(instances):
+    seen: set[str] = set()
+    for n in range(instances * 3):  # a few extra tries for instances that repeat another
+        if len(tasks) == instances:
+            break
         template = templates[n % len(templates)]
-        targets = TARGETS.get(template, TARGETS["report"])
-        d = _Draft(template=template, target=targets[rng.randrange(len(targets))])
-        plan_step: list[int] = []
-        for k, step in enumerate(pair.plan, 1):
-            if not _ground_step(step, d):
-                raise Rejected(f"cannot ground step {k}: {step[:80]}")
-            plan_step += [k - 1] * (len(d.actions) - len(plan_step))
+        target = TARGETS[template][(offset + n) % len(TARGETS[template])]
+        for _ in range(3):
+            try:
+                d, plan_step = _draft(pair, template, target, offset + n)
+                break
+            except _WrongTemplate as e:
+                template = e.template
+                target = TARGETS[template][(offset + n) % len(TARGETS[template])]
+            except _WrongTarget as e:
+                fits = [x for x in TARGETS[template] if e.ok(x)] or \
+                    [x for ts in TARGETS.values() for x in ts if e.ok(x)]
+                target = fits[(offset + n) % len(fits)]
+                if target not in TARGETS[template]:
+                    template = next(k for k, v in TARGETS.items() if target in v)
+        else:
+            raise Rejected("no template fits the commands of this task")
         if not d.actions:
             raise Rejected("no actions")
         if not d.checks:
             raise Rejected("no check can verify the effect of these commands")
         d.act("finish")
-        request = pair.task if not d.selected else f"{pair.task} (on the text '{d.target}')"
-        digest = hashlib.sha1(f"{pair.id}:{n}:{template}:{d.target}".encode()).hexdigest()[:8]
+        key = json.dumps([template, [a.model_dump() for a in d.actions]], sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        request = pair.task + (f" ({'; '.join(d.details)})" if d.details else "")
+        digest = hashlib.sha1(f"{pair.id}:{key}".encode()).hexdigest()[:8]
         tasks.append(Task(
-            id=f"{pair.id}-i{n + 1}-{digest}", app="writer", request=request, plan=pair.plan,
-            template=template, checks=_dedup(d.checks), actions=d.actions,
+            id=f"{pair.id}-i{len(tasks) + 1}-{digest}", app="writer", request=request,
+            plan=pair.plan, template=template, checks=dedup_checks(d.checks), actions=d.actions,
             meta={"pair": pair.id, "source": pair.source, "target": d.target,
-                  "family": _page(pair.source) or pair.id, "families": _families(pair),
+                  "family": page_of(pair.source) or pair.id, "families": families_of(pair),
                   "plan_step": [*plan_step, len(pair.plan) - 1],
                   "evolved_from": pair.evolved_from}))
     return tasks
 
 
-def _page(source: str) -> str:
+def page_of(source: str) -> str:
     return source.split("#")[0]
 
 
-def _families(pair: TaskPlan) -> list[str]:
+def families_of(pair: TaskPlan) -> list[str]:
     """The help pages a task draws on: its own and, if composed, its partner's."""
-    pages = [_page(pair.source) or pair.id]
+    pages = [page_of(pair.source) or pair.id]
     partner = pair.meta.get("evolution", {}).get("partner_source")
     if partner:
-        pages.append(_page(partner))
+        pages.append(page_of(partner))
     return pages
 
 
-def _dedup(checks: list[Check]) -> list[Check]:
-    seen, out = set(), []
+# Checks of one property: a later one for the same text replaces an earlier one (a task that
+# centres and then right-aligns a paragraph ends right-aligned).
+_PARAGRAPH_FORMAT = {"alignment", "line_spacing", "indent", "paragraph_spacing"}
+_EXCLUSIVE = {*_PARAGRAPH_FORMAT, "list_type", "paragraph_style", "font_name", "font_size",
+              "font_color", "highlight", "bold", "italic", "underline", "strikethrough",
+              "page_orientation", "page_background", "document_property"}
+
+
+def dedup_checks(checks: list[Check]) -> list[Check]:
+    """Drop repeated checks and those a later step overrides: a later check of the same
+    property, and direct paragraph formatting of a paragraph that later gets a paragraph
+    style (applying a style resets it)."""
+    out: list[Check] = []
     for c in checks:
-        key = c.model_dump_json()
-        if key not in seen:
-            seen.add(key)
+        p = c.params
+        if c.kind in _EXCLUSIVE:
+            scope = (p.get("text"), p.get("name") if c.kind == "document_property" else None)
+            out = [o for o in out if not (o.kind == c.kind and (o.params.get("text"), o.params.get(
+                "name") if o.kind == "document_property" else None) == scope)]
+        if c.kind == "paragraph_style":
+            out = [o for o in out if not (o.kind in _PARAGRAPH_FORMAT
+                                          and o.params.get("text") == p.get("text"))]
+        if c.model_dump_json() not in {o.model_dump_json() for o in out}:
             out.append(c)
     return out

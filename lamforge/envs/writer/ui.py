@@ -2,9 +2,11 @@
 
 The menu bar, its submenus and the standard and formatting toolbars come from the module's
 UI configuration manager (the same data as `soffice.cfg/modules/swriter/{menubar,toolbar}`),
-labels from `UICommandDescription`, shortcuts from the module's shortcut manager. Nothing here
-is a hand-written list of menus; the hand-written parts are the dialogs (the `-nogui` build has
-no dialog definitions, see dialogs.py) and the list of commands we refuse to run headless.
+labels from `UICommandDescription`, shortcuts from the module's shortcut manager; submenus
+that a `ResourceMenuController` fills at run time (Insert > Field) come from the popup-menu
+resource it reads. Nothing here is a hand-written list of menus; the hand-written parts are the
+dialogs (headless soffice shows none, see dialogs.py) and the commands we refuse to run
+headless.
 """
 
 from __future__ import annotations

@@ -208,6 +208,63 @@ def _comments(doc):
     return out
 
 
+_FIELD_KINDS = {"PageNumber": "page number", "PageCount": "page count", "docinfo.Title": "title",
+                "docinfo.Subject": "subject", "Author": "author", "docinfo.CreateAuthor": "author",
+                "FileName": "file name", "WordCount": "word count", "Chapter": "chapter"}
+
+
+def _fields(doc):
+    """Kinds of the text fields in the document ('date', 'page count'…), comments excluded."""
+    out = []
+    fields = doc.TextFields.createEnumeration()
+    while fields.hasMoreElements():
+        f = fields.nextElement()
+        names = [n.split("textfield.", 1)[1] for n in f.SupportedServiceNames
+                 if ".textfield." in n and not n.endswith("TextField")]
+        if not names or names[0] == "Annotation":
+            continue
+        if names[0] == "DateTime":
+            out.append("date" if _get(f, "IsDate", True) else "time")
+        else:
+            out.append(_FIELD_KINDS.get(names[0], names[0]))
+    return sorted(out)
+
+
+_INDEX_KINDS = {"ContentIndex": "toc", "DocumentIndex": "alphabetical",
+                "UserIndex": "user", "IllustrationsIndex": "figures",
+                "TableIndex": "tables", "ObjectIndex": "objects", "Bibliography": "bibliography"}
+
+
+def _indexes(doc):
+    out = []
+    indexes = doc.DocumentIndexes
+    for i in range(indexes.getCount()):
+        index = indexes.getByIndex(i)
+        kind = next((v for k, v in _INDEX_KINDS.items()
+                     if index.supportsService("com.sun.star.text." + k)), "other")
+        out.append({"kind": kind, "title": _get(index, "Title", "") or ""})
+    return out
+
+
+def _sections(doc):
+    """Text sections that are not an index's own section."""
+    out = []
+    sections = doc.TextSections
+    for name in sections.getElementNames():
+        sec = sections.getByName(name)
+        if _get(sec, "DocumentIndex") is not None:
+            continue
+        cols = _get(sec, "TextColumns")
+        out.append({"name": name, "columns": max(1, cols.getColumnCount()) if cols else 1})
+    return out
+
+
+def _properties(doc):
+    p = doc.DocumentProperties
+    return {"title": p.Title, "subject": p.Subject, "keywords": list(p.Keywords),
+            "comments": p.Description}
+
+
 def _shapes(doc):
     out = []
     page = doc.DrawPage
@@ -274,6 +331,14 @@ def state(doc, *args):
         "page_count": page_count,
         "comments": _comments(doc),
         "shapes": _shapes(doc),
+        "fields": _fields(doc),
+        "indexes": _indexes(doc),
+        "sections": _sections(doc),
+        "bookmarks": sorted(doc.Bookmarks.getElementNames()),
+        "footnotes": doc.Footnotes.getCount(),
+        "endnotes": doc.Endnotes.getCount(),
+        "line_numbering": bool(doc.LineNumberingProperties.IsOn),
+        "properties": _properties(doc),
         "selection": selection,
         "modified": bool(doc.isModified()),
     }
@@ -366,7 +431,7 @@ def _label(descriptions, command):
             props.get("TargetURL", ""))
 
 
-def _menu(container, descriptions):
+def _menu(container, descriptions, popups=None, manager=None):
     items = []
     for i in range(container.getCount()):
         props = {p.Name: p.Value for p in container.getByIndex(i)}
@@ -376,8 +441,13 @@ def _menu(container, descriptions):
         label = props.get("Label") or _label(descriptions, command)[0]
         item = {"command": command, "label": label}
         sub = props.get("ItemDescriptorContainer")
+        if sub is None and popups and command in popups:
+            # a submenu that a ResourceMenuController fills from popupmenu/<name>.xml at
+            # run time (Insert > Field): read the same resource
+            with contextlib.suppress(Exception):
+                sub = manager.getSettings("private:resource/popupmenu/" + popups[command], False)
         if sub is not None:
-            item["items"] = _menu(sub, descriptions)
+            item["items"] = _menu(sub, descriptions, popups, manager)
         items.append(item)
     return items
 
@@ -396,6 +466,23 @@ def _toolbar(manager, name, descriptions):
     return items
 
 
+def _resource_popups(smgr, ctx, module):
+    """Menu commands whose submenu a ResourceMenuController builds from a popup-menu resource."""
+    provider = smgr.createInstanceWithContext(
+        "com.sun.star.configuration.ConfigurationProvider", ctx)
+    arg = uno.createUnoStruct("com.sun.star.beans.PropertyValue")
+    arg.Name, arg.Value = "nodepath", "/org.openoffice.Office.UI.Controller/Registered/PopupMenu"
+    access = provider.createInstanceWithArguments(
+        "com.sun.star.configuration.ConfigurationAccess", (arg,))
+    out = {}
+    for name in access.getElementNames():
+        node = access.getByName(name)
+        if (node.Controller.endswith("ResourceMenuController") and node.Value
+                and node.Module in ("", module)):
+            out[node.Command] = node.Value
+    return out
+
+
 def ui_surface(*args):
     """Menu bar, toolbars, command labels and shortcuts from LibreOffice's UI configuration."""
     ctx = uno.getComponentContext()
@@ -406,7 +493,8 @@ def ui_surface(*args):
     supplier = smgr.createInstanceWithContext(
         "com.sun.star.ui.ModuleUIConfigurationManagerSupplier", ctx)
     manager = supplier.getUIConfigurationManager(module)
-    menubar = _menu(manager.getSettings("private:resource/menubar/menubar", False), descriptions)
+    menubar = _menu(manager.getSettings("private:resource/menubar/menubar", False), descriptions,
+                    _resource_popups(smgr, ctx, module), manager)
     toolbars = {name: _toolbar(manager, name, descriptions)
                 for name in ("standardbar", "textobjectbar")}
     shortcuts = {}
