@@ -31,7 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     tasks = read_jsonl(args.tasks, Task)[: args.n]
     templates = Path(tempfile.mkdtemp()) / "templates"
-    rows = []
+    rows, verdicts = [], []
     for workers in (1, 2):
         out = Path(tempfile.mkdtemp())
         t0 = time.perf_counter()
@@ -40,6 +40,10 @@ def main() -> None:
         elapsed = time.perf_counter() - t0
         rows.append({"workers": workers, "tasks": len(tasks), "seconds": round(elapsed, 2),
                      "per_minute": round(60 * len(tasks) / elapsed, 1), "results": dict(counts)})
+        verdicts.append({json.loads(line)["task"]["id"]: (kind, json.loads(line)["verdict"][
+            "reason"]) for kind in ("pass", "fail", "unsure")
+            if (out / "execution" / f"{kind}.jsonl").is_file()
+            for line in (out / "execution" / f"{kind}.jsonl").read_text().splitlines()})
     base = rows[0]["per_minute"]
     table = Table("workers", "tasks", "seconds", "trajectories/min", "speed-up", "pass/fail/unsure")
     for r in rows:
@@ -48,8 +52,13 @@ def main() -> None:
                       f"{r['per_minute']:.0f}", f"{r['per_minute'] / base:.2f}x",
                       f"{res.get('pass', 0)}/{res.get('fail', 0)}/{res.get('unsure', 0)}")
     Console().print(table)
+    differ = {k: (verdicts[0].get(k), verdicts[1].get(k)) for k in verdicts[0]
+              if verdicts[0].get(k, ("",))[0] != verdicts[1].get(k, ("",))[0]}
+    for task_id, (one, two) in differ.items():
+        Console().print(f"verdicts differ for {task_id}: 1 worker {one}, 2 workers {two}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"date": date.today().isoformat(), "runs": rows}, indent=2))
+    args.json.write_text(json.dumps({"date": date.today().isoformat(), "runs": rows,
+                                     "verdicts_differ": sorted(differ)}, indent=2))
 
 
 if __name__ == "__main__":

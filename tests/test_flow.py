@@ -48,7 +48,16 @@ PAIRS = [
     pair(7, "Sort the cells", ["Choose Data - Sort."], app="calc"),
     pair(8, "Set the size, with the text at 16 pt", [
         "Select the text.", "Choose Format - Character, set Size to 16 pt and click OK."]),
+    pair(9, "Insert a table of contents", [  # a dialog the plan leaves for the instance to fill
+        "Choose Insert - Table of Contents and Index - Table of Contents, Index or "
+        "Bibliography."]),
+    pair(10, "Number the lines", ["Choose Tools - Line Numbering.", "Select Show numbering.",
+                                  "Click OK."]),
 ]
+# a task whose template the library does not have: filed under fail, the run goes on
+MISSING = Task(id="missing-template", app="writer", request="Make it bold", template="nope",
+               actions=[Action(function="finish")],
+               checks=[{"kind": "text_present", "text": "x"}])
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +65,7 @@ def run(tmp_path_factory, templates_dir) -> FlowConfig:
     cfg = FlowConfig(out_dir=tmp_path_factory.mktemp("flow"), instances=2, selector="keywords",
                      templates_dir=templates_dir, test_instance=0.3, test_family=0.3)
     tasks, failed = instantiate(PAIRS, cfg)
-    execute(tasks, cfg)
+    execute([*tasks, MISSING], cfg)
     postprocess(cfg)
     summarise(cfg, failed)
     return cfg
@@ -73,10 +82,12 @@ def test_results_are_filed_with_reasons(run: FlowConfig) -> None:
     assert {f["pair"]: f["reason"].split(":")[0] for f in failed_inst} == {
         "p6": "cannot ground step 1", "p7": "not a Writer task (app calc)"}
     passed = _filed(run, "pass")
-    assert {t.task.meta["pair"] for t in passed} == {"p1", "p2", "p3", "p4", "p8"}
+    assert {t.task.meta["pair"] for t in passed} == {"p1", "p2", "p3", "p4", "p8", "p9", "p10"}
     failed = _filed(run, "fail")
-    assert {t.task.meta["pair"] for t in failed} == {"p5"}
-    assert all("no control matches 'Sparkle'" in t.verdict.reason for t in failed)
+    assert {t.task.meta.get("pair", t.task.id) for t in failed} == {"p5", "missing-template"}
+    for t in failed:
+        assert ("no control matches 'Sparkle'" if t.task.id != MISSING.id else
+                "unknown template 'nope'") in t.verdict.reason
     summary = json.loads((run.out_dir / "summary.json").read_text())
     assert summary["execution"]["pass"] == len(passed)
     assert summary["distinct_commands_in_passing"] >= 5
@@ -101,7 +112,7 @@ def test_rerun_skips_finished_tasks(run: FlowConfig) -> None:
     before = (run.out_dir / "execution" / "pass.jsonl").read_bytes()
     assert execute(tasks, run) == {}
     assert (run.out_dir / "execution" / "pass.jsonl").read_bytes() == before
-    assert done_ids(run.out_dir) == {t.id for t in tasks}
+    assert done_ids(run.out_dir) == {t.id for t in tasks} | {MISSING.id}
 
 
 def test_samples_splits_and_dataset(run: FlowConfig) -> None:
@@ -126,7 +137,7 @@ def test_samples_splits_and_dataset(run: FlowConfig) -> None:
 def test_two_workers_give_the_same_verdicts(run, tmp_path, templates_dir) -> None:
     tasks = read_jsonl(run.out_dir / "instantiation" / "pass.jsonl", Task)
     cfg = FlowConfig(out_dir=tmp_path, workers=2, templates_dir=templates_dir)
-    execute(tasks, cfg)
+    execute([*tasks, MISSING], cfg)
     one = {t.task.id: t.verdict.status for k in ("pass", "fail", "unsure")
            for t in _filed(run, k)}
     two = {t.task.id: t.verdict.status for k in ("pass", "fail", "unsure")

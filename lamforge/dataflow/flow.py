@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -179,11 +180,28 @@ def load_settings(cfg: FlowConfig) -> FlowConfig:
 _ENV: Any = None
 
 
-def _worker_init(templates_dir: str | None) -> None:
+def _worker_init(templates_dir: str | None, counter: Any = None) -> None:
     global _ENV
     from lamforge.envs.writer.env import WriterEnv
 
+    index = 0
+    if counter is not None:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+    _pin(index)
     _ENV = WriterEnv(templates_dir=templates_dir)
+
+
+def _pin(index: int) -> None:
+    """Keep worker `index` and the LibreOffice it starts on one core.
+
+    A worker and its LibreOffice take turns (every UNO call is a round trip between them); on
+    one core each hand-over is cheap, while letting the scheduler spread them made two workers
+    on two cores reach only ~1.6x one worker (benchmarks/RESULTS.md)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) > 1:
+        os.sched_setaffinity(0, {cpus[index % len(cpus)]})
 
 
 def _worker_run(task_json: str, match: str, threshold: float) -> tuple[str, bool, str]:
@@ -311,7 +329,8 @@ def execute(tasks: list[Task], cfg: FlowConfig,
             on_done(kind)
 
     if cfg.workers <= 1:
-        _worker_init(templates)
+        cpus = os.sched_getaffinity(0)
+        _worker_init(templates)  # in this process, pinned like a pool worker while it runs
         try:
             for task in todo:
                 try:
@@ -322,13 +341,15 @@ def execute(tasks: list[Task], cfg: FlowConfig,
                     record(task, result, None)
         finally:
             _ENV.close()
+            os.sched_setaffinity(0, cpus)
         return counts
     # spawn, not fork: the driver may hold threads (torch, from the template selector), and
     # forking a threaded process can deadlock the child
     context = multiprocessing.get_context("spawn")
     queue = list(reversed(todo))
+    counter = context.Value("i", 0)
     with ProcessPoolExecutor(max_workers=cfg.workers, initializer=_worker_init,
-                             initargs=(templates,), mp_context=context) as pool:
+                             initargs=(templates, counter), mp_context=context) as pool:
         pending: dict = {}
 
         def submit() -> None:  # a few tasks in flight per worker, not the whole list
@@ -468,8 +489,9 @@ def summarise(cfg: FlowConfig, inst_failed: list[dict] | None = None) -> dict[st
                 reasons[_reason_kind(traj.verdict.reason if traj.verdict else "")] += 1
             else:
                 for e in traj.meta.get("effects", []):
-                    # "Font Color: Red" and "Character: OK" count as the command, not the value
-                    commands[e["command"].split(": ")[0]] += 1
+                    # by UNO command ("Title" may be a field or a style); "Font Color: Red"
+                    # and "Character: OK" count as the command, not the value
+                    commands[e.get("uno") or e["command"].split(": ")[0]] += 1
             t = traj.timings
             stage["instantiate_s"].append(float(traj.task.meta.get("instantiate_s", 0.0)))
             stage["execute_s"].append(t.get("total_s", 0.0) - t.get("evaluate_s", 0.0))

@@ -93,7 +93,7 @@ class WriterEnv(Env):
         self._styles: dict[str, str] | None = None
         self.effects: list[dict[str, Any]] = []
         """Per command run in this episode: whether it changed the document or its state."""
-        self._pending: list[tuple[str, str | None, Any]] = []
+        self._pending: list[tuple[str, str | None, Any, str]] = []
         self._steps = 0
 
     # ---- life cycle -------------------------------------------------------------------------
@@ -251,9 +251,9 @@ class WriterEnv(Env):
             self._finished = done
             obs = self._observe()
             changed = _content(self._state) != before
-            for name, url, toggle in self._pending:
+            for name, url, toggle, command in self._pending:
                 flipped = toggle is not None and self._toggle_state(url) != toggle
-                self.effects.append({"step": self._steps, "command": name,
+                self.effects.append({"step": self._steps, "command": name, "uno": command,
                                      "changed": changed or flipped})
             self._steps += 1
             return StepResult(observation=obs, ok=True, done=done,
@@ -374,11 +374,11 @@ class WriterEnv(Env):
                                 "select_option")
         elif kind == "button":
             assert self._dialog is not None
-            title = self._dialog.spec.title
+            title, spec_command = self._dialog.spec.title, self._dialog.spec.command
             if self._dialog.spec.apply(self, payload, self._dialog):
                 self._dialog = None
             if payload not in ("Cancel", "Close", "Find Next"):
-                self._pending.append((f"{title}: {payload}", None, None))
+                self._pending.append((f"{title}: {payload}", None, None, spec_command))
         elif kind == "field":
             if payload.type != "CheckBox":
                 raise InvalidAction(f"'{control.name}' is a {payload.type} field: use "
@@ -420,11 +420,11 @@ class WriterEnv(Env):
                 if match is None:
                     raise InvalidAction(f"line spacing must be one of {', '.join(opts)}")
                 self.ops.line_spacing(SPACING_OPTIONS[match])
-                self._pending.append((f"{control.name}: {match}", None, None))
+                self._pending.append((f"{control.name}: {match}", None, None, payload))
             else:
                 color = match or option
                 value = -1 if color == "Automatic" else self.ops.color(color)
-                self._pending.append((f"{control.name}: {color}", None, None))
+                self._pending.append((f"{control.name}: {color}", None, None, payload))
                 if payload in (".uno:Color", ".uno:FontColor"):
                     self.ops.set_selection(CharColor=value)
                 else:
@@ -433,7 +433,7 @@ class WriterEnv(Env):
             raise InvalidAction(f"'{control.name}' ({control.type}) has no options")
 
     def _apply_combo(self, command: str, value: str) -> None:
-        self._pending.append((f"{self.surface.label(command)}: {value}", None, None))
+        self._pending.append((f"{self.surface.label(command)}: {value}", None, None, command))
         if command == ".uno:FontHeight":
             try:
                 size = float(value.lower().removesuffix("pt").strip())
@@ -484,7 +484,7 @@ class WriterEnv(Env):
             self._dialog = OpenDialog.open(spec, self._state)
         elif kind == "special":
             SPECIAL[command](self)
-            self._pending.append((label, None, None))
+            self._pending.append((label, None, None, command))
         elif kind == "value":
             raise InvalidAction(f"'{label}' takes a value: use set_edit_text or select_option")
         elif kind == "unsupported":
@@ -493,7 +493,7 @@ class WriterEnv(Env):
             url = self.surface.target(command)
             before = self._toggle_state(url)
             self.ops.dispatch(url)
-            self._pending.append((label, url, before))
+            self._pending.append((label, url, before, command))
 
     def _toggle_state(self, url: str) -> Any:
         """The command's status value if it is a toggle (a view switch has no document effect
