@@ -76,7 +76,8 @@ def make_app() -> FastAPI:
             await asyncio.sleep(0.3)
         if model == "garbage":
             return _completion(model, "I am sorry, I cannot help with that.")
-        user = json.loads(body["messages"][-1]["content"])
+        # the request itself; a retry appends the model's answer and what was wrong with it
+        user = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
         if model.startswith("prefiller") and "instances" not in user:
             return _completion(model, json.dumps(
                 {"templates": [t["name"] for t in user["templates"]][::-1]}))

@@ -51,6 +51,10 @@ def test_non_json_answers_fail_after_bounded_attempts(server) -> None:
     with pytest.raises(LLMError, match="no usable JSON in 2 attempt"):
         LLMEvolver(client(server, "garbage"), per_pair=1, attempts=2).evolve(PAIRS[:1])
     assert server.requests("garbage") - before == 2
+    # the second request carried the first answer and what was wrong with it
+    retry = server.app.state.last_body["messages"]
+    assert [m["role"] for m in retry] == ["system", "user", "assistant", "user"]
+    assert retry[2]["content"].startswith("I am sorry") and "not usable" in retry[3]["content"]
 
 
 def test_server_errors_are_retried_a_bounded_number_of_times(server) -> None:

@@ -105,6 +105,7 @@ def test_instructions_inside_a_dialog() -> None:
         ("click", "OK"), ("finish", None)]
     assert [(c.kind, c.params) for c in t.checks] == [("line_numbering", {"on": True})]
     assert t.meta["plan_step"] == [0, 0, 1, 2, 2]
+    assert t.meta["subtasks"] == [t.plan[0], t.plan[0], t.plan[1], t.plan[2]]
 
 
 def test_the_same_dialog_twice_gets_other_values_and_check_boxes_are_tracked() -> None:
@@ -133,3 +134,28 @@ def test_later_steps_override_earlier_checks() -> None:
     # a paragraph style resets direct paragraph formatting of the paragraph it is applied to
     first = next(c for c in t.checks if c.kind == "paragraph_style").params["text"]
     assert ("line_spacing" in kinds) == (first != target)
+
+
+def test_several_instructions_in_one_step_are_all_grounded() -> None:
+    (t,) = prefill(pair("Bold it", ["Select the text and press Ctrl+B."]), instances=1)
+    assert [a.function for a in t.actions] == ["select_text", "keyboard", "finish"]
+    (t,) = prefill(pair("Bold it twice", ["Select the text.", "Press Ctrl+B, then press Ctrl+B."]),
+                   instances=1)
+    assert [(c.kind, c.params.get("value", True)) for c in t.checks] == [("bold", False)]
+    (t,) = prefill(pair("Bookmark it", [
+        "Choose Insert - Bookmark, enter Summary in the Name box, click Insert, and then click "
+        "Close."]), instances=1)
+    assert [a.control_text for a in t.actions][-3:] == ["Name", "Insert", None]
+    assert [(c.kind, c.params) for c in t.checks] == [("bookmark_present", {"name": "Summary"})]
+
+
+@pytest.mark.parametrize(("plan", "reason"), [
+    (["Choose Insert - Bookmark, enter Summary in the Name box and click OK."],
+     "cannot ground step 1"),  # the Bookmark dialog has no OK button
+    (["Select the text - for example, a heading."], "no check can verify"),  # not a menu path
+    (["Choose Format - Character, set Size to 14 pt, click OK, then select Bold."],
+     "cannot ground step 1"),
+])
+def test_steps_that_do_not_fit_the_dialog_are_rejected(plan: list[str], reason: str) -> None:
+    with pytest.raises(Rejected, match=reason):
+        prefill(pair("Odd plan", plan))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import time
@@ -44,6 +45,7 @@ from lamforge.core import (
 )
 
 EXECUTION = ("pass", "fail", "unsure")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -74,7 +76,11 @@ def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
     from lamforge.llm.client import map_concurrent
 
     t0 = time.perf_counter()
-    ranking = _selector(cfg).rank(pairs)
+    selector = _selector(cfg)
+    ranking = selector.rank(pairs)
+    if getattr(selector, "failures", 0):
+        log.warning("template choice: no usable answer for %d pair(s); the prefill chose "
+                    "their templates itself", selector.failures)
     rank_share = (time.perf_counter() - t0) / max(1, len(pairs))
     prefiller = _prefiller(cfg)
     failed: list[dict] = [{"pair": None, "task": None, "reason": r} for r in bad_records or []]
@@ -83,6 +89,8 @@ def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
     for pair, templates in zip(pairs, ranking, strict=True):
         if pair.id in seen:
             failed.append({"pair": pair.id, "task": pair.task, "reason": "duplicate pair id"})
+            if on_done:
+                on_done()
             continue
         seen.add(pair.id)
         jobs.append((pair, templates))
@@ -94,6 +102,10 @@ def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
             made = prefiller.prefill(pair, cfg.instances, cfg.seed, templates)
         except Rejected as e:
             return {"pair": pair.id, "task": pair.task, "reason": str(e)}
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
+            # a prefill bug on one odd plan must not lose the run: filed, with what happened
+            return {"pair": pair.id, "task": pair.task,
+                    "reason": f"internal prefill error: {type(e).__name__}: {e}"}
         cost = time.perf_counter() - t + rank_share
         for task in made:
             task.meta["instantiate_s"] = round(cost / len(made), 6)
@@ -180,7 +192,7 @@ def load_settings(cfg: FlowConfig) -> FlowConfig:
 _ENV: Any = None
 
 
-def _worker_init(templates_dir: str | None, counter: Any = None) -> None:
+def _worker_init(templates_dir: str | None, counter: Any = None, pin: bool = True) -> None:
     global _ENV
     from lamforge.envs.writer.env import WriterEnv
 
@@ -189,8 +201,16 @@ def _worker_init(templates_dir: str | None, counter: Any = None) -> None:
         with counter.get_lock():
             index = counter.value
             counter.value += 1
-    _pin(index)
+    if pin:
+        _pin(index)
     _ENV = WriterEnv(templates_dir=templates_dir)
+
+
+def _close_env() -> None:
+    global _ENV
+    if _ENV is not None:
+        _ENV.close()
+        _ENV = None
 
 
 def _pin(index: int) -> None:
@@ -328,10 +348,11 @@ def execute(tasks: list[Task], cfg: FlowConfig,
         if on_done:
             on_done(kind)
 
+    cpus = os.sched_getaffinity(0)
+    pin = cfg.workers <= len(cpus)  # more workers than cores: let the scheduler share them
     if cfg.workers <= 1:
-        cpus = os.sched_getaffinity(0)
-        _worker_init(templates)  # in this process, pinned like a pool worker while it runs
         try:
+            _worker_init(templates, None, pin)  # in this process, pinned like a pool worker
             for task in todo:
                 try:
                     result = _worker_run(task.model_dump_json(), cfg.match, cfg.threshold)
@@ -340,7 +361,7 @@ def execute(tasks: list[Task], cfg: FlowConfig,
                 else:
                     record(task, result, None)
         finally:
-            _ENV.close()
+            _close_env()
             os.sched_setaffinity(0, cpus)
         return counts
     # spawn, not fork: the driver may hold threads (torch, from the template selector), and
@@ -349,7 +370,7 @@ def execute(tasks: list[Task], cfg: FlowConfig,
     queue = list(reversed(todo))
     counter = context.Value("i", 0)
     with ProcessPoolExecutor(max_workers=cfg.workers, initializer=_worker_init,
-                             initargs=(templates, counter), mp_context=context) as pool:
+                             initargs=(templates, counter, pin), mp_context=context) as pool:
         pending: dict = {}
 
         def submit() -> None:  # a few tasks in flight per worker, not the whole list

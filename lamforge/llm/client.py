@@ -137,9 +137,10 @@ def complete_json(client: LLMClient, messages: list[Message], *,
                   validate: Callable[[Any], T] | None = None, attempts: int = 2) -> T:
     """Ask for JSON; repair it; validate it; ask again (bounded) when it is unusable."""
     last = ""
+    asked = list(messages)
     for _ in range(max(1, attempts)):
         try:
-            text = client.complete(messages, json_mode=True)
+            text = client.complete(asked, json_mode=True)
         except TruncatedAnswer as e:
             last = str(e)
             continue
@@ -148,6 +149,10 @@ def complete_json(client: LLMClient, messages: list[Message], *,
             return validate(data) if validate else data
         except (ValueError, TypeError, KeyError) as e:
             last = f"{type(e).__name__}: {e}"
+            # ask again with what was wrong, so a model (even with a fixed seed) can correct it
+            asked = [*messages, {"role": "assistant", "content": text},
+                     {"role": "user", "content": f"That answer is not usable ({last}). Answer "
+                                                 "again with JSON only."}]
     raise LLMError(f"model '{client.model}' gave no usable JSON in {attempts} attempt(s): {last}")
 
 

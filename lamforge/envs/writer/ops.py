@@ -167,6 +167,9 @@ class DocOps:
                 cols = doc.createInstance("com.sun.star.text.TextColumns")
                 cols.setColumnCount(columns)
                 section.TextColumns = cols
+                # balanced columns over a short paragraph send LibreOffice 7.4's layout into
+                # an endless loop (3 columns on the report template hang it); fill them in turn
+                section.DontBalanceTextColumns = True
             vc = self.controller.getViewCursor()
             text = vc.getText()
             cur = text.createTextCursorByRange(vc.getStart())

@@ -21,6 +21,7 @@ what the environment lacks (databases, mail merge, macros, printing…).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import random
@@ -221,6 +222,8 @@ class _Draft:
     applied: bool = False  # a button that applies without closing (Replace All) was pressed
     filled: dict[str, int] = field(default_factory=dict)  # dialogs given values, per command
     switched: dict[str, bool] = field(default_factory=dict)  # check boxes turned on or off
+    toggled: dict[str, int] = field(default_factory=dict)  # toggle commands run, per text
+    table: tuple[int, int] | None = None  # the first table's shape after the task's changes
 
     def act(self, function: str, control: str | None = None, **args: Any) -> None:
         self.actions.append(Action(function=function, control_text=control, args=args))
@@ -393,7 +396,10 @@ def _command_effect(d: _Draft, command: str) -> None:
     """The check a dispatched command must make true, for the commands we know the effect of."""
     t = d.target
     if command in _TOGGLES:
-        d.checks.append(Check(kind=_TOGGLES[command], text=t))
+        key = f"{_TOGGLES[command]}:{t}"  # a toggle twice on the same text turns it off again
+        d.toggled[key] = d.toggled.get(key, 0) + 1
+        on = d.toggled[key] % 2 == 1
+        d.checks.append(Check(kind=_TOGGLES[command], text=t, **({} if on else {"value": False})))
     elif command in _ALIGN:
         d.checks.append(Check(kind="alignment", text=t, align=_ALIGN[command]))
     elif command in _LISTS:
@@ -407,8 +413,9 @@ def _command_effect(d: _Draft, command: str) -> None:
     elif command in _NOTES:
         d.checks.append(Check(kind="note_count", note=_NOTES[command]))
     elif command in _TABLE_OPS:
-        rows, cols = TABLE_SHAPE[d.template]
+        rows, cols = d.table or TABLE_SHAPE[d.template]  # after the task's earlier changes
         dr, dc = _TABLE_OPS[command]
+        d.table = (rows + dr, cols + dc)
         d.checks.append(Check(kind="table_shape", rows=rows + dr, cols=cols + dc))
     elif command == ".uno:DeleteTable":
         d.checks.append(Check(kind="table_count", count=_tables(d.template) - 1))
@@ -440,11 +447,15 @@ def _requirements(command: str, d: _Draft) -> None:
     """Commands that need something the template lacks reject the instance's template."""
     if (command in _TABLE_OPS or command == ".uno:DeleteTable") and d.template not in TABLE_SHAPE:
         raise _WrongTemplate(next(iter(TABLE_SHAPE)))
+    if command == ".uno:InsertSection" and d.template in TABLE_SHAPE:
+        raise _WrongTemplate("report")  # a section cannot start inside a table cell
     if command == ".uno:InsertMultiIndex" and d.template not in HEADINGS:
         raise _WrongTemplate(HEADINGS[d.variant % len(HEADINGS)])
     if command in (".uno:ChangeCaseToLower", ".uno:ChangeCaseToToggleCase") and \
             d.target == d.target.lower():
         raise _WrongTarget(lambda s: s != s.lower())
+    if command == ".uno:ChangeCaseToUpper" and d.target == d.target.upper():
+        raise _WrongTarget(lambda s: s != s.upper())
     if command == ".uno:ChangeCaseToTitleCase" and d.target == _CASES[command](d.target):
         raise _WrongTarget(lambda s: s != _CASES[command](s))
 
@@ -518,7 +529,9 @@ def _dialog_tail(d: _Draft, tail: str) -> bool:
     """', set Size to 14 pt and click OK' and similar instructions after a path."""
     if d.dialog is None:
         return not re.search(r"\b(set|select|enter|type|click)\b", tail, re.I)
-    return all(_ground_dialog_step(d, s) for s in _clauses(tail))
+    # after the button that applies the dialog, instructions are top-level again
+    return all(_ground_dialog_step(d, s) if d.dialog is not None else _ground_clause(s, d)
+               for s in _clauses(tail))
 
 
 def _clauses(text: str) -> list[str]:
@@ -529,6 +542,8 @@ def _clauses(text: str) -> list[str]:
 
 def _ground_dialog_step(d: _Draft, step: str) -> bool:
     """One instruction inside an open dialog."""
+    if d.dialog is None:  # an earlier instruction of the step closed it
+        return False
     s = re.sub(r"^(?:and\s+)?(?:then\s+)?", "", step.strip(" ."), flags=re.I)
     s = re.sub(r"^(on|in) the [\w &/-]+ tab(?: page)?,?\s*", "", s, flags=re.I)
     low = s.lower()
@@ -538,7 +553,9 @@ def _ground_dialog_step(d: _Draft, step: str) -> bool:
         return True  # tabs are not controls here; "the options you want" keeps the defaults
     m = re.match(r"^click (ok|insert|save|close|cancel|replace all)\b", low)
     if m:
-        button = next(b for b in d.dialog.buttons if b.lower() == m.group(1))  # type: ignore
+        button = next((b for b in d.dialog.buttons if b.lower() == m.group(1)), None)
+        if button is None:
+            return False
         if button == "Replace All":
             d.act("click", button)
             d.applied = True
@@ -570,25 +587,51 @@ def _ground_dialog_step(d: _Draft, step: str) -> bool:
     return False
 
 
+_PATH_START = re.compile(r"(?:^|\s)(?:choose|go to|select menu|open menu|menu)\s+\S[^.]*?\s[->]\s",
+                         re.IGNORECASE)
+_THEN = re.compile(r",?\s+and\s+then\s+|,\s*then\s+|\s+then\s+|;\s*|\.\s+(?=[A-Z])|\s+and\s+"
+                   r"(?=(?:press|click|choose|select|type|go to)\b)", re.IGNORECASE)
+
+
 def _ground_step(step: str, d: _Draft) -> bool:
-    """Append the actions and checks of one plan step; False if the step cannot be grounded."""
+    """Append the actions and checks of one plan step; False if the step cannot be grounded.
+
+    A step may hold several instructions ("Select the text and press Ctrl+B."): each is
+    grounded, and every one must be; a menu path keeps its dialog instructions after it."""
     s = step.strip()
+    m = _PATH_START.search(s)
+    head, path = (s[:m.start()], s[m.start():].strip()) if m else (s, "")
+    clauses = [c.strip(" ,.") for c in _THEN.split(head) if c.strip(" ,.")]
+    if path:
+        clauses.append(path)
+    if len(clauses) == 1:
+        return _ground_clause(clauses[0], d)
+    saved = copy.deepcopy(d)
+    if all(_ground_clause(c, d) for c in clauses):
+        return True
+    d.__dict__.update(saved.__dict__)  # one instruction after all ("open X and choose Y")
+    return _ground_clause(s.rstrip(" ."), d)
+
+
+def _ground_clause(s: str, d: _Draft) -> bool:
     low = s.lower()
     m = _PATH.match(s)
-    if m and re.search(r"\s[->]\s", m.group(1)):
+    if m and re.search(r"\s[->]\s", m.group(1)) and (
+            not low.startswith("select") or _pick(re.split(r"\s[->]\s", m.group(1))[0],
+                                                  list(surface()[0].children))):
         return _ground_path(d, m.group(1))
+    if d.dialog is None and re.match(r"^(?:and )?(?:then )?click (close|cancel)$", low):
+        return True  # the dialog was applied by an earlier button
     if d.dialog is not None:
-        saved = (len(d.actions), dict(d.values), d.applied, list(d.checks), d.dialog,
-                 d.dialog_command)
+        saved = copy.deepcopy(d)
         if all(_ground_dialog_step(d, c) for c in _clauses(s)):
             return True
         # not an instruction for the dialog: undo what part of it grounded, apply the dialog
         # as the instance would (its OK button) and read the step as a top-level one
-        d.actions, d.checks = d.actions[:saved[0]], saved[3]
-        d.values, d.applied, d.dialog, d.dialog_command = saved[1], saved[2], saved[4], saved[5]
+        d.__dict__.update(saved.__dict__)
         _close(d)
     m = re.match(r"^(?:on the formatting bar, )?open (font color|character highlighting color) "
-                 r"and choose ([\w ]+?)\.?$", low)
+                 r"and choose ([\w ]+?)$", low)
     if m:
         d.select()
         name = "Font Color" if m.group(1) == "font color" else "Character Highlighting Color"
@@ -607,7 +650,7 @@ def _ground_step(step: str, d: _Draft) -> bool:
         d.checks.append(Check(kind="paragraph_style", text=first, style=value))
         return True
     m = re.match(r"^[Cc]lick (?:the )?([A-Z][\w ]*?)(?: icon| button)?(?i: on the (?:formatting|"
-                 r"standard) (?:bar|toolbar))?\.?$", s)
+                 r"standard) (?:bar|toolbar))?$", s)
     if m and not re.match(r"^click (in|on|the|a|an|outside)\b", low):
         toolbar = surface()[1]
         name = _pick(m.group(1), list(toolbar))
@@ -619,7 +662,7 @@ def _ground_step(step: str, d: _Draft) -> bool:
         d.act("click", name)
         _run(d, command, name)
         return True
-    m = re.match(r"^press ((?:ctrl|shift|alt)\+[\w+]+|f\d+)\.?", low)
+    m = re.match(r"^press ((?:ctrl|shift|alt)\+[\w+]+|f\d+)$", low)
     if m:
         keys = m.group(1)
         command = _KEYS.get(keys)
@@ -637,7 +680,7 @@ def _ground_step(step: str, d: _Draft) -> bool:
                      r"(in|into|at|where|in front of)\b", low):
         d.select()
         return True
-    m = re.match(r'^type "([^"]+)"', s)
+    m = re.match(r'^type "([^"]+)"$', s)
     if m:
         d.act("type_text", text=m.group(1))
         d.checks.append(Check(kind="text_present", text=m.group(1)))
@@ -731,7 +774,9 @@ def prefill(pair: TaskPlan, instances: int = 2, seed: int = 0,
             meta={"pair": pair.id, "source": pair.source, "target": d.target,
                   "family": page_of(pair.source) or pair.id, "families": families_of(pair),
                   "plan_step": [*plan_step, len(pair.plan) - 1],
-                  "evolved_from": pair.evolved_from}))
+                  # the paper's {step, subtask}: the plan step each action grounds
+                  "subtasks": [pair.plan[k] for k in plan_step],
+                  "evolved_from": pair.evolved_from, "prefill": "rules"}))
     return tasks
 
 
@@ -753,7 +798,7 @@ def families_of(pair: TaskPlan) -> list[str]:
 _PARAGRAPH_FORMAT = {"alignment", "line_spacing", "indent", "paragraph_spacing"}
 _EXCLUSIVE = {*_PARAGRAPH_FORMAT, "list_type", "paragraph_style", "font_name", "font_size",
               "font_color", "highlight", "bold", "italic", "underline", "strikethrough",
-              "page_orientation", "page_background", "document_property"}
+              "page_orientation", "page_background", "document_property", "table_shape"}
 
 
 def dedup_checks(checks: list[Check]) -> list[Check]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from lamforge.core import Action, Check, DataError, Task, TaskPlan
 from lamforge.envs.writer import checks as writer_checks
 from lamforge.envs.writer.dialogs import DIALOGS
+from lamforge.envs.writer.env import ACTIONS
 from lamforge.envs.writer.prefill import (
     TARGETS,
     Rejected,
@@ -32,8 +33,7 @@ from lamforge.envs.writer.prefill import (
 )
 from lamforge.llm.client import LLMClient, LLMError, complete_json
 
-ACTION_FUNCTIONS = {"click", "set_edit_text", "select_option", "type_text", "select_text",
-                    "keyboard", "finish"}
+SPECS = {a.name: a for a in ACTIONS}  # the environment's own action space
 MAX_MENUS = 60  # menu paths sent per request: those sharing the most words with the plan
 
 PREFILL_SYSTEM = (
@@ -116,7 +116,7 @@ class LLMPrefill:
                 templates: list[str] | None = None) -> list[Task]:
         if pair.app not in ("writer", "shared"):
             raise Rejected(f"not a Writer task (app {pair.app})")
-        order = [t for t in (templates or list(self.templates)) if t in self.templates]
+        order = [t for t in templates or [] if t in self.templates] or list(self.templates)
         request = {
             "task": pair.task, "plan": pair.plan, "instances": instances,
             "templates": [{"name": n, "description": self.templates[n],
@@ -140,12 +140,24 @@ class LLMPrefill:
             raise ValueError(f"not a prefill answer: {e.errors()[0]['msg']}") from None
         if not answer.reject and not answer.instances:
             raise ValueError("no instances and no reason to reject")
+        seen = set()
         for inst in answer.instances:
             if inst.template not in self.templates:
                 raise ValueError(f"unknown template '{inst.template}'")
             for a in inst.actions:
-                if a.function not in ACTION_FUNCTIONS:
+                spec = SPECS.get(a.function)
+                if spec is None:
                     raise ValueError(f"unknown action function '{a.function}'")
+                if spec.needs_control and not a.control_text:
+                    raise ValueError(f"'{a.function}' needs a control_text")
+                missing = [k for k in spec.required if k not in a.args]
+                if missing:
+                    raise ValueError(f"'{a.function}' needs args {', '.join(missing)}")
+            key = json.dumps([inst.template, [a.model_dump(exclude={"step", "subtask"})
+                                              for a in inst.actions]], sort_keys=True)
+            if key in seen:
+                raise ValueError("two instances are the same")
+            seen.add(key)
             for c in inst.checks:
                 try:
                     writer_checks.validate(Check.model_validate(c))
@@ -183,9 +195,19 @@ class LLMSelector:
         self.templates = templates
         self.top_k = top_k
         self.attempts = attempts
+        self.failures = 0
 
     def rank(self, pairs: list[TaskPlan]) -> list[list[str]]:
-        return [self._one(p) for p in pairs]
+        """Rankings; a pair the model gives no usable answer for gets [] (the prefill then
+        falls back to its own choice) and is counted in `failures`."""
+        out = []
+        for p in pairs:
+            try:
+                out.append(self._one(p))
+            except LLMError:
+                self.failures += 1
+                out.append([])
+        return out
 
     def _one(self, pair: TaskPlan) -> list[str]:
         messages = [{"role": "system", "content": SELECT_SYSTEM},

@@ -247,13 +247,15 @@ def _indexes(doc):
 
 
 def _sections(doc):
-    """Text sections that are not an index's own section."""
+    """Text sections that are not an index's own sections."""
     out = []
     sections = doc.TextSections
     for name in sections.getElementNames():
         sec = sections.getByName(name)
-        if _get(sec, "DocumentIndex") is not None:
-            continue
+        parent = _get(sec, "ParentSection")
+        if _get(sec, "DocumentIndex") is not None or (
+                parent is not None and _get(parent, "DocumentIndex") is not None):
+            continue  # an index and its heading live in sections of their own
         cols = _get(sec, "TextColumns")
         out.append({"name": name, "columns": max(1, cols.getColumnCount()) if cols else 1})
     return out
