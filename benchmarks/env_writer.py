@@ -112,7 +112,9 @@ def main() -> None:
                                             None),
             "set_edit_text (font size)": (step("set_edit_text", "Font Size", text="14"), None),
             "type_text": (step("type_text", text="x"), None),
-            "finish": (step("finish"), None),
+            # finish ends the episode: start a new one before the next repeat (not timed)
+            "finish": (step("finish"), lambda: (env.reset(task("report")),
+                                                step("select_text", text="Revenue")())),
         }
         for name, (fn, undo) in kinds.items():
             env.reset(task("report"))

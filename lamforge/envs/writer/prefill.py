@@ -112,7 +112,9 @@ DIALOG_VALUES: dict[str, list[dict[str, str]]] = {
     ".uno:InsertMultiIndex": [{"Title": "Contents"}, {"Title": "Table of Contents"},
                               {"Title": "Overview"}],
     ".uno:OutlineBullet": [{"Type": "Bullet"}, {"Type": "Number"}],
-    ".uno:InsertSection": [{"Columns": "2"}, {"Columns": "3"}, {"Name": "Summary"}],
+    # not 3 columns: LibreOffice 7.4 hangs laying out (or reopening) a 3-column section of a
+    # short paragraph, so such an instance only ever fails
+    ".uno:InsertSection": [{"Columns": "2"}, {"Name": "Summary"}],
     ".uno:InsertBreak": [{"Type": "Page break"}],
     ".uno:LineNumberingDialog": [{"Show numbering": "on"}, {"Show numbering": "on",
                                                             "Interval": "1"}],
