@@ -159,3 +159,16 @@ def test_several_instructions_in_one_step_are_all_grounded() -> None:
 def test_steps_that_do_not_fit_the_dialog_are_rejected(plan: list[str], reason: str) -> None:
     with pytest.raises(Rejected, match=reason):
         prefill(pair("Odd plan", plan))
+
+
+def test_evolved_constraints_inside_a_path_and_run_time_lists() -> None:
+    (t,) = prefill(pair("Space it", ["Choose Format - Paragraph and set Line spacing to 1.5 "
+                                     "Lines."]), instances=1)
+    assert [(a.function, a.control_text) for a in t.actions][1:5] == [
+        ("click", "Format"), ("click", "Paragraph..."), ("select_option", "Line spacing"),
+        ("click", "OK")]
+    (t,) = prefill(pair("Head it", ["Choose Insert - Header and Footer - Header - Default Page "
+                                    "Style and type Confidential."]), instances=1)
+    assert [a.control_text for a in t.actions[:3]] == ["Insert", "Header and Footer", "Header"]
+    assert t.actions[3].args == {"text": "Confidential"}
+    assert [(c.kind, c.params) for c in t.checks] == [("header_text", {"text": "Confidential"})]

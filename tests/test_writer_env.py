@@ -271,3 +271,22 @@ def test_checks_that_already_held_are_no_evidence(writer_env) -> None:
     act(writer_env, "set_edit_text", "Font Name", text="Liberation Serif")
     v = writer_env.evaluate()
     assert v.status == "unsure" and "already held" in v.reason
+
+
+def test_canvas_shows_fields_bookmarks_and_properties(writer_env) -> None:
+    obs = writer_env.reset(task("line"))
+    assert "fields:" not in obs.canvas and "bookmarks:" not in obs.canvas
+    act(writer_env, "select_text", text="lazy dog")
+    for name in ("Insert", "Bookmark..."):
+        act(writer_env, "click", name)
+    act(writer_env, "set_edit_text", "Name", text="Dog")
+    act(writer_env, "click", "Insert")
+    for name in ("Insert", "Field", "Page Count"):
+        act(writer_env, "click", name)
+    for name in ("File", "Properties..."):
+        act(writer_env, "click", name)
+    act(writer_env, "set_edit_text", "Title", text="Fox story")
+    canvas = act(writer_env, "click", "OK").observation.canvas
+    assert "bookmarks: Dog" in canvas
+    assert "fields: page count" in canvas
+    assert 'title "Fox story"' in canvas

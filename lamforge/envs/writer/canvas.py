@@ -65,6 +65,32 @@ def _paragraph_line(p: dict[str, Any]) -> str:
     return line
 
 
+def _structure(state: dict[str, Any]) -> list[str]:
+    """One line each for what is not paragraph text: fields, indexes, sections, notes,
+    bookmarks, line numbering, document properties (only those present)."""
+    out = []
+    if state.get("fields"):
+        out.append(f"fields: {', '.join(state['fields'])}")
+    for i in state.get("indexes", []):
+        out.append(f"index {i['kind']}: \"{_clip(i['title'], 40)}\"")
+    if state.get("sections"):
+        out.append("sections: " + ", ".join(f"{s['name']} ({s['columns']} col)"
+                                            for s in state["sections"]))
+    notes = [f"{state[k]} {k}" for k in ("footnotes", "endnotes") if state.get(k)]
+    if notes:
+        out.append("notes: " + ", ".join(notes))
+    if state.get("bookmarks"):
+        out.append(f"bookmarks: {', '.join(state['bookmarks'][:10])}")
+    if state.get("line_numbering"):
+        out.append("line numbering: on")
+    props = {k: v for k, v in state.get("properties", {}).items() if v}
+    if props:
+        out.append("properties: " + "; ".join(
+            f"{k} \"{_clip(', '.join(v) if isinstance(v, list) else v, 40)}\""
+            for k, v in props.items()))
+    return out
+
+
 def render(state: dict[str, Any], max_paragraphs: int = 40) -> str:
     """Render the document state as a few short lines per element."""
     page = state["page"]
@@ -92,6 +118,7 @@ def render(state: dict[str, Any], max_paragraphs: int = 40) -> str:
         lines.append(f"shape {s['kind']}: \"{_clip(s['text'], 60)}\"")
     for c in state.get("comments", []):
         lines.append(f"comment on \"{_clip(c['anchor'], 40)}\": \"{_clip(c['text'], 60)}\"")
+    lines += _structure(state)
     sel = state["selection"]
     where = sel.get("where", "body")
     if sel.get("text"):

@@ -73,7 +73,10 @@ _TOGGLES = {".uno:Bold": "bold", ".uno:Italic": "italic", ".uno:Underline": "und
             ".uno:UnderlineSingle": "underline", ".uno:UnderlineDouble": "underline",
             ".uno:Strikeout": "strikethrough", ".uno:SuperScript": "superscript",
             ".uno:SubScript": "subscript"}
-_ALIGN = {".uno:CenterPara": "center", ".uno:RightPara": "right", ".uno:JustifyPara": "justify"}
+_ALIGN = {".uno:CenterPara": "center", ".uno:RightPara": "right", ".uno:JustifyPara": "justify",
+          # Format > Align Text: in running text they align the paragraph
+          ".uno:CommonAlignHorizontalCenter": "center", ".uno:CommonAlignRight": "right",
+          ".uno:CommonAlignJustified": "justify"}
 _LISTS = {".uno:DefaultBullet": "bullet", ".uno:DefaultNumbering": "number"}
 _FIELDS = {".uno:InsertDateField": "date", ".uno:InsertTimeField": "time",
            ".uno:InsertPageNumberField": "page number", ".uno:InsertPageCountField": "page count",
@@ -184,6 +187,8 @@ def ground_path(parts: list[str]) -> tuple[list[str], str | None]:
     has no such path; the unknown parts are kept as written)."""
     node, names = surface()[0], []
     for i, part in enumerate(parts):
+        if node.command and not node.children and re.search(r"\bstyle$", part, re.I):
+            break  # "Header - Default Page Style": LibreOffice lists page styles at run time
         name = _pick(part, list(node.children))
         if name is None:
             return names + parts[i:], None
@@ -449,8 +454,10 @@ def _requirements(command: str, d: _Draft) -> None:
     """Commands that need something the template lacks reject the instance's template."""
     if (command in _TABLE_OPS or command == ".uno:DeleteTable") and d.template not in TABLE_SHAPE:
         raise _WrongTemplate(next(iter(TABLE_SHAPE)))
-    if command == ".uno:InsertSection" and d.template in TABLE_SHAPE:
-        raise _WrongTemplate("report")  # a section cannot start inside a table cell
+    if command == ".uno:InsertSection" and (d.template in TABLE_SHAPE or d.template == "line"):
+        # not inside a table cell, and not over a document's only paragraph (the .docx then
+        # has no section to reopen)
+        raise _WrongTemplate("report")
     if command == ".uno:InsertMultiIndex" and d.template not in HEADINGS:
         raise _WrongTemplate(HEADINGS[d.variant % len(HEADINGS)])
     if command in (".uno:ChangeCaseToLower", ".uno:ChangeCaseToToggleCase") and \
@@ -503,7 +510,11 @@ def _split_path(body: str) -> tuple[list[str], str]:
         return re.sub(r"\0(\d+)\0", lambda m: kept[int(m.group(1))], text)
 
     path_text, _, tail = body.partition(",")
-    path_text = re.split(r"\s+or\s+(?:choose\s+)?|\s+\(", path_text)[0]
+    # "… - Paragraph and set Line spacing to 1.5 Lines": the rest is for the dialog
+    m = re.search(r"\s+and\s+(?=(?:then\s+)?(?:set|select|enter|type|click|mark)\b)", path_text)
+    if m:
+        path_text, tail = path_text[:m.start()], path_text[m.end():] + ("," + tail if tail else "")
+    path_text = re.split(r"\s+or\s+(?:choose\s+)?|\s+\(|\.\s", path_text)[0]
     parts = [restore(p) for p in re.split(r"\s+[->]\s+|\s*>\s*", path_text.rstrip("."))]
     # "… - Font tab": a tab of a dialog; our dialogs show every field at once
     parts = [re.sub(r"\(.*?\)", "", p).strip(" .'\"…") for p in parts
@@ -530,10 +541,26 @@ def _ground_path(d: _Draft, body: str) -> bool:
 def _dialog_tail(d: _Draft, tail: str) -> bool:
     """', set Size to 14 pt and click OK' and similar instructions after a path."""
     if d.dialog is None:
+        m = re.match(r"^\s*(?:and\s+)?(?:then\s+)?type\s+\"?([^\".,]+?)\"?\.?\s*$", tail, re.I)
+        if m:
+            return _type_after(d, m.group(1).strip())
         return not re.search(r"\b(set|select|enter|type|click)\b", tail, re.I)
     # after the button that applies the dialog, instructions are top-level again
     return all(_ground_dialog_step(d, s) if d.dialog is not None else _ground_clause(s, d)
                for s in _clauses(tail))
+
+
+def _type_after(d: _Draft, text: str) -> bool:
+    """'… - Header and type Confidential': the typed text replaces the header's default."""
+    last = d.actions[-1] if d.actions else None
+    if last and last.function == "type_text" and d.checks and \
+            d.checks[-1].kind in ("header_text", "footer_text"):
+        last.args["text"] = text
+        d.checks[-1] = Check(kind=d.checks[-1].kind, text=text)
+        return True
+    d.act("type_text", text=text)
+    d.checks.append(Check(kind="text_present", text=text))
+    return True
 
 
 def _clauses(text: str) -> list[str]:
