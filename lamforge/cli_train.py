@@ -1,0 +1,81 @@
+"""`lamforge train …` and `lamforge eval offline …`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lamforge.core import StepSample, read_jsonl
+
+console = Console()
+train_app = typer.Typer(no_args_is_help=True, help="Train a LAM in the paper's phases.")
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluate models offline and online.")
+
+Config = Annotated[Path, typer.Option(help="Training config (configs/*.yaml)")]
+
+
+def _train(phase: str, config: Path) -> None:
+    from lamforge.train.config import TrainConfig
+    from lamforge.train.phases import run
+
+    cfg = TrainConfig.load(config)
+    out = run(cfg, phase)
+    console.print(f"{phase}: {out['steps']} steps, loss {out['first_loss']} -> "
+                  f"{out['last_loss']}, {out['seconds']} s -> {cfg.output_dir}")
+
+
+@train_app.command("phase1")
+def phase1(config: Config) -> None:
+    """Task-plan pre-training (task -> plan): LAM1."""
+    _train("phase1", config)
+
+
+@train_app.command("phase2")
+def phase2(config: Config) -> None:
+    """Learning from experts (state -> action), from LAM1: LAM2."""
+    _train("phase2", config)
+
+
+@train_app.command("phase3")
+def phase3(config: Config) -> None:
+    """Self-boosting exploration (not implemented yet)."""
+    _train("phase3", config)
+
+
+@train_app.command("phase4")
+def phase4(config: Config) -> None:
+    """Reward model and policy optimisation (not implemented yet)."""
+    _train("phase4", config)
+
+
+@train_app.command("all")
+def all_phases(config: Config) -> None:
+    """Every phase in order (not available until phases 3 and 4 are)."""
+    _train("all", config)
+
+
+@eval_app.command("offline")
+def offline(
+    model: Annotated[Path, typer.Option(help="A checkpoint directory (save_pretrained)")],
+    data: Annotated[Path, typer.Option(help="StepSample JSONL (a held-out split)")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics here")]
+    = None,
+    top_k: Annotated[int, typer.Option(help="Controls shown to the model")] = 16,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N steps")] = None,
+) -> None:
+    """Step metrics of the paper: object, operation, args, status accuracy, step and task
+    success."""
+    from lamforge.eval.offline import evaluate_model, write
+
+    samples = read_jsonl(data, StepSample)[:limit]
+    result = evaluate_model(model, samples, top_k)
+    table = Table("metric", "value", title=f"{model} on {data.name}")
+    for k, v in result.items():
+        table.add_row(k, f"{v:.1%}" if isinstance(v, float) else str(v))
+    console.print(table)
+    if json_out:
+        write(result, json_out)

@@ -1,0 +1,57 @@
+"""Training configuration: one YAML file per run (configs/*.yaml), validated by pydantic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from lamforge.core import DataError
+from lamforge.train.sft import PhaseConfig
+from lamforge.train.tiny import TinySpec
+
+
+class ModelConfig(BaseModel):
+    preset: str | None = None  # "tiny": built from scratch on the training corpus
+    path: str | None = None  # a hub id or local path of any causal LM
+    tiny: TinySpec = TinySpec()
+    lora: dict[str, Any] | None = None  # {r, alpha, dropout, target_modules}: PEFT LoRA
+
+
+class DataConfig(BaseModel):
+    flow_dir: Path = Path("runs/flow")  # a `lamforge data flow` run: samples/, tasks/
+    plans: list[Path] = []  # TaskPlan JSONL for phase 1 (mined, evolved)
+
+
+class TrainConfig(BaseModel):
+    name: str
+    output_dir: Path
+    seed: int = 0
+    controls_top_k: int = 16
+    model: ModelConfig
+    data: DataConfig = DataConfig()
+    phase1: PhaseConfig = PhaseConfig()
+    phase2: PhaseConfig = PhaseConfig()
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such config") from None
+        except yaml.YAMLError as e:
+            raise DataError(f"{path}: not YAML ({str(e).splitlines()[0]})") from None
+        try:
+            cfg = cls.model_validate(raw)
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(x) for x in err["loc"])
+            raise DataError(f"{path}: {where}: {err['msg']}") from None
+        if (cfg.model.preset is None) == (cfg.model.path is None):
+            raise DataError(f"{path}: model: give exactly one of preset or path")
+        if cfg.model.preset not in (None, "tiny"):
+            raise DataError(f"{path}: model.preset: unknown preset '{cfg.model.preset}' "
+                            "(known: tiny)")
+        return cfg

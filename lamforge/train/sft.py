@@ -1,0 +1,117 @@
+"""Supervised phases (1: task → plan, 2: state → action) on TRL's `SFTTrainer`.
+
+Rows are prompt/completion pairs, so TRL computes the loss on the completion tokens only.
+Each phase writes its checkpoint (`save_pretrained`), `metrics.json` and a model card, and
+resumes from the last trainer checkpoint in its directory when one exists.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class PhaseConfig(BaseModel):
+    epochs: float = 1.0
+    max_steps: int = -1
+    lr: float = 2e-5
+    batch_size: int = 16
+    max_length: int = 512
+    scheduler: str = "cosine"
+    warmup_steps: int = 0
+    save_steps: int = 200
+    logging_steps: int = 10
+
+
+def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: PhaseConfig,
+              seed: int = 0, lora: dict[str, Any] | None = None,
+              card: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fine-tune `base` on prompt/completion rows; return the metrics written to out_dir."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(base)
+    peft_config = None
+    if lora:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(task_type="CAUSAL_LM", r=lora.get("r", 8),
+                                 lora_alpha=lora.get("alpha", 32),
+                                 lora_dropout=lora.get("dropout", 0.05),
+                                 target_modules=lora.get("target_modules", "all-linear"))
+    args = SFTConfig(
+        output_dir=str(out_dir / "trainer"), num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler,
+        warmup_steps=cfg.warmup_steps, per_device_train_batch_size=cfg.batch_size,
+        max_length=cfg.max_length, completion_only_loss=True, logging_steps=cfg.logging_steps,
+        save_steps=cfg.save_steps, save_total_limit=1, seed=seed, report_to=[], use_cpu=True,
+        dataloader_num_workers=0, disable_tqdm=True)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+                         processing_class=tokenizer, peft_config=peft_config)
+    resume = _last_checkpoint(out_dir / "trainer")
+    t0 = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    seconds = time.perf_counter() - t0
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    model_out = out_dir / "model"
+    trained = trainer.model.merge_and_unload() if lora else trainer.model
+    trained.save_pretrained(model_out)
+    tokenizer.save_pretrained(model_out)
+    metrics = {"rows": len(rows), "steps": trainer.state.global_step,
+               "train_loss": result.training_loss, "first_loss": losses[0] if losses else None,
+               "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1),
+               "resumed_from": str(resume) if resume else None, "seed": seed,
+               "config": cfg.model_dump(), "base": str(base)}
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    _model_card(out_dir, metrics, card or {})
+    return metrics
+
+
+def _last_checkpoint(trainer_dir: Path) -> Path | None:
+    if not trainer_dir.is_dir():
+        return None
+    points = sorted(trainer_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return points[-1] if points else None
+
+
+def _model_card(out_dir: Path, metrics: dict[str, Any], card: dict[str, Any]) -> None:
+    lines = [f"# {card.get('title', out_dir.name)}", "",
+             card.get("summary", ""), "",
+             "| | |", "|---|---|",
+             f"| base | `{metrics['base']}` |",
+             f"| data | {card.get('data', '')} ({metrics['rows']} rows) |",
+             f"| steps | {metrics['steps']} |",
+             f"| loss first → last | {metrics['first_loss']} → {metrics['last_loss']} |",
+             f"| time | {metrics['seconds']} s |",
+             f"| seed | {metrics['seed']} |", "",
+             "Config:", "", "```json", json.dumps(metrics["config"], indent=2), "```", ""]
+    (out_dir / "README.md").write_text("\n".join(lines))
+
+
+def generate(model_dir: Path, prompts: list[str], max_new_tokens: int = 96) -> list[str]:
+    """Greedy completions of `prompts` by a saved checkpoint (what the evaluation reads)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for prompt in prompts:
+            ids = tokenizer(prompt, return_tensors="pt")
+            gen = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tokenizer.pad_token_id,
+                                 eos_token_id=tokenizer.eos_token_id)
+            out.append(tokenizer.decode(gen[0, ids["input_ids"].shape[1]:],
+                                        skip_special_tokens=True))
+    return out
