@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lamforge.core import StepSample, read_jsonl
+from lamforge.core import DataError, StepSample, read_jsonl
 
 console = Console()
 train_app = typer.Typer(no_args_is_help=True, help="Train a LAM in the paper's phases.")
@@ -60,7 +60,8 @@ def all_phases(config: Config) -> None:
 
 @eval_app.command("offline")
 def offline(
-    model: Annotated[Path, typer.Option(help="A checkpoint directory (save_pretrained)")],
+    model: Annotated[str, typer.Option(help="A checkpoint directory (save_pretrained), or "
+                                            "'rules' for the rule baseline")],
     data: Annotated[Path, typer.Option(help="StepSample JSONL (a held-out split)")],
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics here")]
     = None,
@@ -69,10 +70,17 @@ def offline(
 ) -> None:
     """Step metrics of the paper: object, operation, args, status accuracy, step and task
     success."""
-    from lamforge.eval.offline import evaluate_model, write
+    from lamforge.eval.offline import evaluate, evaluate_model, write
 
     samples = read_jsonl(data, StepSample)[:limit]
-    result = evaluate_model(model, samples, top_k)
+    if model == "rules":
+        from lamforge.eval.baseline import rule_answers
+
+        result = evaluate(samples, rule_answers(samples, top_k))
+    else:
+        if not (Path(model) / "config.json").is_file():
+            raise DataError(f"{model}: not a checkpoint directory (no config.json)")
+        result = evaluate_model(Path(model), samples, top_k)
     table = Table("metric", "value", title=f"{model} on {data.name}")
     for k, v in result.items():
         table.add_row(k, f"{v:.1%}" if isinstance(v, float) else str(v))

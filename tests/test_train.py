@@ -128,3 +128,14 @@ def test_ranked_controls_and_metrics() -> None:
     result = evaluate([s, t], [json.dumps(right), "no json here"])
     assert result["malformed"] == 0.5 and result["step_success"] == 0.5
     assert result["task_success"] == 0.5 and result["tasks"] == 2
+
+
+def test_rule_baseline_follows_the_plan_on_screen() -> None:
+    from lamforge.eval.baseline import rule_action
+
+    s = sample(0, 0, "Make the text bold", "Bold")
+    assert rule_action(s)["control_name"] == "Bold"
+    menu = s.model_copy(update={"previous_plan": ["Choose Format - Character."]})
+    assert rule_action(menu)["control_name"] == "Format"  # Character is not on screen yet
+    done = s.model_copy(update={"previous_plan": []})
+    assert rule_action(done)["function"] == "finish"
