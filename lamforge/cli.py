@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lamforge.cli_data import data_app
-from lamforge.cli_train import eval_app, train_app
+from lamforge.cli_train import eval_app, train
 from lamforge.core import CONTRACTS, DataError, LamforgeError, Task, read_jsonl
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -21,7 +21,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 env_app = typer.Typer(no_args_is_help=True, help="Environments: check, run tasks, templates.")
 app.add_typer(env_app, name="env")
 app.add_typer(data_app, name="data")
-app.add_typer(train_app, name="train")
+app.command("train")(train)
 app.add_typer(eval_app, name="eval")
 console = Console()
 err = Console(stderr=True)

@@ -12,50 +12,27 @@ from rich.table import Table
 from lamforge.core import DataError, StepSample, read_jsonl
 
 console = Console()
-train_app = typer.Typer(no_args_is_help=True, help="Train a LAM in the paper's phases.")
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate models offline and online.")
 
-Config = Annotated[Path, typer.Option(help="Training config (configs/*.yaml)")]
+PHASES = ("phase1", "phase2", "phase3", "phase4", "all")
 
 
-def _train(phase: str, config: Path) -> None:
+def train(
+    phase: Annotated[str, typer.Argument(help="phase1 (task -> plan), phase2 (expert steps), "
+                                             "phase3, phase4 or all")],
+    config: Annotated[Path, typer.Option(help="Training config (configs/*.yaml)")],
+) -> None:
+    """Train a LAM in the paper's phases: phase1 gives LAM1, phase2 (from LAM1) LAM2.
+    Phases 3 and 4 are not implemented yet."""
     from lamforge.train.config import TrainConfig
     from lamforge.train.phases import run
 
+    if phase not in PHASES:
+        raise DataError(f"unknown phase '{phase}' (use {', '.join(PHASES)})")
     cfg = TrainConfig.load(config)
     out = run(cfg, phase)
     console.print(f"{phase}: {out['steps']} steps, loss {out['first_loss']} -> "
                   f"{out['last_loss']}, {out['seconds']} s -> {cfg.output_dir}")
-
-
-@train_app.command("phase1")
-def phase1(config: Config) -> None:
-    """Task-plan pre-training (task -> plan): LAM1."""
-    _train("phase1", config)
-
-
-@train_app.command("phase2")
-def phase2(config: Config) -> None:
-    """Learning from experts (state -> action), from LAM1: LAM2."""
-    _train("phase2", config)
-
-
-@train_app.command("phase3")
-def phase3(config: Config) -> None:
-    """Self-boosting exploration (not implemented yet)."""
-    _train("phase3", config)
-
-
-@train_app.command("phase4")
-def phase4(config: Config) -> None:
-    """Reward model and policy optimisation (not implemented yet)."""
-    _train("phase4", config)
-
-
-@train_app.command("all")
-def all_phases(config: Config) -> None:
-    """Every phase in order (not available until phases 3 and 4 are)."""
-    _train("all", config)
 
 
 @eval_app.command("offline")
