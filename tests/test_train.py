@@ -139,3 +139,18 @@ def test_rule_baseline_follows_the_plan_on_screen() -> None:
     assert rule_action(menu)["control_name"] == "Format"  # Character is not on screen yet
     done = s.model_copy(update={"previous_plan": []})
     assert rule_action(done)["function"] == "finish"
+
+
+def test_shipped_configs_load_and_gpu_config_has_the_papers_settings() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent / "configs"
+    tiny = TrainConfig.load(root / "tiny-cpu.yaml")
+    assert tiny.model.preset == "tiny" and tiny.model.path is None
+    gpu = TrainConfig.load(root / "qwen2.5-7b-lora.yaml")
+    assert gpu.model.path and gpu.model.lora and gpu.model.lora["r"] > 0
+    for phase in (gpu.phase1, gpu.phase2):  # the paper's SFT settings
+        assert (phase.lr, phase.scheduler, phase.batch_size, phase.epochs) == (
+            2e-5, "cosine", 16, 3)
+    acc = yaml.safe_load((root / "accelerate-zero2.yaml").read_text())
+    assert acc["distributed_type"] == "DEEPSPEED" and acc["deepspeed_config"]["zero_stage"] == 2

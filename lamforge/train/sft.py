@@ -31,6 +31,7 @@ def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: 
               seed: int = 0, lora: dict[str, Any] | None = None,
               card: dict[str, Any] | None = None) -> dict[str, Any]:
     """Fine-tune `base` on prompt/completion rows; return the metrics written to out_dir."""
+    import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
@@ -53,7 +54,8 @@ def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: 
         max_steps=cfg.max_steps, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler,
         warmup_steps=cfg.warmup_steps, per_device_train_batch_size=cfg.batch_size,
         max_length=cfg.max_length, completion_only_loss=True, logging_steps=cfg.logging_steps,
-        save_steps=cfg.save_steps, save_total_limit=1, seed=seed, report_to=[], use_cpu=True,
+        save_steps=cfg.save_steps, save_total_limit=1, seed=seed, report_to=[],
+        use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available(),
         dataloader_num_workers=0, disable_tqdm=True)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tokenizer, peft_config=peft_config)
