@@ -64,6 +64,8 @@ def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: 
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - t0
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    tokens = next((e["num_tokens"] for e in reversed(trainer.state.log_history)
+                   if "num_tokens" in e), None)
     model_out = out_dir / "model"
     trained = trainer.model.merge_and_unload() if lora else trainer.model
     trained.save_pretrained(model_out)
@@ -71,6 +73,7 @@ def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: 
     metrics = {"rows": len(rows), "steps": trainer.state.global_step,
                "train_loss": result.training_loss, "first_loss": losses[0] if losses else None,
                "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1),
+               "tokens": tokens,
                "resumed_from": str(resume) if resume else None, "seed": seed,
                "config": cfg.model_dump(), "base": str(base)}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
