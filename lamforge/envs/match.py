@@ -18,7 +18,8 @@ MODES: tuple[str, ...] = ("exact", "contains", "fuzzy", "regex")
 _GROUP_RANK = {"dialog": 0, "menu": 1, "menubar": 2, "toolbar": 3}
 
 
-def _norm(text: str) -> str:
+def normalize(text: str) -> str:
+    """A control name as compared: no mnemonic tilde, no trailing ellipsis, any case."""
     return re.sub(r"\s+", " ", text.replace("~", "")).strip().rstrip(".…").strip().lower()
 
 
@@ -29,16 +30,16 @@ def _rank(c: Control) -> tuple[int, int]:
 def match_control(text: str, controls: list[Control], mode: MatchMode = "exact",
                   threshold: float = 85.0) -> Control | None:
     """The control `text` names under `mode`, or None."""
-    want = _norm(text)
+    want = normalize(text)
     if not want:
         return None
     if mode == "exact":
-        hits = [c for c in controls if _norm(c.name) == want]
+        hits = [c for c in controls if normalize(c.name) == want]
     elif mode == "contains":
-        hits = [c for c in controls if want in _norm(c.name) or (_norm(c.name) and
-                                                                  _norm(c.name) in want)]
+        hits = [c for c in controls if want in normalize(c.name) or (normalize(c.name) and
+                                                                  normalize(c.name) in want)]
         if hits:  # the closest length wins first; the innermost breaks ties
-            return min(hits, key=lambda c: (abs(len(_norm(c.name)) - len(want)), _rank(c)))
+            return min(hits, key=lambda c: (abs(len(normalize(c.name)) - len(want)), _rank(c)))
     elif mode == "regex":
         try:
             pattern = re.compile(text, re.IGNORECASE)
@@ -48,7 +49,7 @@ def match_control(text: str, controls: list[Control], mode: MatchMode = "exact",
     elif mode == "fuzzy":
         from rapidfuzz import fuzz
 
-        scored = [(fuzz.WRatio(want, _norm(c.name)), c) for c in controls]
+        scored = [(fuzz.WRatio(want, normalize(c.name)), c) for c in controls]
         best = max((s for s, _ in scored), default=0)
         if best < threshold:
             return None

@@ -12,11 +12,8 @@ import json
 import re
 
 from lamforge.core import StepSample
+from lamforge.envs.match import normalize
 from lamforge.train.formats import rank_controls
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[.…~]", "", name).strip().lower()
 
 
 def rule_action(sample: StepSample, k: int = 16) -> dict:
@@ -27,11 +24,11 @@ def rule_action(sample: StepSample, k: int = 16) -> dict:
     step = sample.previous_plan[0]
     parts = [p.strip(" .") for p in re.split(r"\s[->]\s", re.sub(
         r"^.*?\b(?:choose|go to|click|select)\s+", "", step, flags=re.I).split(",")[0])]
-    by_name = {_norm(c["name"]): c for c in shown}
+    by_name = {normalize(c["name"]): c for c in shown}
     for part in reversed(parts):
-        c = by_name.get(_norm(part))
+        c = by_name.get(normalize(part))
         if c is None:
-            c = next((c for n, c in by_name.items() if _norm(part) and _norm(part) in n), None)
+            c = next((c for n, c in by_name.items() if normalize(part) and normalize(part) in n), None)
         if c is not None:
             return {"control_label": c["label"], "control_name": c["name"], "function": "click",
                     "args": {}, "status": "CONTINUE"}

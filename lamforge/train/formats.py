@@ -16,7 +16,6 @@ from typing import Any
 
 from lamforge.core import StepSample
 
-ACTION_KEYS = ("thought", "control_label", "control_name", "function", "args", "status")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -57,7 +56,7 @@ def step_prompt(sample: StepSample, k: int = 16, controls: list[dict] | None = N
     shown = controls if controls is not None else rank_controls(sample, k)
     lines = [f"Request: {sample.request}",
              "Controls: " + "; ".join(f"{c['label']} {c['name']} ({c['type']})" for c in shown),
-             "Previous actions: " + (json.dumps(sample.previous_actions[-3:]) or "[]"),
+             "Previous actions: " + json.dumps(sample.previous_actions[-3:]),
              "Plan: " + " | ".join(sample.previous_plan[:3])]
     return "\n".join(lines) + "\nAction:"
 

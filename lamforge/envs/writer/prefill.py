@@ -32,6 +32,7 @@ from functools import cache
 from typing import Any
 
 from lamforge.core import Action, Check, Task, TaskPlan
+from lamforge.envs.match import normalize
 from lamforge.envs.writer.dialogs import DIALOGS, Dialog
 from lamforge.envs.writer.ui import DATA
 
@@ -167,18 +168,14 @@ def surface() -> tuple[_Node, dict[str, str]]:
     return root, toolbar
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"\s+", " ", name.replace("~", "")).strip().rstrip(".…").strip().lower()
-
-
 def _pick(part: str, names: list[str]) -> str | None:
     """The surface name a help path part means: same words, or all of the part's words."""
-    want = _norm(part)
+    want = normalize(part)
     for name in names:
-        if _norm(name) == want:
+        if normalize(name) == want:
             return name
     words = set(re.findall(r"\w+", want))
-    close = [n for n in names if words and words <= set(re.findall(r"\w+", _norm(n)))]
+    close = [n for n in names if words and words <= set(re.findall(r"\w+", normalize(n)))]
     return min(close, key=len) if close else None
 
 
@@ -206,7 +203,7 @@ def _compound_names() -> list[str]:
     def rec(node: _Node) -> None:
         for name, child in node.children.items():
             if re.search(r", | or | - ", name):
-                out.add(_norm(name))
+                out.add(normalize(name))
             rec(child)
 
     rec(surface()[0])
@@ -245,7 +242,7 @@ class _Draft:
 def _field(d: _Draft, name: str) -> Any:
     assert d.dialog is not None
     for f in d.dialog.fields:
-        if _norm(f.name) == _norm(name):
+        if normalize(f.name) == normalize(name):
             return f
     return None
 
@@ -255,7 +252,7 @@ def _option(d: _Draft, value: str) -> tuple[Any, str] | None:
     assert d.dialog is not None
     for f in d.dialog.fields:
         for o in f.options or []:
-            if _norm(o) == _norm(value):
+            if normalize(o) == normalize(value):
                 return f, o
     return None
 
@@ -271,7 +268,7 @@ def _set(d: _Draft, name: str, value: str) -> bool:
             d.act("click", f.name)
             d.switched[key] = value == "on"
     elif f.options and not f.free:
-        opt = next((o for o in f.options if _norm(o) == _norm(value)), None)
+        opt = next((o for o in f.options if normalize(o) == normalize(value)), None)
         if opt is None:
             return False
         d.act("select_option", f.name, option=opt)
@@ -479,7 +476,7 @@ class _WrongTarget(Exception):
         self.ok = ok
 
 
-def _run(d: _Draft, command: str | None, name: str) -> None:
+def _run(d: _Draft, command: str | None) -> None:
     """After clicking a command: open its dialog, or derive the check of its effect."""
     if command is None:
         return  # the surface does not have it: execution will fail on the name
@@ -534,7 +531,7 @@ def _ground_path(d: _Draft, body: str) -> bool:
         d.select()
     for name in names:
         d.act("click", name)
-    _run(d, command, names[-1])
+    _run(d, command)
     return _dialog_tail(d, tail) if tail.strip() else True
 
 
@@ -689,7 +686,7 @@ def _ground_clause(s: str, d: _Draft) -> bool:
         if command in _ON_SELECTION:
             d.select()
         d.act("click", name)
-        _run(d, command, name)
+        _run(d, command)
         return True
     m = re.match(r"^press ((?:ctrl|shift|alt)\+[\w+]+|f\d+)$", low)
     if m:
