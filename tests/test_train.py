@@ -98,9 +98,36 @@ def test_phase1_then_phase2_train_reload_and_act(run_dir: Path) -> None:
     assert result["operation"] > 0.5, (result, answers)
 
 
-def test_phases_3_4_and_bad_configs_say_why(run_dir: Path, tmp_path: Path) -> None:
-    proc = lamforge("train", "all", "--config", str(run_dir / "tiny.yaml"), cwd=tmp_path)
-    assert proc.returncode == 1 and "not implemented yet" in proc.stderr
+def test_eval_offline_compares_models_in_one_table(run_dir: Path) -> None:
+    flow = run_dir / "flow"
+    lam2 = run_dir / "out" / "lam2" / "model"
+    if not (lam2 / "config.json").is_file():
+        pytest.skip("needs the phase 2 checkpoint of the test above")
+    proc = lamforge("eval", "offline", "--model", "rules", "--model", str(lam2), "--data",
+                    str(flow / "samples" / "train.jsonl"), "--json", "out.json", cwd=run_dir)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads((run_dir / "out.json").read_text())["rows"]
+    assert [r["model"] for r in rows] == ["rules", str(lam2)]
+    assert rows[1]["steps"] == 30 and rows[1]["tasks"] == 5
+    assert "plan_precision" in rows[1] and "plan_precision" not in rows[0]
+    assert "lam2" in proc.stdout and "rules" in proc.stdout
+
+
+def test_plan_precision_and_recall() -> None:
+    from lamforge.eval.offline import plan_scores
+
+    task = Task(id="t", app="writer", request="r", template="line",
+                plan=["Select the text.", "Choose Format - Character.", "Click OK."])
+    perfect = plan_scores([task], [" select the text | Choose Format - Character. | Click OK."])
+    assert perfect["plan_precision"] == perfect["plan_recall"] == 1.0
+    half = plan_scores([task], [" Select the text. | Click Bold. | Select the text.\nmore"])
+    assert half["plan_precision"] == round(1 / 3, 4) and half["plan_recall"] == round(1 / 3, 4)
+    assert plan_scores([task], ["nonsense"])["plan_recall"] == 0.0
+
+
+def test_bad_configs_and_phases_say_why(run_dir: Path, tmp_path: Path) -> None:
+    proc = lamforge("train", "phase9", "--config", str(run_dir / "tiny.yaml"), cwd=tmp_path)
+    assert proc.returncode == 1 and "unknown phase 'phase9'" in proc.stderr
     assert "Traceback" not in proc.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\noutput_dir: o\nmodel: {preset: huge}\n")
@@ -109,6 +136,13 @@ def test_phases_3_4_and_bad_configs_say_why(run_dir: Path, tmp_path: Path) -> No
     bad.write_text("name: x\nmodel: {preset: tiny}\n")
     with pytest.raises(DataError, match="output_dir: Field required"):
         TrainConfig.load(bad)
+    bad.write_text("name: x\noutput_dir: o\nmodel: {preset: tiny}\nphase3: {epoks: 2}\n")
+    with pytest.raises(DataError, match=r"phase3\.epoks: Extra inputs are not permitted"):
+        TrainConfig.load(bad)
+    empty = tmp_path / "empty.yaml"  # phase 3 before phase 2: says which phase to run first
+    empty.write_text(f"name: x\noutput_dir: {tmp_path / 'o'}\nmodel: {{preset: tiny}}\n")
+    proc = lamforge("train", "phase3", "--config", str(empty), cwd=tmp_path)
+    assert proc.returncode == 1 and "run `lamforge train phase2` first" in proc.stderr
 
 
 def test_ranked_controls_and_metrics() -> None:
@@ -152,5 +186,9 @@ def test_shipped_configs_load_and_gpu_config_has_the_papers_settings() -> None:
     for phase in (gpu.phase1, gpu.phase2):  # the paper's SFT settings
         assert (phase.lr, phase.scheduler, phase.batch_size, phase.epochs) == (
             2e-5, "cosine", 16, 3)
+    rm, policy = gpu.phase4.reward, gpu.phase4.policy  # the paper's phase-4 settings
+    assert (rm.lora["r"], rm.lora["alpha"], rm.lr, rm.epochs) == (8, 32, 2e-5, 2)
+    assert (policy.lr, policy.beta) == (1.4e-5, 0.1)
+    assert tiny.phase3.explore.attempts >= 2 and tiny.phase4.policy.beta > 0
     acc = yaml.safe_load((root / "accelerate-zero2.yaml").read_text())
     assert acc["distributed_type"] == "DEEPSPEED" and acc["deepspeed_config"]["zero_stage"] == 2

@@ -2,9 +2,11 @@
 
 Per step: object accuracy (the control chosen is the expert's, by label or by name), operation
 accuracy (function), args accuracy, status accuracy (CONTINUE/FINISH), step success (object,
-operation and status right); per task: task success (every step right). The model sees the
-same ranked top-k controls as in training, but without the expert's control forced in: if the
-ranking drops it, the step is wrong — that is what k costs. A malformed answer is wrong.
+operation and status right); per task: task success (every step right); for the plans a
+model writes (phase 1's task → plan), step precision and recall against the expert plan. The
+model sees the same ranked top-k controls as in training, but without the expert's control
+forced in: if the ranking drops it, the step is wrong — that is what k costs. A malformed
+answer is wrong.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from lamforge.core import StepSample
-from lamforge.train.formats import parse_action, step_prompt
+from lamforge.core import StepSample, Task
+from lamforge.train.formats import parse_action, plan_prompt, step_prompt
 
 METRICS = ("object", "operation", "args", "status", "step_success")
 
@@ -61,6 +63,43 @@ def evaluate_model(model_dir: Path, samples: list[StepSample], k: int) -> dict[s
 
     answers = generate(model_dir, [step_prompt(s, k) for s in samples])
     return evaluate(samples, answers)
+
+
+def plan_steps(text: str) -> list[str]:
+    """The steps of a written plan (" step | step | …" up to the end of the line)."""
+    return [p.strip() for p in text.strip().split("\n")[0].split("|") if p.strip()]
+
+
+def _same_step(a: str, b: str) -> bool:
+    from rapidfuzz import fuzz
+
+    return fuzz.ratio(a.lower(), b.lower()) >= 85
+
+
+def plan_scores(tasks: list[Task], answers: list[str]) -> dict[str, Any]:
+    """Micro-averaged plan step precision and recall: a written step counts if it matches an
+    expert step not matched yet (case-insensitive, 85% similar), so paraphrase at the level of
+    a word or two is accepted and a missing or invented step is not."""
+    matched = written = expected = 0
+    for task, text in zip(tasks, answers, strict=True):
+        gold = list(task.plan)
+        steps = plan_steps(text)
+        written += len(steps)
+        expected += len(gold)
+        for step in steps:
+            hit = next((g for g in gold if _same_step(step, g)), None)
+            if hit is not None:
+                gold.remove(hit)
+                matched += 1
+    return {"plan_precision": round(matched / max(1, written), 4),
+            "plan_recall": round(matched / max(1, expected), 4), "plans": len(tasks)}
+
+
+def evaluate_plans(model_dir: Path, tasks: list[Task]) -> dict[str, Any]:
+    from lamforge.train.sft import generate
+
+    answers = generate(model_dir, [plan_prompt(t.request) for t in tasks], max_new_tokens=160)
+    return plan_scores(tasks, answers)
 
 
 def write(result: dict[str, Any], path: Path) -> None:

@@ -6,14 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lamforge.core import DataError
+from lamforge.train.explore import ExploreConfig
+from lamforge.train.optimize import PolicyConfig
+from lamforge.train.reward import RewardConfig
 from lamforge.train.sft import PhaseConfig
 from lamforge.train.tiny import TinySpec
 
 
 class ModelConfig(BaseModel):
+    model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
     preset: str | None = None  # "tiny": built from scratch on the training corpus
     path: str | None = None  # a hub id or local path of any causal LM
     tiny: TinySpec = TinySpec()
@@ -21,11 +25,27 @@ class ModelConfig(BaseModel):
 
 
 class DataConfig(BaseModel):
+    model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
     flow_dir: Path = Path("runs/flow")  # a `lamforge data flow` run: samples/, tasks/
     plans: list[Path] = []  # TaskPlan JSONL for phase 1 (mined, evolved)
+    templates_dir: Path | None = None  # the template library phase 3 explores with
+
+
+class Phase3Config(PhaseConfig):
+    """Exploration settings, then the fine-tune of LAM2 on expert + new steps."""
+
+    explore: ExploreConfig = ExploreConfig()
+    new_weight: int = 2  # each new verified step counts this many times
+
+
+class Phase4Config(BaseModel):
+    model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
+    reward: RewardConfig = RewardConfig()
+    policy: PolicyConfig = PolicyConfig()
 
 
 class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
     name: str
     output_dir: Path
     seed: int = 0
@@ -34,6 +54,8 @@ class TrainConfig(BaseModel):
     data: DataConfig = DataConfig()
     phase1: PhaseConfig = PhaseConfig()
     phase2: PhaseConfig = PhaseConfig()
+    phase3: Phase3Config = Phase3Config()
+    phase4: Phase4Config = Phase4Config()
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:

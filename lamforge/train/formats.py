@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from lamforge.core import StepSample
+from lamforge.core import Control, StepSample
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -36,7 +36,11 @@ def rank_controls(sample: StepSample, k: int) -> list[dict[str, Any]]:
         scored.append((-score, i, c))
     scored.sort(key=lambda x: (x[0], x[1]))
     keep = sorted(scored[:k], key=lambda x: x[1])
-    return [{"label": c.label, "name": c.name, "type": c.type} for _, _, c in keep]
+    return [_shown(c) for _, _, c in keep]
+
+
+def _shown(c: Control) -> dict[str, Any]:
+    return {"label": c.label, "name": c.name, "type": c.type, "group": c.group or "other"}
 
 
 def with_target(sample: StepSample, k: int) -> list[dict[str, Any]]:
@@ -46,25 +50,53 @@ def with_target(sample: StepSample, k: int) -> list[dict[str, Any]]:
     if sample.control_label and all(c["label"] != sample.control_label for c in shown):
         target = next((c for c in sample.controls if c.label == sample.control_label), None)
         if target is not None:
-            shown = [*shown[:-1], {"label": target.label, "name": target.name,
-                                   "type": target.type}]
+            shown = [*shown[:-1], _shown(target)]
             shown.sort(key=lambda c: int(c["label"]) if c["label"].isdigit() else 0)
     return shown
 
 
 def step_prompt(sample: StepSample, k: int = 16, controls: list[dict] | None = None) -> str:
     shown = controls if controls is not None else rank_controls(sample, k)
-    lines = [f"Request: {sample.request}",
-             "Controls: " + "; ".join(f"{c['label']} {c['name']} ({c['type']})" for c in shown),
-             "Previous actions: " + json.dumps(sample.previous_actions[-3:]),
-             "Plan: " + " | ".join(sample.previous_plan[:3])]
+    return state_prompt(sample.request, shown, sample.previous_actions, sample.previous_plan)
+
+
+def state_prompt(request: str, shown: list[dict[str, Any]], previous: list[dict[str, Any]],
+                 plan: list[str]) -> str:
+    """The state as the LAM reads it, offline (a step sample) and online (a live observation).
+    Controls are grouped by where they are (an open dialog, a menu, the menu bar, a toolbar):
+    the group says what is on screen, which the names alone do not."""
+    groups: dict[str, list[str]] = {}
+    for c in shown:
+        groups.setdefault(c.get("group") or "other", []).append(
+            f"{c['label']} {c['name']} ({c['type']})")
+    lines = [f"Request: {request}",
+             *(f"{g.capitalize()}: " + "; ".join(items) for g, items in groups.items()),
+             "Done: " + (" > ".join(_done(a) for a in previous[-3:]) or "nothing"),
+             "Plan: " + " | ".join(plan[:3])]
     return "\n".join(lines) + "\nAction:"
 
 
+def _done(a: dict[str, Any]) -> str:
+    args = " ".join(str(v) for v in (a.get("args") or {}).values())
+    text = " ".join(x for x in (a.get("function"), a.get("control_name"), args) if x)
+    return text + ("" if a.get("ok", True) else " (failed)")
+
+
 def step_completion(sample: StepSample) -> str:
-    out = {"control_label": sample.control_label, "control_name": sample.control_name,
-           "function": sample.function, "args": sample.args, "status": sample.status}
-    return " " + json.dumps(out, ensure_ascii=False)
+    """The expert's action; `advance` is how many plan steps it completes, so an agent can
+    keep its plan up to date (the paper's output carries the updated plan)."""
+    advance = max(0, len(sample.previous_plan) - len(sample.plan)) if sample.status == \
+        "CONTINUE" else len(sample.previous_plan)
+    return action_text({"control_label": sample.control_label,
+                        "control_name": sample.control_name, "function": sample.function,
+                        "args": sample.args, "status": sample.status, "advance": advance})
+
+
+def action_text(action: dict[str, Any]) -> str:
+    """One action as the completion the LAM writes (and the reward model reads)."""
+    keys = ("control_label", "control_name", "function", "args", "status", "advance")
+    return " " + json.dumps({k: action.get(k) for k in keys if k in action},
+                            ensure_ascii=False)
 
 
 def plan_prompt(task: str) -> str:

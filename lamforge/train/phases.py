@@ -1,8 +1,16 @@
-"""The paper's training phases on the dataflow's data: phase 1 (task → plan) gives LAM1,
-phase 2 (imitation of expert steps, from LAM1) gives LAM2.
+"""The paper's four training phases on the dataflow's data.
 
-Phase 1 learns from the task-plan pairs whose help page is not held out as test_family, so no
-test wording leaks into pre-training; phase 2 learns from the `train` step samples.
+1. task → plan pre-training gives LAM1 (task-plan pairs; test_family help pages left out, so
+   no test wording leaks into pre-training);
+2. imitation of the expert's verified steps (state → action), from LAM1, gives LAM2;
+3. self-boosting exploration: LAM2 acts in the app on train tasks the expert failed; verified
+   successes join the expert data and LAM2 is fine-tuned on both, giving LAM3;
+4. a reward model on (state, action), +1 for steps of successful trajectories and -1 for steps
+   of failed ones (expert and phase 3), then GRPO of LAM3 against it on logged states, giving
+   LAM4.
+
+Each phase writes `<output_dir>/lamN/` (model/, metrics.json, README.md model card) and
+`<output_dir>/phaseN.json`.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lamforge.core import DataError, StepSample, Task, TaskPlan, read_jsonl
+from lamforge.core import DataError, StepSample, Task, TaskPlan, Trajectory, iter_jsonl, read_jsonl
 from lamforge.train.config import TrainConfig
 from lamforge.train.formats import (
     plan_completion,
@@ -89,10 +97,17 @@ def phase1(cfg: TrainConfig) -> dict[str, Any]:
                          "data": "task-plan pairs, test_family help pages excluded"})
 
 
+def _checkpoint(cfg: TrainConfig, name: str) -> Path:
+    path = cfg.output_dir / name / "model"
+    if not (path / "config.json").is_file():
+        phase = {"lam1": "phase1", "lam2": "phase2", "lam3": "phase3"}[name]
+        raise DataError(f"{path}: no {name.upper()} checkpoint (run `lamforge train {phase}` "
+                        "first)")
+    return path
+
+
 def phase2(cfg: TrainConfig) -> dict[str, Any]:
-    lam1 = cfg.output_dir / "lam1" / "model"
-    if not (lam1 / "config.json").is_file():
-        raise DataError(f"{lam1}: no LAM1 checkpoint (run `lamforge train phase1` first)")
+    lam1 = _checkpoint(cfg, "lam1")
     rows = step_rows(cfg, _samples(cfg, "train"))
     return train_sft(lam1, rows, cfg.output_dir / "lam2", cfg.phase2, cfg.seed, cfg.model.lora,
                      card={"title": f"LAM2 ({cfg.name}): learning from experts",
@@ -101,15 +116,116 @@ def phase2(cfg: TrainConfig) -> dict[str, Any]:
                            "data": f"step samples of {cfg.data.flow_dir} (train split)"})
 
 
-PHASES = {"phase1": phase1, "phase2": phase2}
+def expert_failures(cfg: TrainConfig) -> list[Trajectory]:
+    """The expert's failed and unsure trajectories of train tasks (never a test split's)."""
+    from lamforge.dataflow.flow import FlowConfig, load_settings, split_of
+
+    flow = load_settings(FlowConfig(out_dir=cfg.data.flow_dir))
+    out = []
+    for kind in ("fail", "unsure"):
+        path = cfg.data.flow_dir / "execution" / f"{kind}.jsonl"
+        if path.is_file():
+            out += [t for t in iter_jsonl(path, Trajectory)
+                    if t.task.checks and split_of(t.task, flow) == "train"]
+    return out
 
 
-def run(cfg: TrainConfig, phase: str) -> dict[str, Any]:
-    if phase in ("phase3", "phase4", "all"):
-        raise DataError(f"{phase} is not implemented yet: phases 3 (self-boosting exploration) "
-                        "and 4 (reward model + policy optimisation) are still to come (issue 5)")
+def phase3(cfg: TrainConfig, progress: Any = None) -> dict[str, Any]:
+    from lamforge.train.explore import explore
+
+    lam2 = _checkpoint(cfg, "lam2")
+    out_dir = cfg.output_dir / "lam3"
+    explore_dir = out_dir / "explore"
+    summary_path = explore_dir / "summary.json"
+    if summary_path.is_file():  # resuming: the exploration is done, only training is left
+        summary = json.loads(summary_path.read_text())
+    else:
+        tasks = [t.task for t in expert_failures(cfg)]
+        if not tasks:
+            raise DataError(f"{cfg.data.flow_dir}/execution: no failed train tasks to explore")
+        summary = explore(tasks, lam2, cfg.phase3.explore, cfg.controls_top_k, explore_dir,
+                          cfg.seed, cfg.data.templates_dir, progress)
+    new = read_jsonl(explore_dir / "samples_pass.jsonl", StepSample)
+    rows = step_rows(cfg, _samples(cfg, "train")) + step_rows(cfg, new) * cfg.phase3.new_weight
+    metrics = train_sft(lam2, rows, out_dir, cfg.phase3, cfg.seed, cfg.model.lora, card={
+        "title": f"LAM3 ({cfg.name}): self-boosting exploration",
+        "summary": f"Phase 3: LAM2 explored {summary['tasks']} train tasks the expert failed "
+                   f"({summary['episodes']} episodes); {summary['recovered']} passed their "
+                   "checks and their steps were added to the expert data.",
+        "data": f"expert step samples + {len(new)} new steps (weight "
+                f"{cfg.phase3.new_weight})"})
+    metrics["explore"] = summary
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+def _negatives(cfg: TrainConfig) -> list[StepSample]:
+    from lamforge.dataflow.flow import step_samples
+
+    out = [s for t in expert_failures(cfg) for s in step_samples(t)]
+    path = cfg.output_dir / "lam3" / "explore" / "samples_fail.jsonl"
+    return out + (read_jsonl(path, StepSample) if path.is_file() else [])
+
+
+def phase4(cfg: TrainConfig) -> dict[str, Any]:
+    import random
+
+    from lamforge.train.formats import step_prompt
+    from lamforge.train.optimize import train_policy
+    from lamforge.train.reward import reward_rows, train_reward
+
+    lam3 = _checkpoint(cfg, "lam3")
+    new = cfg.output_dir / "lam3" / "explore" / "samples_pass.jsonl"
+    positives = _samples(cfg, "train") + (read_jsonl(new, StepSample) if new.is_file() else [])
+    negatives = _negatives(cfg)
+    if not negatives:
+        raise DataError("phase 4 has no failed steps for the reward model (the dataflow's "
+                        "execution/fail.jsonl and phase 3's attempts are empty)")
+    out_dir = cfg.output_dir / "lam4"
+    rows = reward_rows(positives, negatives, cfg.controls_top_k, cfg.phase4.reward, cfg.seed)
+    rm = train_reward(lam3, rows, out_dir / "reward", cfg.phase4.reward, cfg.seed, card={
+        "title": f"Reward model ({cfg.name})",
+        "summary": "Phase 4: scores (state, action); +1 for steps of verified successes, -1 for "
+                   "steps of failures and for another control in a successful state.",
+        "data": f"{len(positives)} positive and {len(negatives)} negative steps available"})
+    logged = positives + negatives
+    states = random.Random(cfg.seed).sample(logged, min(cfg.phase4.policy.max_prompts,
+                                                        len(logged)))
+    prompts = [step_prompt(s, cfg.controls_top_k) for s in states]
+    metrics = train_policy(lam3, out_dir / "reward" / "model", prompts, out_dir,
+                           cfg.phase4.policy, cfg.seed, card={
+                               "title": f"LAM4 ({cfg.name}): reward-guided optimisation",
+                               "summary": "Phase 4: GRPO of LAM3 against the reward model on "
+                                          "logged states, KL-anchored to LAM3.",
+                               "data": "logged states of the expert and phase 3 runs"})
+    metrics["reward_model"] = rm
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+PHASES = {"phase1": phase1, "phase2": phase2, "phase3": phase3, "phase4": phase4}
+
+
+def done(cfg: TrainConfig, phase: str) -> bool:
+    lam = cfg.output_dir / f"lam{phase[-1]}"
+    return (cfg.output_dir / f"{phase}.json").is_file() and (lam / "model" / "config.json"
+                                                             ).is_file()
+
+
+def run(cfg: TrainConfig, phase: str, progress: Any = None) -> dict[str, Any]:
+    """One phase, or `all` four in order (a phase already finished in output_dir is kept, so a
+    stopped `all` resumes where it stopped)."""
+    if phase == "all":
+        out: dict[str, Any] = {}
+        for name in PHASES:
+            if done(cfg, name):
+                out[name] = json.loads((cfg.output_dir / f"{name}.json").read_text())
+            else:
+                out[name] = run(cfg, name, progress)
+        return out
     if phase not in PHASES:
         raise DataError(f"unknown phase '{phase}' (phase1, phase2, phase3, phase4, all)")
-    out = PHASES[phase](cfg)
+    kwargs = {"progress": progress} if phase == "phase3" else {}
+    out = PHASES[phase](cfg, **kwargs)
     (cfg.output_dir / f"{phase}.json").write_text(json.dumps(out, indent=2))
     return out

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 SPECIAL = ["<pad>", "<s>", "</s>", "<unk>"]
 
 
 class TinySpec(BaseModel):
+    model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
     vocab_size: int = 2000
     hidden_size: int = 128
     layers: int = 2

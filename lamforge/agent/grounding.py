@@ -1,0 +1,80 @@
+"""Ground a model's answer in the live application and the request before it is executed.
+
+A small model names controls by the labels it saw and copies values from the request; both go
+wrong in ways the app can settle. The control is taken by label when that label is on screen,
+else by its exact name (a model may remember a name better than a number). A value the model
+wrote that is nowhere in the request (a text to select, a field value, an option) was invented:
+it is replaced by the request's value for that field ("…; Columns: 2)") or by the request's
+quoted text closest to it; a text to select that is a quoted text cut short is completed.
+Any other value that is in the request is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lamforge.core import Action, Control, Observation
+from lamforge.envs.match import normalize
+
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+_FIELD = re.compile(r"^\s*([A-Za-z][\w .&/-]*?)\s*:\s*(.+?)\s*$")
+
+
+def request_values(request: str) -> tuple[list[str], dict[str, str]]:
+    """The quoted texts of a request and its `Field: value` pairs (from a trailing
+    parenthesis such as "(on the text 'lazy dog'; Columns: 2)")."""
+    quoted = [a or b for a, b in _QUOTED.findall(request)]
+    fields: dict[str, str] = {}
+    tail = re.search(r"\(([^()]*)\)\s*$", request)
+    if tail:
+        for part in tail.group(1).split(";"):
+            m = _FIELD.match(part)
+            if m:
+                fields[normalize(m.group(1))] = m.group(2)
+    return quoted, fields
+
+
+def _closest(value: str, candidates: list[str]) -> str | None:
+    from rapidfuzz import fuzz
+
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: fuzz.ratio(value.lower(), c.lower()))
+
+
+def ground_args(function: str, args: dict[str, Any], control: Control | None,
+                request: str) -> dict[str, Any]:
+    """The args with every invented value replaced by the request's (see the module doc)."""
+    quoted, fields = request_values(request)
+    out = dict(args)
+    for key in ("text", "option"):
+        value = out.get(key)
+        if not isinstance(value, str):
+            continue
+        cut = any(value.lower() in q.lower() and value.lower() != q.lower() for q in quoted)
+        if function in ("select_text", "type_text") and cut:  # a quoted text cut short
+            out[key] = _closest(value, quoted) or value
+            continue
+        if value.lower() in request.lower():
+            continue
+        if control is not None and normalize(control.name) in fields:
+            out[key] = fields[normalize(control.name)]
+        elif function in ("select_text", "type_text"):
+            out[key] = _closest(value, quoted) or value
+    return out
+
+
+def ground(answer: dict[str, Any], obs: Observation, request: str) -> Action:
+    """The model's parsed answer as an action on the live controls."""
+    label = answer.get("control_label")
+    label = None if label in (None, "") else str(label)
+    name = answer.get("control_name")
+    if label is not None and obs.control(label) is None and name:
+        match = next((c for c in obs.controls if c.name == name and c.enabled), None)
+        label = match.label if match else label
+    control = obs.control(label) if label else None
+    function = str(answer["function"])
+    args = answer.get("args") or {}
+    return Action(function=function, control_label=label,
+                  args=ground_args(function, args, control, request))

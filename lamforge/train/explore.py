@@ -1,0 +1,253 @@
+"""Phase 3's self-boosting exploration: LAM2 acts in the environment on the tasks the expert
+failed, and the attempts the environment's checks verify become new training data.
+
+Each task gets up to `attempts` episodes: the first greedy, the others sampled at
+`temperature`, stopping at the first success. An episode is ReAct-shaped: observe (the live
+controls, ranked as in training), act (the model's JSON action, grounded in the live controls
+and the request by `lamforge.agent.grounding`), read the result (a failed
+action is marked "(failed)" in what the model reads next and it may try something else), until
+the model says FINISH or `max_steps` run out; then the task's checks judge the document. A
+malformed answer is reported in the trajectory and asked again (sampled), twice at most.
+
+Workers are processes, each with its own LibreOffice and its own copy of the (small) model,
+pinned to a core like the dataflow's workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from lamforge.agent.grounding import ground
+from lamforge.core import (
+    EnvironmentCrashed,
+    Observation,
+    Step,
+    StepSample,
+    Task,
+    TemplateError,
+    Trajectory,
+    Verdict,
+)
+from lamforge.envs.base import Env
+from lamforge.train.formats import parse_action, rank_controls, state_prompt
+
+MALFORMED_RETRIES = 2
+
+
+class ExploreConfig(BaseModel):
+    model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
+    attempts: int = 3  # episodes per task: greedy first, then sampled
+    max_tasks: int = 200  # expert-failed train tasks explored (a seeded sample)
+    temperature: float = 0.8
+    max_steps: int = 12
+    workers: int = 1
+
+
+class Policy:
+    """A saved checkpoint that answers states with actions (greedy or sampled)."""
+
+    def __init__(self, model_dir: Path, k: int = 16) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.k = k
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir)
+        self.model.eval()
+
+    def answer(self, prompt: str, temperature: float = 0.0, max_new_tokens: int = 96) -> str:
+        import torch
+
+        ids = self.tokenizer(prompt, return_tensors="pt")
+        sample = temperature > 0
+        with torch.no_grad():
+            out = self.model.generate(
+                **ids, max_new_tokens=max_new_tokens, do_sample=sample,
+                temperature=temperature if sample else None, top_k=0 if sample else None,
+                pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id)
+        return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+def _sample_from(task: Task, obs: Observation, step: int, previous: list[dict[str, Any]],
+                 plan: list[str]) -> StepSample:
+    """The live state as a step sample (its action fields are filled in once chosen)."""
+    return StepSample(id=f"{task.id}#{step}", task_id=task.id, step=step, request=task.request,
+                      controls=obs.controls, previous_actions=list(previous),
+                      previous_plan=list(plan), canvas=obs.canvas, function="")
+
+
+def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps: int,
+            name: str = "lam") -> tuple[Trajectory, list[StepSample]]:
+    """One episode of `policy` on `task`; the trajectory and its steps as samples."""
+    try:
+        obs = env.reset(task)
+    except (TemplateError, EnvironmentCrashed) as e:
+        return Trajectory(task=task, model=name, verdict=Verdict(status="fail", reason=str(e)),
+                          meta={"crashed": isinstance(e, EnvironmentCrashed)}), []
+    plan, previous = list(task.plan), []
+    steps: list[Step] = []
+    samples: list[StepSample] = []
+    malformed = 0
+    verdict: Verdict | None = None
+    for i in range(max_steps):
+        state = _sample_from(task, obs, i, previous, plan)
+        prompt = state_prompt(task.request, rank_controls(state, policy.k), previous, plan)
+        answer = None
+        for retry in range(1 + MALFORMED_RETRIES):
+            text = policy.answer(prompt, temperature if retry == 0 else max(temperature, 0.7))
+            answer = parse_action(text)
+            if answer is not None:
+                break
+            malformed += 1
+        if answer is None:
+            verdict = Verdict(status="fail", reason=f"step {i + 1}: malformed answer "
+                                                    f"{text[:80]!r}")
+            break
+        action = ground(answer, obs, task.request)
+        finish = action.function == "finish"
+        control = obs.control(action.control_label) if action.control_label else None
+        advance = answer.get("advance", 0)
+        advance = advance if isinstance(advance, int) and advance >= 0 else 0
+        remaining = [] if finish else plan[advance:]
+        result = env.step(action)
+        steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
+                          status="FINISH" if finish else "CONTINUE", plan=remaining))
+        samples.append(state.model_copy(update={
+            "control_label": action.control_label, "function": action.function,
+            "control_name": control.name if control else None, "args": action.args,
+            "status": "FINISH" if finish else "CONTINUE", "plan": remaining}))
+        previous.append({"function": action.function,
+                         "control_name": control.name if control else None,
+                         "args": action.args, "ok": result.ok})
+        obs, plan = result.observation, remaining
+        if not result.ok and len(steps) > 1 and not steps[-2].ok and \
+                steps[-2].action == action:  # the same failing action twice: stuck
+            verdict = Verdict(status="fail", reason=f"step {i + 1}: repeated a failing action "
+                                                    f"({result.error})")
+            break
+        if result.info.get("crashed"):
+            verdict = Verdict(status="fail", reason=f"environment crashed: {result.error}")
+            break
+        if finish or result.done:
+            break
+    if verdict is None:
+        verdict = env.evaluate()
+    meta = {"malformed": malformed, "temperature": temperature,
+            "effects": list(getattr(env, "effects", []))}
+    return Trajectory(task=task, steps=steps, verdict=verdict, model=name, meta=meta), samples
+
+
+def explore_task(env: Env, task: Task, policy: Policy, cfg: ExploreConfig, seed: int,
+                 name: str = "lam") -> list[tuple[Trajectory, list[StepSample]]]:
+    """Up to `cfg.attempts` episodes, greedy first, stopping at the first that passes."""
+    import torch
+
+    out = []
+    for n in range(cfg.attempts):
+        torch.manual_seed(seed * 1000 + n)
+        traj, samples = attempt(env, task, policy, 0.0 if n == 0 else cfg.temperature,
+                                cfg.max_steps, name)
+        traj.meta["attempt"] = n
+        out.append((traj, samples))
+        if traj.verdict and traj.verdict.status == "pass":
+            break
+    return out
+
+
+# ---- the worker pool ----------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init(model_dir: str, k: int, counter: Any, templates_dir: str | None) -> None:
+    import torch
+
+    from lamforge.dataflow.flow import _pin
+    from lamforge.envs.writer.env import WriterEnv
+
+    index = 0
+    if counter is not None:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+    _pin(index)
+    torch.set_num_threads(1)
+    _WORKER["policy"] = Policy(Path(model_dir), k)
+    _WORKER["env"] = WriterEnv(templates_dir=templates_dir)
+
+
+def _run(task_json: str, cfg_json: str, seed: int) -> list[tuple[str, list[str]]]:
+    task = Task.model_validate_json(task_json)
+    cfg = ExploreConfig.model_validate_json(cfg_json)
+    results = explore_task(_WORKER["env"], task, _WORKER["policy"], cfg, seed, "lam2")
+    return [(t.model_dump_json(), [s.model_dump_json() for s in ss]) for t, ss in results]
+
+
+def explore(tasks: list[Task], model_dir: Path, cfg: ExploreConfig, k: int, out_dir: Path,
+            seed: int = 0, templates_dir: Path | None = None,
+            progress: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Explore a seeded sample of `tasks` with the checkpoint in `model_dir`. Every attempt
+    goes to out_dir/attempts.jsonl, the steps of passing and failing attempts to
+    samples_{pass,fail}.jsonl; the summary (tasks recovered) to summary.json."""
+    import multiprocessing
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chosen = random.Random(seed).sample(tasks, min(cfg.max_tasks, len(tasks)))
+    jobs = [(t.model_dump_json(), cfg.model_dump_json(), seed + i) for i, t in enumerate(chosen)]
+    files = {name: (out_dir / f"{name}.jsonl").open("w") for name in
+             ("attempts", "samples_pass", "samples_fail")}
+    counts = {"episodes": 0, "steps": 0, "recovered": 0, "errors": 0}
+
+    def record(results: list[tuple[str, list[str]]]) -> None:
+        status = "fail"
+        for traj_json, sample_lines in results:
+            counts["episodes"] += 1
+            counts["steps"] += len(sample_lines)
+            files["attempts"].write(traj_json + "\n")
+            status = json.loads(traj_json)["verdict"]["status"]
+            files["samples_pass" if status == "pass" else "samples_fail"].writelines(
+                line + "\n" for line in sample_lines)
+        counts["recovered"] += status == "pass"
+        if progress:
+            progress()
+
+    templates = str(templates_dir) if templates_dir else None
+    cpus = os.sched_getaffinity(0)
+    try:
+        if cfg.workers <= 1:
+            _init(str(model_dir), k, None, templates)
+            for job in jobs:
+                try:
+                    record(_run(*job))
+                except Exception:  # one task's trouble must not end the exploration
+                    counts["errors"] += 1
+        else:
+            # spawn, not fork: the driver holds torch's threads
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=context,
+                                     initializer=_init,
+                                     initargs=(str(model_dir), k, context.Value("i", 0),
+                                               templates)) as pool:
+                for future in [pool.submit(_run, *job) for job in jobs]:
+                    try:
+                        record(future.result())
+                    except Exception:
+                        counts["errors"] += 1
+    finally:
+        for f in files.values():
+            f.close()
+        env = _WORKER.pop("env", None)
+        if env is not None:
+            env.close()
+        os.sched_setaffinity(0, cpus)
+    summary = {"candidates": len(tasks), "tasks": len(chosen), **counts,
+               "recovered_share": round(counts["recovered"] / max(1, len(chosen)), 4),
+               "attempts_per_task": cfg.attempts, "temperature": cfg.temperature}
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,41 @@
+"""Grounding a model's answer: the control by label or name, invented values from the request."""
+
+from __future__ import annotations
+
+from lamforge.agent.grounding import ground, request_values
+from lamforge.core import Control, Observation
+
+REQUEST = "Open the Font command (on the text 'steady growth'; Size: 14 pt; Comments: Draft)"
+
+
+def obs() -> Observation:
+    return Observation(controls=[
+        Control(label="1", name="Size", type="Edit", group="dialog"),
+        Control(label="2", name="Comments", type="Edit", group="dialog"),
+        Control(label="3", name="OK", type="Button", group="dialog")])
+
+
+def test_request_values_reads_quotes_and_fields() -> None:
+    quoted, fields = request_values(REQUEST)
+    assert quoted == ["steady growth"]
+    assert fields == {"size": "14 pt", "comments": "Draft"}
+
+
+def test_invented_values_are_replaced_and_request_values_kept() -> None:
+    sel = ground({"function": "select_text", "args": {"text": "steady grow"}}, obs(), REQUEST)
+    assert sel.args == {"text": "steady growth"} and sel.control_label is None
+    field = ground({"control_label": "1", "function": "set_edit_text",
+                    "args": {"text": "20 pt"}}, obs(), REQUEST)
+    assert field.args == {"text": "14 pt"}
+    kept = ground({"control_label": "2", "function": "set_edit_text",
+                   "args": {"text": "steady growth"}}, obs(), REQUEST)
+    assert kept.args == {"text": "steady growth"}  # in the request: never touched
+
+
+def test_control_by_name_when_the_label_is_not_on_screen() -> None:
+    a = ground({"control_label": "40", "control_name": "OK", "function": "click"}, obs(),
+               REQUEST)
+    assert a.control_label == "3"
+    b = ground({"control_label": "40", "control_name": "Cancel", "function": "click"}, obs(),
+               REQUEST)
+    assert b.control_label == "40"  # no such control: the app will say so
