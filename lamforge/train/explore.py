@@ -94,6 +94,7 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
     plan, previous = list(task.plan), []
     steps: list[Step] = []
     samples: list[StepSample] = []
+    oks: list[bool] = []
     malformed = 0
     verdict: Verdict | None = None
     for i in range(max_steps):
@@ -123,6 +124,7 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
             "control_label": action.control_label, "function": action.function,
             "control_name": control.name if control else None, "args": action.args,
             "status": "FINISH" if finish else "CONTINUE", "plan": remaining}))
+        oks.append(result.ok)
         previous.append({"function": action.function,
                          "control_name": control.name if control else None,
                          "args": action.args, "ok": result.ok})
@@ -139,6 +141,8 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
             break
     if verdict is None:
         verdict = env.evaluate()
+    if verdict.status == "pass":  # a success's failed steps are not examples to imitate
+        samples = [s for s, ok in zip(samples, oks, strict=True) if ok]
     meta = {"malformed": malformed, "temperature": temperature,
             "effects": list(getattr(env, "effects", []))}
     return Trajectory(task=task, steps=steps, verdict=verdict, model=name, meta=meta), samples
