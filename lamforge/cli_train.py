@@ -25,10 +25,8 @@ def train(
     from rich.progress import Progress
 
     from lamforge.train.config import TrainConfig
-    from lamforge.train.phases import PHASES, run
+    from lamforge.train.phases import run
 
-    if phase not in PHASES and phase != "all":
-        raise DataError(f"unknown phase '{phase}' (use phase1, phase2, phase3, phase4 or all)")
     cfg = TrainConfig.load(config)
     with Progress(console=console, transient=True) as bar:
         job = bar.add_task("phase 3: exploring failed tasks",

@@ -55,24 +55,13 @@ class Policy:
     """A saved checkpoint that answers states with actions (greedy or sampled)."""
 
     def __init__(self, model_dir: Path, k: int = 16) -> None:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from lamforge.train.sft import Generator
 
         self.k = k
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir)
-        self.model.eval()
+        self.generator = Generator(model_dir)
 
-    def answer(self, prompt: str, temperature: float = 0.0, max_new_tokens: int = 96) -> str:
-        import torch
-
-        ids = self.tokenizer(prompt, return_tensors="pt")
-        sample = temperature > 0
-        with torch.no_grad():
-            out = self.model.generate(
-                **ids, max_new_tokens=max_new_tokens, do_sample=sample,
-                temperature=temperature if sample else None, top_k=0 if sample else None,
-                pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id)
-        return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    def answer(self, prompt: str, temperature: float = 0.0) -> str:
+        return self.generator.complete([prompt], temperature=temperature)[0]
 
 
 def _sample_from(task: Task, obs: Observation, step: int, previous: list[dict[str, Any]],

@@ -9,8 +9,6 @@ starting policy that keeps it from drifting away from what imitation taught it.
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lamforge.train.formats import action_text, parse_action
 from lamforge.train.reward import RewardModel
-from lamforge.train.sft import _last_checkpoint, _model_card
+from lamforge.train.sft import fit, write_metrics
 
 
 class PolicyConfig(BaseModel):
@@ -82,24 +80,12 @@ def train_policy(policy: Path, reward_model: Path, prompts: list[str], out_dir: 
                           args=args, train_dataset=Dataset.from_list(
                               [{"prompt": p} for p in prompts]),
                           processing_class=tokenizer)
-    resume = _last_checkpoint(out_dir / "trainer")
-    t0 = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    seconds = time.perf_counter() - t0
+    metrics = fit(trainer, out_dir, len(prompts), seed, cfg, policy)
     logs = [e for e in trainer.state.log_history if "reward" in e]
+    metrics |= {"first_reward": logs[0]["reward"] if logs else None,
+                "last_reward": logs[-1]["reward"] if logs else None,
+                "kl": logs[-1].get("kl") if logs else None, "reward_model": str(reward_model)}
     trainer.model.save_pretrained(out_dir / "model")
     tokenizer.padding_side = "right"
     tokenizer.save_pretrained(out_dir / "model")
-    metrics = {"rows": len(prompts), "steps": trainer.state.global_step,
-               "train_loss": result.training_loss,
-               "first_loss": logs[0].get("loss") if logs else None,
-               "last_loss": logs[-1].get("loss") if logs else None,
-               "first_reward": logs[0]["reward"] if logs else None,
-               "last_reward": logs[-1]["reward"] if logs else None,
-               "kl": logs[-1].get("kl") if logs else None,
-               "seconds": round(seconds, 1), "resumed_from": str(resume) if resume else None,
-               "seed": seed, "config": cfg.model_dump(), "base": str(policy),
-               "reward_model": str(reward_model)}
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    _model_card(out_dir, metrics, card or {})
-    return metrics
+    return write_metrics(out_dir, metrics, card)

@@ -100,9 +100,8 @@ def phase1(cfg: TrainConfig) -> dict[str, Any]:
 def _checkpoint(cfg: TrainConfig, name: str) -> Path:
     path = cfg.output_dir / name / "model"
     if not (path / "config.json").is_file():
-        phase = {"lam1": "phase1", "lam2": "phase2", "lam3": "phase3"}[name]
-        raise DataError(f"{path}: no {name.upper()} checkpoint (run `lamforge train {phase}` "
-                        "first)")
+        raise DataError(f"{path}: no {name.upper()} checkpoint (run `lamforge train "
+                        f"phase{name[-1]}` first)")
     return path
 
 
@@ -170,7 +169,6 @@ def _negatives(cfg: TrainConfig) -> list[StepSample]:
 def phase4(cfg: TrainConfig) -> dict[str, Any]:
     import random
 
-    from lamforge.train.formats import step_prompt
     from lamforge.train.optimize import train_policy
     from lamforge.train.reward import reward_rows, train_reward
 
@@ -224,7 +222,7 @@ def run(cfg: TrainConfig, phase: str, progress: Any = None) -> dict[str, Any]:
                 out[name] = run(cfg, name, progress)
         return out
     if phase not in PHASES:
-        raise DataError(f"unknown phase '{phase}' (phase1, phase2, phase3, phase4, all)")
+        raise DataError(f"unknown phase '{phase}' (use phase1, phase2, phase3, phase4 or all)")
     kwargs = {"progress": progress} if phase == "phase3" else {}
     out = PHASES[phase](cfg, **kwargs)
     (cfg.output_dir / f"{phase}.json").write_text(json.dumps(out, indent=2))

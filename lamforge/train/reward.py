@@ -11,15 +11,13 @@ comparison a policy needs the reward to make. Rows are half positive, half negat
 
 from __future__ import annotations
 
-import json
 import random
-import time
 from pathlib import Path
 from typing import Any
 
 from lamforge.core import StepSample
 from lamforge.train.formats import action_text, step_completion, step_prompt, with_target
-from lamforge.train.sft import PhaseConfig, _last_checkpoint, _model_card
+from lamforge.train.sft import PhaseConfig, fit, lora_config, write_metrics
 
 
 class RewardConfig(PhaseConfig):
@@ -83,12 +81,9 @@ def train_reward(base: Path, rows: list[dict[str, Any]], out_dir: Path, cfg: Rew
         base, num_labels=1, problem_type="regression")
     model.config.pad_token_id = tokenizer.pad_token_id
     if cfg.lora:
-        from peft import LoraConfig, get_peft_model
+        from peft import get_peft_model
 
-        model = get_peft_model(model, LoraConfig(
-            task_type="SEQ_CLS", r=cfg.lora.get("r", 8), lora_alpha=cfg.lora.get("alpha", 32),
-            lora_dropout=cfg.lora.get("dropout", 0.05),
-            target_modules=cfg.lora.get("target_modules", "all-linear")))
+        model = get_peft_model(model, lora_config(cfg.lora, "SEQ_CLS"))
     data = Dataset.from_list(rows).map(
         lambda b: tokenizer(b["text"], truncation=True, max_length=cfg.max_length),
         batched=True, remove_columns=["text"])
@@ -102,24 +97,13 @@ def train_reward(base: Path, rows: list[dict[str, Any]], out_dir: Path, cfg: Rew
         activation_checkpointing=cfg.activation_checkpointing)
     trainer = Trainer(model=model, args=args, train_dataset=data, processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer))
-    resume = _last_checkpoint(out_dir / "trainer")
-    t0 = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    seconds = time.perf_counter() - t0
-    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    metrics = fit(trainer, out_dir, len(rows), seed, cfg, base)
+    metrics["positives"] = sum(r["label"] > 0 for r in rows)
     trained = trainer.model.merge_and_unload() if cfg.lora else trainer.model
     trained.save_pretrained(out_dir / "model")
     tokenizer.save_pretrained(out_dir / "model")
-    metrics = {"rows": len(rows), "positives": sum(r["label"] > 0 for r in rows),
-               "steps": trainer.state.global_step, "train_loss": result.training_loss,
-               "first_loss": losses[0] if losses else None,
-               "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1),
-               "resumed_from": str(resume) if resume else None, "seed": seed,
-               "config": cfg.model_dump(), "base": str(base)}
     metrics["train_accuracy"] = _sign_accuracy(out_dir / "model", rows[:512])
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    _model_card(out_dir, metrics, card or {})
-    return metrics
+    return write_metrics(out_dir, metrics, card)
 
 
 def _sign_accuracy(model_dir: Path, rows: list[dict[str, Any]]) -> float:

@@ -49,14 +49,7 @@ def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: 
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(base)
-    peft_config = None
-    if lora:
-        from peft import LoraConfig
-
-        peft_config = LoraConfig(task_type="CAUSAL_LM", r=lora.get("r", 8),
-                                 lora_alpha=lora.get("alpha", 32),
-                                 lora_dropout=lora.get("dropout", 0.05),
-                                 target_modules=lora.get("target_modules", "all-linear"))
+    peft_config = lora_config(lora, "CAUSAL_LM") if lora else None
     args = SFTConfig(
         output_dir=str(out_dir / "trainer"), num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler,
@@ -69,23 +62,43 @@ def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: 
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tokenizer, peft_config=peft_config,
                          callbacks=callbacks)
+    metrics = fit(trainer, out_dir, len(rows), seed, cfg, base)
+    metrics["tokens"] = next((e["num_tokens"] for e in reversed(trainer.state.log_history)
+                              if "num_tokens" in e), None)
+    trained = trainer.model.merge_and_unload() if lora else trainer.model
+    trained.save_pretrained(out_dir / "model")
+    tokenizer.save_pretrained(out_dir / "model")
+    return write_metrics(out_dir, metrics, card)
+
+
+def lora_config(lora: dict[str, Any], task_type: str) -> Any:
+    """A PEFT LoRA config from a config file's `lora: {r, alpha, dropout, target_modules}`."""
+    from peft import LoraConfig
+
+    return LoraConfig(task_type=task_type, r=lora.get("r", 8), lora_alpha=lora.get("alpha", 32),
+                      lora_dropout=lora.get("dropout", 0.05),
+                      target_modules=lora.get("target_modules", "all-linear"))
+
+
+def fit(trainer: Any, out_dir: Path, rows: int, seed: int, cfg: BaseModel,
+        base: str | Path) -> dict[str, Any]:
+    """Train (resuming from the last checkpoint in out_dir/trainer) and return the metrics
+    every phase reports: rows, steps, losses, seconds, seed, config, base."""
     resume = _last_checkpoint(out_dir / "trainer")
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - t0
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
-    tokens = next((e["num_tokens"] for e in reversed(trainer.state.log_history)
-                   if "num_tokens" in e), None)
-    model_out = out_dir / "model"
-    trained = trainer.model.merge_and_unload() if lora else trainer.model
-    trained.save_pretrained(model_out)
-    tokenizer.save_pretrained(model_out)
-    metrics = {"rows": len(rows), "steps": trainer.state.global_step,
-               "train_loss": result.training_loss, "first_loss": losses[0] if losses else None,
-               "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1),
-               "tokens": tokens,
-               "resumed_from": str(resume) if resume else None, "seed": seed,
-               "config": cfg.model_dump(), "base": str(base)}
+    return {"rows": rows, "steps": trainer.state.global_step,
+            "train_loss": result.training_loss, "first_loss": losses[0] if losses else None,
+            "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1),
+            "resumed_from": str(resume) if resume else None, "seed": seed,
+            "config": cfg.model_dump(), "base": str(base)}
+
+
+def write_metrics(out_dir: Path, metrics: dict[str, Any],
+                  card: dict[str, Any] | None) -> dict[str, Any]:
+    """metrics.json and the model card (README.md) of a phase's output directory."""
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     _model_card(out_dir, metrics, card or {})
     return metrics
@@ -112,30 +125,45 @@ def _model_card(out_dir: Path, metrics: dict[str, Any], card: dict[str, Any]) ->
     (out_dir / "README.md").write_text("\n".join(lines))
 
 
+class Generator:
+    """A saved checkpoint that completes prompts, greedy or sampled, in left-padded batches
+    sorted by length (several times faster than one by one). Loaded once: the evaluation
+    and phase 3's agent both ask it many times."""
+
+    def __init__(self, model_dir: Path) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir)
+        self.model.eval()
+
+    def complete(self, prompts: list[str], max_new_tokens: int = 96, temperature: float = 0.0,
+                 batch_size: int = 32) -> list[str]:
+        import torch
+
+        sample = temperature > 0
+        tok = self.tokenizer
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        out: list[str] = [""] * len(prompts)
+        with torch.no_grad():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start:start + batch_size]
+                enc = tok([prompts[i] for i in chunk], return_tensors="pt", padding=True)
+                gen = self.model.generate(
+                    **enc, max_new_tokens=max_new_tokens, do_sample=sample,
+                    temperature=temperature if sample else None, top_k=0 if sample else None,
+                    pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+                texts = tok.batch_decode(gen[:, enc["input_ids"].shape[1]:],
+                                         skip_special_tokens=True)
+                for i, text in zip(chunk, texts, strict=True):
+                    out[i] = text
+        return out
+
+
 def generate(model_dir: Path, prompts: list[str], max_new_tokens: int = 96,
              batch_size: int = 32) -> list[str]:
-    """Greedy completions of `prompts` by a saved checkpoint (what the evaluation reads),
-    in left-padded batches sorted by length (several times faster than one by one)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir)
-    model.eval()
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    out: list[str] = [""] * len(prompts)
-    with torch.no_grad():
-        for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
-            enc = tokenizer([prompts[i] for i in chunk], return_tensors="pt", padding=True)
-            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id,
-                                 eos_token_id=tokenizer.eos_token_id)
-            texts = tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:],
-                                           skip_special_tokens=True)
-            for i, text in zip(chunk, texts, strict=True):
-                out[i] = text
-    return out
+    """Greedy completions of `prompts` by a saved checkpoint (what the evaluation reads)."""
+    return Generator(model_dir).complete(prompts, max_new_tokens, batch_size=batch_size)
