@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lamforge.cli_agent import audit_app, run, serve, sessions_cmd
 from lamforge.cli_data import data_app
 from lamforge.cli_train import eval_app, train
 from lamforge.core import CONTRACTS, DataError, LamforgeError, Task, read_jsonl
@@ -23,6 +24,10 @@ app.add_typer(env_app, name="env")
 app.add_typer(data_app, name="data")
 app.command("train")(train)
 app.add_typer(eval_app, name="eval")
+app.command("run")(run)
+app.command("serve")(serve)
+app.command("sessions")(sessions_cmd)
+app.add_typer(audit_app, name="audit")
 console = Console()
 err = Console(stderr=True)
 

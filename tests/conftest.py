@@ -38,6 +38,16 @@ def templates_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("templates")
 
 
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory, templates_dir: Path) -> Path:
+    """A tiny LAM trained through all four phases on real Writer runs of two sample tasks
+    (about a minute), shared by the training and the agent tests; returns the output
+    directory (lam1/ … lam4/)."""
+    from .tiny_lams import train_all
+
+    return train_all(tmp_path_factory.mktemp("phases"), templates_dir)
+
+
 @pytest.fixture(scope="module")
 def writer_env(templates_dir: Path):
     from lamforge.envs.writer.env import WriterEnv

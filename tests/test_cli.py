@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,8 @@ def test_missing_task_file(home, tmp_path) -> None:
 @pytest.mark.writer
 def test_document_libreoffice_cannot_open_fails_with_its_reason(home, tmp_path) -> None:
     garbage = tmp_path / "broken.docx"
-    garbage.write_bytes(b"PK\x03\x04 this is not really a zip" * 50)
+    with zipfile.ZipFile(garbage, "w") as z:  # a zip package, but not a Word document
+        z.writestr("junk.bin", b"PK\x03\x04 this is not a document" * 50)
     bad = tmp_path / "t.jsonl"
     bad.write_text(json.dumps({"id": "x", "app": "writer", "request": "r",
                                "template": str(garbage)}) + "\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
 from lamforge.core import Action, Check, DataError, Task, TemplateError
@@ -159,6 +161,10 @@ def test_missing_template_and_unreadable_document(writer_env, tmp_path) -> None:
         writer_env.reset(task(str(tmp_path / "missing.docx")))
     garbage = tmp_path / "garbage.docx"
     garbage.write_bytes(b"\x00\x01not a document at all" * 100)
+    with pytest.raises(TemplateError, match=r"not a valid \.docx file"):
+        writer_env.reset(task(str(garbage)))
+    with zipfile.ZipFile(garbage, "w") as z:  # a zip package, but not a Word document
+        z.writestr("junk.bin", b"\x00\x01" * 100)
     with pytest.raises(TemplateError, match="cannot open"):
         writer_env.reset(task(str(garbage)))
     assert writer_env.reset(task()).controls  # still usable

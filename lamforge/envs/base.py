@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from lamforge.core import Action, Observation, StepResult, Task, Verdict
+from lamforge.core import Action, LamforgeError, Observation, StepResult, Task, Verdict
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,19 @@ class Env(ABC):
     @abstractmethod
     def action_space(self) -> list[ActionSpec]:
         """The functions this environment accepts."""
+
+    def risk_rules(self) -> list[dict[str, Any]]:
+        """This app's risky actions for the agent's policy (`lamforge.agent.policy.RiskRule`
+        fields: level, reason, function, control, args); none by default."""
+        return []
+
+    def save(self, path: Path) -> Path:
+        """Save the current document/state to `path` (the agent's `--out`)."""
+        raise LamforgeError(f"environment '{self.name}' cannot save its state to a file")
+
+    def abort(self) -> None:
+        """End the application at once (a step hangs); the next `reset` starts it again."""
+        self.close()
 
     def close(self) -> None:  # noqa: B027 (optional hook, as in gymnasium)
         """Release the application session. Idempotent."""

@@ -84,7 +84,9 @@ class OpenAIClient:
         self._client = OpenAI(base_url=config.base_url, api_key=config.api_key or "none",
                               timeout=config.timeout_s, max_retries=config.retries)
 
-    def complete(self, messages: list[Message], *, json_mode: bool = False) -> str:
+    def complete(self, messages: list[Message], *, json_mode: bool = False,
+                 temperature: float | None = None) -> str:
+        """One chat completion; `temperature` overrides the configured one for this call."""
         import openai
 
         kwargs: dict[str, Any] = {}
@@ -96,7 +98,8 @@ class OpenAIClient:
         try:
             resp = self._client.chat.completions.create(
                 model=self.config.model, messages=messages,  # type: ignore[arg-type]
-                temperature=self.config.temperature, max_tokens=self.config.max_tokens, **kwargs)
+                temperature=self.config.temperature if temperature is None else temperature,
+                max_tokens=self.config.max_tokens, **kwargs)
         except openai.APIConnectionError as e:
             raise LLMError(f"cannot reach {url} after {self.config.retries} retries "
                            f"({type(e).__name__}: {e})") from None

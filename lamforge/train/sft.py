@@ -132,7 +132,9 @@ class Generator:
 
     def __init__(self, model_dir: Path) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging
 
+        logging.disable_progress_bar()  # a loading bar per model would bury the agent's output
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
@@ -161,6 +163,29 @@ class Generator:
                 for i, text in zip(chunk, texts, strict=True):
                     out[i] = text
         return out
+
+
+    def answer(self, prompt: str, max_new_tokens: int = 96, temperature: float = 0.0,
+               processors: list[Any] | None = None) -> tuple[str, int]:
+        """One completion (the agent's step), optionally through logits processors (a
+        constraint); returns the text and how many tokens were generated."""
+        import torch
+        from transformers import LogitsProcessorList
+
+        sample = temperature > 0
+        tok = self.tokenizer
+        enc = tok([prompt], return_tensors="pt")
+        with torch.no_grad():
+            gen = self.model.generate(
+                **enc, max_new_tokens=max_new_tokens, do_sample=sample,
+                temperature=temperature if sample else None, top_k=0 if sample else None,
+                pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+                logits_processor=LogitsProcessorList(processors or []))
+        new = gen[0, enc["input_ids"].shape[1]:]
+        return tok.decode(new, skip_special_tokens=True), int(new.shape[0])
+
+    def prompt_length(self, prompt: str) -> int:
+        return len(self.tokenizer(prompt)["input_ids"])
 
 
 def generate(model_dir: Path, prompts: list[str], max_new_tokens: int = 96,

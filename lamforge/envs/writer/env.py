@@ -95,6 +95,7 @@ class WriterEnv(Env):
         """Per command run in this episode: whether it changed the document or its state."""
         self._pending: list[tuple[str, str | None, Any, str]] = []
         self._steps = 0
+        self._closed = False
 
     # ---- life cycle -------------------------------------------------------------------------
     @property
@@ -105,6 +106,7 @@ class WriterEnv(Env):
         return self._surface
 
     def reset(self, task: Task) -> Observation:
+        self._closed = False
         for c in task.checks:
             checks.validate(c)
         template = resolve_template(task.template, self.templates_dir, office=self.office)
@@ -142,9 +144,16 @@ class WriterEnv(Env):
         return obs
 
     def close(self) -> None:
+        self._closed = True  # a step still running in another thread must not restart the app
         with contextlib.suppress(EnvironmentCrashed):
             self._close_document()
         self.office.close()
+
+    def abort(self) -> None:
+        """Kill LibreOffice now: a hung step's pending UNO calls then fail at once."""
+        self._closed = True
+        self._doc = None
+        self.office.kill()
 
     def _close_document(self) -> None:
         if self._doc is not None and self.office.alive:
@@ -157,6 +166,26 @@ class WriterEnv(Env):
 
     def action_space(self) -> list[ActionSpec]:
         return list(ACTIONS)
+
+    def risk_rules(self) -> list[dict[str, Any]]:
+        """Writer's risky actions (data/risks.yaml): deleting content, writing files,
+        running macros, closing the document."""
+        import yaml
+
+        return yaml.safe_load((Path(__file__).parent / "data" / "risks.yaml").read_text())
+
+    def save(self, path: Path) -> Path:
+        """Save the episode's document to `path`; the format follows the suffix."""
+        if self._doc is None:
+            raise ResetNeeded("no document is open (the episode crashed or was not started)")
+        filters = {".docx": "MS Word 2007 XML", ".odt": "writer8", ".pdf": "writer_pdf_Export",
+                   ".rtf": "Rich Text Format", ".txt": "Text"}
+        if path.suffix.lower() not in filters:
+            raise TemplateError(f"cannot save as '{path.suffix}' (use one of "
+                                f"{', '.join(filters)})")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.office.save_as(self._doc, path, filters[path.suffix.lower()])
+        return path
 
     # ---- observation ------------------------------------------------------------------------
     def _visible(self) -> list[tuple[str, str, str, Any]]:
@@ -281,6 +310,8 @@ class WriterEnv(Env):
         self._crashed = reason
         self._doc = None
         self.ops = None  # type: ignore[assignment]
+        if self._closed:
+            return self._crash_result(reason)
         try:
             self.office.restart()
             self._surface = None

@@ -359,7 +359,12 @@ class Office:
             "private:factory/swriter", "_blank", 0, props))
 
     def save_docx(self, doc: Any, path: Path) -> None:
-        props = self.props(FilterName="MS Word 2007 XML", Overwrite=True)
+        self.save_as(doc, path, "MS Word 2007 XML")
+
+    def save_as(self, doc: Any, path: Path, filter_name: str) -> None:
+        """Store a copy of `doc` at `path` with an export filter (the open document keeps its
+        own location, as 'Save a Copy' does)."""
+        props = self.props(FilterName=filter_name, Overwrite=True)
         uri = path.resolve().as_uri()
         self.call(lambda: doc.storeToURL(uri, props))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,12 @@ def resolve_template(name: str, templates_dir: Path | None = None,
     if any(name.endswith(ext) for ext in (".docx", ".odt", ".doc", ".rtf")) or "/" in name:
         path = Path(name).expanduser().resolve()
         if not path.is_file():
-            raise TemplateError(f"template document '{name}' does not exist")
+            raise TemplateError(f"document '{name}' does not exist")
+        if not os.access(path, os.R_OK):
+            raise TemplateError(f"document '{name}' is not readable (permission denied)")
+        if path.suffix.lower() in (".docx", ".odt") and not zipfile.is_zipfile(path):
+            raise TemplateError(f"document '{name}' is not a valid {path.suffix} file (not a "
+                                "zip package)")
         return path
     lib = library(templates_dir, office)
     index = {t["name"]: t for t in json.loads((lib / "description.json").read_text())}

@@ -1,0 +1,76 @@
+"""The context & decision layer: what the agent knows at one step, and its working memory.
+
+The paper's AppAgent feeds the LAM, every step, the actionable controls, its previous actions
+with their results and its previous plan. `Memory` keeps exactly that for one episode;
+`StepContext` is the step's view of it plus the live observation, in the same prompt format
+the LAM was trained on (`lamforge.train.formats.state_prompt`), so every backend reads one
+thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lamforge.core import Action, Control, Observation, StepSample
+from lamforge.envs.base import ActionSpec
+from lamforge.train.formats import rank_controls, state_prompt
+
+
+@dataclass
+class Memory:
+    """Previous actions (with whether each worked and why not) and the plan still ahead."""
+
+    request: str
+    plan: list[str] = field(default_factory=list)
+    previous: list[dict[str, Any]] = field(default_factory=list)
+
+    def remember(self, action: Action, control: Control | None, ok: bool,
+                 error: str | None, advance: int) -> None:
+        """Record a step; a successful one moves the plan on by `advance` steps."""
+        self.previous.append({"function": action.function,
+                              "control_name": control.name if control else None,
+                              "args": action.args, "ok": ok, "error": error})
+        if ok:
+            self.plan = self.plan[advance:]
+
+    def failures_in_a_row(self) -> int:
+        n = 0
+        for a in reversed(self.previous):
+            if a["ok"]:
+                break
+            n += 1
+        return n
+
+
+@dataclass
+class StepContext:
+    """Everything a backend may read to choose the next action."""
+
+    request: str
+    observation: Observation
+    shown: list[dict[str, Any]]
+    previous: list[dict[str, Any]]
+    plan: list[str]
+    functions: list[ActionSpec]
+    prompt: str
+    feedback: str | None = None
+    """Why the last answer at this step was rejected (on a retry), else None."""
+
+    @property
+    def labels(self) -> list[str]:
+        return [c["label"] for c in self.shown]
+
+
+def build_context(memory: Memory, obs: Observation, functions: list[ActionSpec],
+                  k: int) -> StepContext:
+    """The step's context: the top-k controls ranked as in training, memory, the prompt."""
+    sample = StepSample(id="live", task_id="live", step=len(memory.previous),
+                        request=memory.request, controls=obs.controls,
+                        previous_actions=memory.previous, previous_plan=memory.plan,
+                        canvas=obs.canvas, function="")
+    shown = rank_controls(sample, k)
+    prompt = state_prompt(memory.request, shown, memory.previous, memory.plan)
+    return StepContext(request=memory.request, observation=obs, shown=shown,
+                       previous=list(memory.previous), plan=list(memory.plan),
+                       functions=functions, prompt=prompt)
