@@ -24,3 +24,25 @@ def test_readme_names_the_two_commands() -> None:
     text = (ROOT / "README.md").read_text()
     assert "make demo" in text and "make test" in text
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_run_option_is_documented() -> None:
+    import inspect
+
+    from lamforge.cli_agent import run
+
+    text = (ROOT / "docs" / "agent.md").read_text() + (ROOT / "README.md").read_text()
+    options = [p.name.replace("_", "-") for p in inspect.signature(run).parameters.values()
+               if p.name not in ("request", "env_name", "json_out")]
+    missing = [o for o in options if f"--{o}" not in text]
+    assert not missing
+
+
+def test_example_policy_loads_every_role() -> None:
+    import yaml
+
+    from lamforge.agent.policy import Policy
+
+    path = ROOT / "configs" / "policy.yaml"
+    for role in yaml.safe_load(path.read_text())["roles"]:
+        assert Policy.load(path, role).role_name == role

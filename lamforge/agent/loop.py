@@ -209,6 +209,9 @@ class StepRecord:
     other_s: float
     tokens: int
     outputs: list[str]
+    parts: dict[str, float] = field(default_factory=dict)
+    """Seconds of the step's parts besides the model: context, parse_ground, policy,
+    execute (the environment: action and next observation) and log (audit + sessions)."""
 
     @property
     def total_s(self) -> float:
@@ -332,14 +335,19 @@ class Agent:
         None) and whether the model declared the task finished."""
         t = time.perf_counter()
         ctx = build_context(memory, obs, functions, self.k)
+        t_context = time.perf_counter()
         proposal = self.actions.propose(ctx)
+        t_action = time.perf_counter()
         action, control = proposal.action, proposal.control
         decision = Decision(verdict="deny", reason=proposal.error or "") if action is None \
             else self.policy.decide(self.app, action, control)
         verdict = decision.verdict
+        t_policy = time.perf_counter()
+        human = 0.0
         if verdict == "ask":
             assert action is not None
             verdict = "confirmed" if self.confirm(action, control, decision) else "refused"
+            human = time.perf_counter() - t_policy  # a human's time is not the framework's
         stop, finished = None, False
         if action is None:
             result = StepResult(observation=obs, ok=False, error=proposal.error)
@@ -361,6 +369,7 @@ class Agent:
             except EnvironmentCrashed as e:
                 result = StepResult(observation=Observation(focus="crashed"), ok=False,
                                     error=str(e), info={"crashed": True})
+        t_execute = time.perf_counter()
         if action is not None:
             finished = action.function == "finish" and result.ok
             memory.remember(action, control, result.ok, result.error,
@@ -375,10 +384,9 @@ class Agent:
                 elif not result.ok and self.planner and self.feedback.should_replan(memory):
                     memory.plan = self.planner.plan(memory.request) or memory.plan
                     self._log("replan", session=sid, plan=memory.plan)
-        other_s = time.perf_counter() - t - proposal.model_s
         record = StepRecord(index=i, action=action, control=control.name if control else None,
                             decision=verdict, ok=result.ok, error=result.error,
-                            model_s=proposal.model_s, other_s=other_s,
+                            model_s=proposal.model_s, other_s=0.0,
                             tokens=proposal.tokens, outputs=proposal.outputs)
         records.append(record)
         self._log("step", session=sid, step=i, observation=digest_of(obs.model_dump()),
@@ -388,13 +396,20 @@ class Agent:
                                                   "reason": decision.reason},
                   result={"ok": result.ok, "error": result.error,
                           "executed": verdict in ("allow", "confirmed") and not self.dry_run},
-                  model_s=round(proposal.model_s, 4), other_s=round(other_s, 4))
+                  model_s=round(proposal.model_s, 4),
+                  other_s=round(time.perf_counter() - t - proposal.model_s - human, 4))
         if self.sessions and sid:
             self.sessions.step(sid, i, prompt=ctx.prompt, output=proposal.outputs[-1]
                                if proposal.outputs else None,
                                action=action.model_dump() if action else None,
                                policy=verdict, ok=result.ok, error=result.error,
-                               plan=memory.plan, model_s=proposal.model_s, other_s=other_s)
+                               plan=memory.plan, model_s=proposal.model_s,
+                               other_s=time.perf_counter() - t - proposal.model_s - human)
+        end = time.perf_counter()
+        record.other_s = end - t - proposal.model_s - human
+        record.parts = {"context": t_context - t, "parse_ground": t_action - t_context -
+                        proposal.model_s, "policy": t_policy - t_action,
+                        "execute": t_execute - t_policy - human, "log": end - t_execute}
         if self.on_step:
             self.on_step(record)
         return result.observation, stop, finished
