@@ -195,3 +195,16 @@ def test_audit_log_detects_edited_removed_and_reordered_lines(tmp_path: Path) ->
         result = verify(path)
         assert not result.ok, name
         assert f"{path}:{2 if name == 'reordered' else 3}:" in result.problem, (name, result)
+
+
+def test_a_planner_model_writes_the_plan_the_agent_follows(trained: Path, writer_env,
+                                                           tmp_path: Path) -> None:
+    task = sample("bold-word").model_copy(update={"actions": [], "plan": []})
+    planner = HFBackend(trained / "lam1" / "model")
+    assert planner.plan(task.request)  # LAM1 learned task -> plan in phase 1
+    agent = Agent(writer_env, RuleBackend(), planner=planner,
+                  audit=AuditLog(tmp_path / "a.jsonl"))
+    result = agent.run(task)
+    start = audit_events(tmp_path / "a.jsonl")[0]
+    assert start["event"] == "start" and start["plan"] == planner.plan(task.request)
+    assert result.records[0].action.function == "select_text"
