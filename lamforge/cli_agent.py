@@ -84,7 +84,9 @@ def run(
     constrained: Annotated[bool, typer.Option(help="Constrained decoding (local models): "
                                                    "always valid JSON on a shown control")
                            ] = False,
-    top_k: Annotated[int, typer.Option(min=1, help="Controls shown to the model")] = 16,
+    top_k: Annotated[int | None, typer.Option(min=1, help="Controls shown to the model "
+                                                          "(default: as in its training)")]
+    = None,
     audit: Annotated[Path, typer.Option(help="Audit log (JSONL, hash-chained)")]
     = AGENT_DIR / "audit.jsonl",
     sessions: Annotated[Path, typer.Option(help="Session history (SQLite)")]

@@ -34,6 +34,9 @@ class Answer:
     text: str
     seconds: float
     tokens: int = 0
+    """Tokens generated (0 where the backend cannot tell)."""
+    tokens_in: int = 0
+    """Tokens of the prompt the model read (0 where the backend cannot tell)."""
 
 
 class Backend(Protocol):
@@ -61,7 +64,11 @@ class HFBackend:
                              "`lamforge train`, 'rules', or --endpoint URL)")
         if not (path / "config.json").is_file():
             raise FatalError(f"'{model_dir}' is not a saved model (no config.json in it)")
+        from lamforge.train.sft import trained_top_k
+
         self.name = str(path)
+        self.top_k = trained_top_k(path)
+        """Controls per prompt, as in training (the agent's default)."""
         self.constrained = constrained
         self.temperature = temperature
         self.max_new_tokens = max_new_tokens
@@ -84,7 +91,8 @@ class HFBackend:
         t0 = time.perf_counter()
         text, tokens = self.generator.answer(ctx.prompt, self.max_new_tokens, temperature,
                                              processors)
-        return Answer(text=text, seconds=time.perf_counter() - t0, tokens=tokens)
+        return Answer(text=text, seconds=time.perf_counter() - t0, tokens=tokens,
+                      tokens_in=self.generator.prompt_length(ctx.prompt))
 
     def plan(self, request: str) -> list[str] | None:
         """The phase-1 skill: a LAM1 writes a plan; a later LAM may have lost it, so an
@@ -127,7 +135,9 @@ class OpenAIBackend:
         t0 = time.perf_counter()
         text = self.client.complete(messages, temperature=None if retry == 0 else
                                     RETRY_TEMPERATURE)
-        return Answer(text=text, seconds=time.perf_counter() - t0)
+        usage = getattr(self.client, "last_usage", None) or (0, 0)
+        return Answer(text=text, seconds=time.perf_counter() - t0, tokens=usage[1],
+                      tokens_in=usage[0])
 
     def plan(self, request: str) -> list[str] | None:
         messages = [{"role": "user", "content": plan_prompt(request)}]
@@ -190,6 +200,41 @@ class RuleBackend:
         best = candidates[max(range(len(candidates)), key=scores.__getitem__)]
         return {"control_label": best.label, "control_name": best.name, "function": "click",
                 "args": {}, "status": "CONTINUE", "advance": 0}
+
+    def plan(self, request: str) -> list[str] | None:
+        return None
+
+
+class ReplayBackend:
+    """A task's own known-correct actions (the expert's), answered one per step as a model
+    would answer them. Run through the agent, it measures the harness rather than a model:
+    what grounding, validation, policy and the checks let through when every answer is right
+    (`lamforge eval online --model expert`)."""
+
+    name = "expert"
+
+    def __init__(self, actions: list[Any]) -> None:
+        if not actions:
+            raise FatalError("the expert replay needs tasks with actions (known-correct "
+                             "action lists)")
+        self.actions = list(actions)
+        self.next = 0
+
+    def act(self, ctx: StepContext, retry: int = 0) -> Answer:
+        from lamforge.envs.match import match_control
+
+        t0 = time.perf_counter()
+        action = self.actions[min(self.next, len(self.actions) - 1)]
+        self.next += 1
+        label = action.control_label
+        if action.control_text:
+            control = match_control(action.control_text, ctx.observation.controls, "exact")
+            label = control.label if control else None
+        answer = {"control_label": label, "control_name": action.control_text,
+                  "function": action.function, "args": action.args,
+                  "status": "FINISH" if action.function == "finish" else "CONTINUE",
+                  "advance": 0}
+        return Answer(text=json.dumps(answer), seconds=time.perf_counter() - t0)
 
     def plan(self, request: str) -> list[str] | None:
         return None

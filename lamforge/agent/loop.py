@@ -81,6 +81,7 @@ class Proposal:
     rejected: list[str] = field(default_factory=list)
     model_s: float = 0.0
     tokens: int = 0
+    tokens_in: int = 0
     error: str | None = None
 
 
@@ -128,6 +129,7 @@ class ActionLayer:
             out.outputs.append(answer.text)
             out.model_s += answer.seconds
             out.tokens += answer.tokens
+            out.tokens_in += answer.tokens_in
             parsed = parse_action(answer.text)
             if parsed is None:
                 reason = f"malformed answer {answer.text.strip()[:80]!r}"
@@ -212,6 +214,8 @@ class StepRecord:
     parts: dict[str, float] = field(default_factory=dict)
     """Seconds of the step's parts besides the model: context, parse_ground, policy,
     execute (the environment: action and next observation) and log (audit + sessions)."""
+    tokens_in: int = 0
+    """Prompt tokens the model read at this step, retries included."""
 
     @property
     def total_s(self) -> float:
@@ -242,7 +246,7 @@ class Agent:
     def __init__(self, env: Env, backend: Backend, *, policy: Policy | None = None,
                  confirm: Confirm = deny_all, audit: AuditLog | None = None,
                  sessions: SessionStore | None = None, budget: Budget | None = None,
-                 dry_run: bool = False, k: int = 16, planner: Backend | None = None,
+                 dry_run: bool = False, k: int | None = None, planner: Backend | None = None,
                  who: str | None = None,
                  on_step: Callable[[StepRecord], None] | None = None,
                  action_layer: ActionLayer | None = None, feedback: Feedback | None = None
@@ -255,7 +259,8 @@ class Agent:
         self.audit = audit
         self.sessions = sessions
         self.dry_run = dry_run
-        self.k = k
+        # controls per prompt: as given, else as the model was trained, else 16
+        self.k = k or getattr(backend, "top_k", None) or 16
         self.planner = planner
         self.who = who or _user()
         self.on_step = on_step
@@ -387,7 +392,8 @@ class Agent:
         record = StepRecord(index=i, action=action, control=control.name if control else None,
                             decision=verdict, ok=result.ok, error=result.error,
                             model_s=proposal.model_s, other_s=0.0,
-                            tokens=proposal.tokens, outputs=proposal.outputs)
+                            tokens=proposal.tokens, outputs=proposal.outputs,
+                            tokens_in=proposal.tokens_in)
         records.append(record)
         self._log("step", session=sid, step=i, observation=digest_of(obs.model_dump()),
                   outputs=proposal.outputs, rejected=proposal.rejected,

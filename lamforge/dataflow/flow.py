@@ -202,7 +202,7 @@ def _worker_init(templates_dir: str | None, counter: Any = None, pin: bool = Tru
             index = counter.value
             counter.value += 1
     if pin:
-        _pin(index)
+        pin_to_core(index)
     _ENV = WriterEnv(templates_dir=templates_dir)
 
 
@@ -213,7 +213,7 @@ def _close_env() -> None:
         _ENV = None
 
 
-def _pin(index: int) -> None:
+def pin_to_core(index: int) -> None:
     """Keep worker `index` and the LibreOffice it starts on one core.
 
     A worker and its LibreOffice take turns (every UNO call is a round trip between them); on

@@ -83,6 +83,8 @@ class OpenAIClient:
         self.model = config.model
         self._client = OpenAI(base_url=config.base_url, api_key=config.api_key or "none",
                               timeout=config.timeout_s, max_retries=config.retries)
+        self.last_usage: tuple[int, int] | None = None
+        """(prompt, completion) tokens of the last answer, where the endpoint reports them."""
 
     def complete(self, messages: list[Message], *, json_mode: bool = False,
                  temperature: float | None = None) -> str:
@@ -115,6 +117,9 @@ class OpenAIClient:
         if not choices or getattr(choices[0].message, "content", None) is None:
             raise LLMError(f"{url} sent an answer that is not a chat completion "
                            f"(no message content)")
+        usage = getattr(resp, "usage", None)
+        self.last_usage = (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage \
+            else None
         if json_mode and choices[0].finish_reason == "length":
             # repair would turn a cut-off answer into a plausible but partial record
             raise TruncatedAnswer(f"answer cut off at max_tokens={self.config.max_tokens}")

@@ -161,7 +161,7 @@ _WORKER: dict[str, Any] = {}
 def _init(model_dir: str, k: int, counter: Any, templates_dir: str | None) -> None:
     import torch
 
-    from lamforge.dataflow.flow import _pin
+    from lamforge.dataflow.flow import pin_to_core
     from lamforge.envs.writer.env import WriterEnv
 
     index = 0
@@ -169,7 +169,7 @@ def _init(model_dir: str, k: int, counter: Any, templates_dir: str | None) -> No
         with counter.get_lock():
             index = counter.value
             counter.value += 1
-    _pin(index)
+    pin_to_core(index)
     torch.set_num_threads(1)
     _WORKER["policy"] = Policy(Path(model_dir), k)
     _WORKER["env"] = WriterEnv(templates_dir=templates_dir)

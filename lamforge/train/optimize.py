@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lamforge.train.formats import action_text, parse_action
 from lamforge.train.reward import RewardModel
-from lamforge.train.sft import fit, write_metrics
+from lamforge.train.sft import fit, show_progress, write_metrics
 
 
 class PolicyConfig(BaseModel):
@@ -74,7 +74,7 @@ def train_policy(policy: Path, reward_model: Path, prompts: list[str], out_dir: 
         max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
         logging_steps=cfg.logging_steps, save_steps=cfg.save_steps, save_total_limit=1,
         seed=seed, report_to=[], use_cpu=not torch.cuda.is_available(),
-        bf16=torch.cuda.is_available(), disable_tqdm=True,
+        bf16=torch.cuda.is_available(), disable_tqdm=not show_progress(),
         activation_checkpointing=cfg.activation_checkpointing)
     trainer = GRPOTrainer(model=str(policy), reward_funcs=[RewardFunction(reward_model)],
                           args=args, train_dataset=Dataset.from_list(

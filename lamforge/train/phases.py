@@ -225,5 +225,10 @@ def run(cfg: TrainConfig, phase: str, progress: Any = None) -> dict[str, Any]:
         raise DataError(f"unknown phase '{phase}' (use phase1, phase2, phase3, phase4 or all)")
     kwargs = {"progress": progress} if phase == "phase3" else {}
     out = PHASES[phase](cfg, **kwargs)
+    from lamforge.train.sft import PROMPT_FILE
+
+    (cfg.output_dir / f"lam{phase[-1]}" / "model" / PROMPT_FILE).write_text(json.dumps(
+        {"controls_top_k": cfg.controls_top_k, "trained_by": f"lamforge train {phase}",
+         "config": cfg.name}, indent=2))
     (cfg.output_dir / f"{phase}.json").write_text(json.dumps(out, indent=2))
     return out

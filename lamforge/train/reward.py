@@ -17,7 +17,7 @@ from typing import Any
 
 from lamforge.core import StepSample
 from lamforge.train.formats import action_text, step_completion, step_prompt, with_target
-from lamforge.train.sft import PhaseConfig, fit, lora_config, write_metrics
+from lamforge.train.sft import PhaseConfig, fit, lora_config, show_progress, write_metrics
 
 
 class RewardConfig(PhaseConfig):
@@ -93,7 +93,7 @@ def train_reward(base: Path, rows: list[dict[str, Any]], out_dir: Path, cfg: Rew
         warmup_steps=cfg.warmup_steps, per_device_train_batch_size=cfg.batch_size,
         logging_steps=cfg.logging_steps, save_steps=cfg.save_steps, save_total_limit=1,
         seed=seed, report_to=[], use_cpu=not torch.cuda.is_available(),
-        bf16=torch.cuda.is_available(), disable_tqdm=True,
+        bf16=torch.cuda.is_available(), disable_tqdm=not show_progress(),
         activation_checkpointing=cfg.activation_checkpointing)
     trainer = Trainer(model=model, args=args, train_dataset=data, processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer))

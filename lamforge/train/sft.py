@@ -34,6 +34,14 @@ class PhaseConfig(BaseModel):
     activation_checkpointing: bool = False
 
 
+def show_progress() -> bool:
+    """Transformers' own progress bar on a terminal; its plain log lines elsewhere (CI, files,
+    the tests), where a redrawn bar is noise."""
+    import sys
+
+    return sys.stderr.isatty()
+
+
 def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: PhaseConfig,
               seed: int = 0, lora: dict[str, Any] | None = None,
               card: dict[str, Any] | None = None,
@@ -57,7 +65,7 @@ def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: 
         max_length=cfg.max_length, completion_only_loss=True, logging_steps=cfg.logging_steps,
         save_steps=cfg.save_steps, save_total_limit=1, seed=seed, report_to=[],
         use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available(),
-        dataloader_num_workers=0, disable_tqdm=True, train_sampling_strategy=cfg.sampling,
+        dataloader_num_workers=0, disable_tqdm=not show_progress(), train_sampling_strategy=cfg.sampling,
         activation_checkpointing=cfg.activation_checkpointing)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tokenizer, peft_config=peft_config,
@@ -123,6 +131,23 @@ def _model_card(out_dir: Path, metrics: dict[str, Any], card: dict[str, Any]) ->
              f"| seed | {metrics['seed']} |", "",
              "Config:", "", "```json", json.dumps(metrics["config"], indent=2), "```", ""]
     (out_dir / "README.md").write_text("\n".join(lines))
+
+
+PROMPT_FILE = "lamforge.json"
+"""Beside a checkpoint: the prompt settings it was trained with (how many controls it saw)."""
+DEFAULT_TOP_K = 16
+
+
+def trained_top_k(model_dir: str | Path) -> int:
+    """How many ranked controls the model saw per prompt in training; a prompt with another
+    number is one it never saw (a tiny LAM then answers garbage). 16 if not recorded."""
+    path = Path(model_dir) / PROMPT_FILE
+    if path.is_file():
+        try:
+            return int(json.loads(path.read_text())["controls_top_k"])
+        except (ValueError, KeyError, TypeError):
+            pass
+    return DEFAULT_TOP_K
 
 
 class Generator:
