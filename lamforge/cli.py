@@ -14,7 +14,9 @@ from rich.table import Table
 
 from lamforge.cli_agent import audit_app, run, serve, sessions_cmd
 from lamforge.cli_data import data_app
-from lamforge.cli_train import eval_app, train
+from lamforge.cli_eval import eval_app
+from lamforge.cli_report import report
+from lamforge.cli_train import train
 from lamforge.core import CONTRACTS, DataError, LamforgeError, Task, read_jsonl
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -28,6 +30,7 @@ app.command("run")(run)
 app.command("serve")(serve)
 app.command("sessions")(sessions_cmd)
 app.add_typer(audit_app, name="audit")
+app.command("report")(report)
 console = Console()
 err = Console(stderr=True)
 
@@ -167,10 +170,30 @@ def env_run_task(
 
 
 @app.command()
-def demo() -> None:
-    """The main job: today, execute the sample Writer tasks in LibreOffice and print verdicts."""
-    env_run_task(tasks=EXAMPLES / "writer" / "tasks.jsonl", task_id=None, env_name="writer",
-                 out=None, json_out=None, verbose=False)
+def demo(
+    run_dir: Annotated[Path, typer.Option(help="Everything goes here; a rerun resumes")]
+    = Path("runs/demo"),
+    size: Annotated[str, typer.Option(help="default (about 20 minutes on 2 cores) or small "
+                                           "(a few minutes, the same stages)")] = "default",
+    workers: Annotated[int, typer.Option(min=1, help="Processes for the flow, exploration and "
+                                                     "online evaluation")] = 2,
+    fresh: Annotated[bool, typer.Option(help="Delete the run directory first")] = False,
+) -> None:
+    """The main job: the whole workflow end to end with no network — mine Writer's help,
+    evolve, dataflow, train LAM1-LAM4, evaluate offline and online against the rule
+    baseline, and write a report (docs/demo in the README)."""
+    import shutil
+
+    from lamforge.demo import Demo, DemoSettings, small_settings, train_config
+
+    if size not in ("default", "small"):
+        fail(f"unknown size '{size}' (use default or small)")
+    if fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    settings = small_settings(run_dir) if size == "small" else DemoSettings(run_dir=run_dir)
+    settings.workers = workers
+    settings.train = train_config(settings, small=size == "small")
+    Demo(settings, console).go()
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""`lamforge train …` and `lamforge eval offline …`."""
+"""`lamforge train …`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lamforge.core import DataError, StepSample, Task, read_jsonl
-
 console = Console()
-eval_app = typer.Typer(no_args_is_help=True, help="Evaluate models offline and online.")
+
 
 def train(
     phase: Annotated[str, typer.Argument(help="phase1 (task -> plan), phase2 (expert steps), "
@@ -54,60 +52,3 @@ def train(
 
 def _num(x: float | None) -> str:
     return "-" if x is None else f"{x:.3g}"
-
-
-@eval_app.command("offline")
-def offline(
-    model: Annotated[list[str], typer.Option(help="A checkpoint directory (save_pretrained), or "
-                                                  "'rules' for the rule baseline; repeat to "
-                                                  "compare models")],
-    data: Annotated[list[Path], typer.Option(help="StepSample JSONL (a held-out split); "
-                                                  "repeat for several splits")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics here")]
-    = None,
-    top_k: Annotated[int, typer.Option(help="Controls shown to the model")] = 16,
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N steps")] = None,
-    plans: Annotated[bool, typer.Option(help="Also score the plans each model writes for the "
-                                             "split's tasks (<flow>/tasks/<split>.jsonl)")]
-    = True,
-) -> None:
-    """The paper's offline metrics in one table: object, operation, args and status accuracy,
-    step and task success per model and split; plan step precision/recall where a model
-    writes plans."""
-    from lamforge.eval.offline import evaluate, evaluate_model, evaluate_plans, write
-
-    for m in model:
-        if m != "rules" and not (Path(m) / "config.json").is_file():
-            raise DataError(f"{m}: not a checkpoint directory (no config.json)")
-    splits = {d: read_jsonl(d, StepSample)[:limit] for d in data}
-    rows = []
-    for m in model:
-        for d, samples in splits.items():
-            if m == "rules":
-                from lamforge.eval.baseline import rule_answers
-
-                result = evaluate(samples, rule_answers(samples, top_k))
-            else:
-                result = evaluate_model(Path(m), samples, top_k)
-                task_file = d.parent.parent / "tasks" / d.name
-                if plans and task_file.is_file():
-                    result |= evaluate_plans(Path(m), read_jsonl(task_file, Task)[:limit])
-            rows.append({"model": m, "split": d.stem, **result})
-    table = Table("model", "split", "object", "operation", "args", "status", "step success",
-                  "task success", "malformed", "plan P / R", title="offline evaluation")
-    for r in rows:
-        plan = (f"{r['plan_precision']:.1%} / {r['plan_recall']:.1%}" if "plan_precision" in r
-                else "-")
-        table.add_row(_short(r["model"]), f"{r['split']} ({r['steps']})",
-                      *(f"{r[k]:.1%}" for k in ("object", "operation", "args", "status",
-                                                "step_success", "task_success", "malformed")),
-                      plan)
-    console.print(table)
-    if json_out:
-        write({"top_k": top_k, "rows": rows}, json_out)
-
-
-def _short(model: str) -> str:
-    """runs/train/tiny-cpu/lam2/model -> lam2"""
-    p = Path(model)
-    return p.parent.name if p.name == "model" else model

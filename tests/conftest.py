@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -46,6 +50,37 @@ def trained(tmp_path_factory: pytest.TempPathFactory, templates_dir: Path) -> Pa
     from .tiny_lams import train_all
 
     return train_all(tmp_path_factory.mktemp("phases"), templates_dir)
+
+
+@pytest.fixture(scope="session")
+def served(trained: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`lamforge serve` of the trained tiny LAM3 on a free 127.0.0.1 port; its /v1 URL. Its
+    output goes to a file (a pipe nobody reads would fill up and block the server)."""
+    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w+")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen([sys.executable, "-m", "lamforge", "serve", "--model",
+                             str(trained / "lam3" / "model"), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url + "/health", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log.seek(0)
+                raise AssertionError(log.read()[-2000:]) from None
+            time.sleep(0.3)
+    yield url + "/v1"
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,6 @@ one clear line with a non-zero exit."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -136,32 +130,6 @@ def test_an_endpoint_that_times_out_is_one_clear_line(home: Path, tmp_path: Path
 
 
 # ---- lamforge serve --------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def served(trained: Path, tmp_path_factory):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    proc = subprocess.Popen([sys.executable, "-m", "lamforge", "serve", "--model",
-                             str(trained / "lam3" / "model"), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(proc.communicate()[1][-2000:]) from None
-            time.sleep(0.3)
-    yield url + "/v1"
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
 def trained_state(trained: Path) -> tuple[str, list[str]]:
     """The prompt of a step the LAM was trained on (the first click) and its shown labels."""
     from lamforge.core import StepSample

@@ -1,0 +1,85 @@
+"""`lamforge demo --size small`: the whole workflow end to end (mine → evolve → flow → train
+LAM1–LAM4 → offline and online evaluation → report) in real LibreOffice, in about two minutes;
+a rerun resumes instead of redoing anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.writer, pytest.mark.slow]
+
+STAGES = ["mine", "evolve", "flow", "train", "offline", "online", "report"]
+MODELS = ["rules", "lam1", "lam2", "lam3", "lam4"]
+SPLITS = ["test_instance", "test_family"]
+
+
+def demo(run: Path, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200", "LAMFORGE_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "lamforge", "demo", "--size", "small",
+                           "--run-dir", str(run)], capture_output=True, text=True, env=env,
+                          timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    root = tmp_path_factory.mktemp("demo")
+    run, home = root / "run", root / "home"
+    proc = demo(run, home)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return run, home, proc
+
+
+def test_demo_runs_every_stage_and_reports_all_models_on_both_splits(demo_run) -> None:
+    run, _, proc = demo_run
+    assert sorted(p.name for p in (run / ".done").iterdir()) == sorted(STAGES)
+    for phase in MODELS[1:]:
+        assert (run / "train" / phase / "model" / "config.json").is_file()
+    offline = json.loads((run / "offline.json").read_text())["rows"]
+    online = json.loads((run / "online.json").read_text())["rows"]
+    short = {Path(r["model"]).parent.name if r["model"] != "rules" else "rules"
+             for r in offline}
+    assert short == set(MODELS)
+    assert {(r["model"], r["split"]) for r in online} == {(m, s) for m in [*MODELS, "expert"]
+                                                          for s in SPLITS}
+    assert all(r["tasks"] > 0 for r in online)
+    report = (run / "report.md").read_text()
+    for name in MODELS:
+        assert f"| {name} | test_instance |" in report and f"| {name} | test_family |" in report
+    assert (run / "report.html").is_file() and list((run / "plots").glob("*.png"))
+    # the final table in the terminal, and the stage timings
+    assert "lamforge demo" in proc.stdout and "stage times:" in proc.stdout
+    timings = json.loads((run / "demo.json").read_text())["stage_seconds"]
+    assert list(timings) == STAGES and all(v >= 0 for v in timings.values())
+
+
+def test_a_rerun_resumes_and_redoes_nothing(demo_run) -> None:
+    run, home, _ = demo_run
+    model = run / "train" / "lam4" / "model" / "model.safetensors"
+    before = model.stat().st_mtime_ns, (run / "online" / "episodes.jsonl").read_text()
+    proc = demo(run, home)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("done in an earlier run") == len(STAGES)
+    assert (model.stat().st_mtime_ns, (run / "online" / "episodes.jsonl").read_text()) == before
+
+
+def test_an_interrupted_stage_is_resumed_by_the_next_run(demo_run) -> None:
+    """Forget the online stage and half of its episodes, as if the run had been killed
+    there: the rerun does only the missing episodes, then the report again."""
+    run, home, _ = demo_run
+    log = run / "online" / "episodes.jsonl"
+    lines = log.read_text().splitlines()
+    kept = lines[: len(lines) // 2]
+    log.write_text("".join(line + "\n" for line in kept))
+    (run / ".done" / "online").unlink()
+    (run / ".done" / "report").unlink()
+    proc = demo(run, home)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    after = log.read_text().splitlines()
+    assert after[: len(kept)] == kept and len(after) == len(lines)
+    assert proc.stdout.count("done in an earlier run") == len(STAGES) - 2
