@@ -56,24 +56,21 @@ def offline(
                 if plans and task_file.is_file():
                     result |= evaluate_plans(Path(m), read_jsonl(task_file, Task)[:limit])
             rows.append({"model": m, "split": d.stem, "top_k": k, **result})
+    from lamforge.eval.names import short_names
+
+    names = short_names(r["model"] for r in rows)
     table = Table("model", "split", "object", "operation", "args", "status", "step success",
                   "task success", "malformed", "plan P / R", title="offline evaluation")
     for r in rows:
         plan = (f"{r['plan_precision']:.1%} / {r['plan_recall']:.1%}" if "plan_precision" in r
                 else "-")
-        table.add_row(_short(r["model"]), f"{r['split']} ({r['steps']})",
+        table.add_row(names[r["model"]], f"{r['split']} ({r['steps']})",
                       *(f"{r[k]:.1%}" for k in ("object", "operation", "args", "status",
                                                 "step_success", "task_success", "malformed")),
                       plan)
     console.print(table)
     if json_out:
         write({"top_k": top_k, "rows": rows}, json_out)
-
-
-def _short(model: str) -> str:
-    """runs/train/tiny-cpu/lam2/model -> lam2"""
-    p = Path(model)
-    return p.parent.name if p.name == "model" else model
 
 
 @eval_app.command("online")
@@ -116,9 +113,9 @@ def online(
     from lamforge.envs.registry import resolve
     from lamforge.eval.online import (
         OnlineConfig,
+        display_names,
         evaluate_online,
         sample_tasks,
-        short_names,
         write_summary,
     )
 
@@ -133,7 +130,7 @@ def online(
     cfg = OnlineConfig(env=env_name, workers=workers, endpoint=endpoint, top_k=top_k,
                        plans=plans, max_steps=max_steps, max_seconds=max_seconds,
                        constrained=constrained, timeout_s=timeout)
-    names = short_names(model)
+    names = display_names(model)
     episodes_file = json_out.with_suffix("") / "episodes.jsonl"
     total = len(names) * sum(len(v) for v in splits.values())
     with Progress(console=console, transient=True) as progress:

@@ -208,18 +208,16 @@ class Demo:
 
     # ---- the final table -------------------------------------------------------------------
     def final_table(self, timings: dict[str, float]) -> None:
+        from lamforge.eval.names import short_name
+
         offline = json.loads((self.run / "offline.json").read_text())["rows"]
         online = json.loads((self.run / "online.json").read_text())["rows"]
         table = Table("model", *(f"{s}\noffline step / task" for s in SPLITS),
                       *(f"{s}\nonline success" for s in SPLITS), "online step p50",
                       title=f"lamforge demo: {self.run}")
 
-        def short(m: str) -> str:
-            p = Path(m)
-            return p.parent.name if p.name == "model" else m
-
         for model in ["rules", *PHASES, "expert"]:
-            off = {r["split"]: r for r in offline if short(r["model"]) == model}
+            off = {r["split"]: r for r in offline if short_name(r["model"]) == model}
             on = {r["split"]: r for r in online if r["model"] == model}
             cells = [f"{off[s]['step_success']:.1%} / {off[s]['task_success']:.1%}"
                      if s in off else "-" for s in SPLITS]

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from lamforge.core import Check, Task, read_jsonl
-from lamforge.eval.online import failure_kind, online_pass, short_names, summarise
+from lamforge.eval.names import short_names
+from lamforge.eval.online import failure_kind, online_pass, summarise
 
 from .conftest import SAMPLE_TASKS
 
@@ -192,11 +193,10 @@ def test_verdict_rules_and_names(tmp_path: Path) -> None:
     assert failure_kind(Verdict(status="fail", reason="step 3: no valid action after 3 answers"
                                 )) == "no valid action"
     assert failure_kind(Verdict(status="fail", reason="x", checks=[ok, no])) == "checks failed"
-    for d in ("a/lam2/model", "b/lam2/model", "c/lam4/model"):
-        (tmp_path / d).mkdir(parents=True)
-    specs = ["rules", *(str(tmp_path / d) for d in ("a/lam2/model", "b/lam2/model",
-                                                     "c/lam4/model")), "gpt-4o"]
-    assert list(short_names(specs)) == ["rules", "lam2", "b/lam2", "lam4", "gpt-4o"]
+    specs = ["rules", "runs/a/lam2/model", "runs/b/lam2/model", "c/lam4/model/", "gpt-4o",
+             "ckpt/model"]
+    assert list(short_names(specs).values()) == ["rules", "lam2", "b/lam2", "lam4", "gpt-4o",
+                                                 "ckpt"]
     rows = summarise([{"model": "m", "split": "s", "task_id": str(i), "family": "f",
                        "status": "pass" if i < 3 else "fail", "failure_kind": None if i < 3
                        else "checks failed", "steps": 2, "seconds": 1.0,

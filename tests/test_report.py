@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from lamforge.core import DataError
-from lamforge.eval.report import PLOTS, order_models, render, short_name
+from lamforge.eval.names import short_name
+from lamforge.eval.report import PLOTS, order_models, render
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # (model, split, task id, family, passed?, per-step ms): rules is fast, gpt4o slow (log scale)

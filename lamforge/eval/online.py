@@ -54,23 +54,11 @@ class OnlineConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def short_names(models: list[str]) -> dict[str, str]:
-    """Display name → model spec. `runs/x/lam4/model` is `lam4`; names that would clash keep
-    more of their path."""
-    def name(spec: str, depth: int) -> str:
-        p = Path(spec)
-        if spec in ("rules", "expert") or not p.is_dir():
-            return spec
-        parts = p.parts[:-1] if p.name == "model" else p.parts
-        return "/".join(parts[-depth:])
+def display_names(models: list[str]) -> dict[str, str]:
+    """Display name → model spec (`lamforge.eval.names`)."""
+    from lamforge.eval.names import short_names
 
-    out: dict[str, str] = {}
-    for spec in dict.fromkeys(models):
-        depth = 1
-        while name(spec, depth) in out and depth < len(Path(spec).parts):
-            depth += 1
-        out[name(spec, depth)] = spec
-    return out
+    return {name: spec for spec, name in short_names(models).items()}
 
 
 def failure_kind(verdict: Any) -> str | None:
@@ -174,7 +162,11 @@ def run_episode(name: str, spec: str, split: str, task_json: str) -> str:
         "step_ms": [round(r.total_s * 1000, 2) for r in result.records],
         "model_ms": [round(r.model_s * 1000, 2) for r in result.records],
         "tokens_in": sum(r.tokens_in for r in result.records),
-        "tokens_out": sum(r.tokens for r in result.records)})
+        "tokens_out": sum(r.tokens for r in result.records),
+        # what the agent did, step by step, to read a failure without running it again
+        "actions": [{"function": r.action.function if r.action else None,
+                     "control": r.control, "args": r.action.args if r.action else None,
+                     "ok": r.ok, "error": r.error} for r in result.records]})
 
 
 def sample_tasks(tasks: list[Task], n: int | None, seed: int = 0) -> list[Task]:
@@ -219,7 +211,7 @@ def evaluate_online(models: list[str], splits: dict[str, list[Task]], cfg: Onlin
                     on_done: Callable[[dict[str, Any]], None] | None = None
                     ) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Run every (model, split, task) not filed yet; return all episodes of this evaluation."""
-    names = short_names(models)
+    names = display_names(models)
     for split, tasks in splits.items():
         ids = Counter(t.id for t in tasks)
         twice = [i for i, n in ids.items() if n > 1]

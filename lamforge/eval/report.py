@@ -22,11 +22,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from lamforge.core import DataError
 from lamforge.eval import plots
+from lamforge.eval.names import short_names
 
 PAPER = "the paper (\"Large Action Models: From Inception to Implementation\", Microsoft 2024)"
 # (step success %, task success %) of the paper's offline evaluation on Word
@@ -181,19 +182,6 @@ def _code(s: Any) -> str:
     return "`" + str(s).replace("`", "'").replace("\n", " ") + "`"
 
 
-def short_name(model: str) -> str:
-    """runs/demo/train/lam2/model -> lam2: checkpoints are saved as <phase>/model."""
-    p = PurePosixPath(model.replace("\\", "/").rstrip("/"))
-    return p.parent.name if p.name == "model" and p.parent.name else model
-
-
-def _short_names(models: Iterable[str]) -> dict[str, str]:
-    """Short names, except where two different paths would get the same one."""
-    full = list(dict.fromkeys(models))
-    counts = Counter(short_name(m) for m in full)
-    return {m: short_name(m) if counts[short_name(m)] == 1 else m for m in full}
-
-
 def order_models(names: Iterable[str]) -> list[str]:
     """rules first (the baseline to beat), then lam1..lam4 in phase order, then the rest as
     they appear."""
@@ -252,7 +240,7 @@ def _failures(row: dict[str, Any], top: int = 3) -> str:
 def _offline(run: Run) -> tuple[Section, list[dict[str, Any]]]:
     assert run.offline is not None
     rows = run.offline["rows"]
-    name = _short_names(r["model"] for r in rows)
+    name = short_names(r["model"] for r in rows)
     rows = [{**r, "short": name[r["model"]]} for r in _sorted_rows(rows, name)]
     plans = any("plan_precision" in r for r in rows)
     header = ["model", "split", "steps", "tasks", "object", "operation", "status", "step success",
@@ -613,7 +601,7 @@ def summary(run: Run) -> tuple[str, list[str], list[list[str]]]:
                 [[r["model"], r["split"], _success(r), _fixed(r.get("mean_seconds"), 2),
                   _fixed(r.get("mean_steps"), 2), _latency(r, "step_latency_ms")] for r in rows])
     assert run.offline is not None
-    name = _short_names(r["model"] for r in run.offline["rows"])
+    name = short_names(r["model"] for r in run.offline["rows"])
     return ("offline evaluation", ["model", "split", "step success", "task success"],
             [[name[r["model"]], r["split"], _pct(r.get("step_success")), _pct(r.get("task_success"))]
              for r in _sorted_rows(run.offline["rows"], name)])
