@@ -9,7 +9,9 @@ from lamforge.envs import make, registered
 from lamforge.envs.checker import ConformanceError, check_env
 
 TASKS = {"writer-v0": Task(id="c", app="writer", request="r", template="line",
-                           checks=[Check(kind="text_present", text="fox")])}
+                           checks=[Check(kind="text_present", text="fox")]),
+         "web-v0": Task(id="w", app="web", request="r", template="miniwob/click-button",
+                        meta={"seed": 0})}
 
 
 @pytest.mark.writer

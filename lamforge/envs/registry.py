@@ -64,3 +64,11 @@ register(EnvEntry(
     check="lamforge.envs.writer.office:check_installation",
     description="LibreOffice Writer, headless, driven through UNO",
 ))
+
+register(EnvEntry(
+    id="web-v0",
+    entry_point="lamforge.envs.web.env:WebEnv",
+    check="lamforge.envs.web.env:check_installation",
+    description="Chromium via Playwright on MiniWoB++ pages, observed through the "
+                "accessibility tree",
+))

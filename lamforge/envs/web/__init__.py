@@ -1,0 +1,1 @@
+"""The web environment: Chromium + Playwright on MiniWoB++ pages (`lamforge.envs.web.env`)."""

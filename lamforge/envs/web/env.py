@@ -1,0 +1,325 @@
+"""The web environment: Debian's Chromium driven by Playwright, MiniWoB++ task pages from the
+`miniwob` package, observed through Chromium's own accessibility tree.
+
+A task names its page (`template: "miniwob/click-button"`) and a seed (`meta.seed`); the same
+seed gives the same instance. An observation is the accessibility tree of the task area
+flattened to numbered controls (role, accessible name, value, state); a label is stamped on its
+element (`data-lf`) and stays the same for the whole episode. Actions go through Playwright's
+real input events. Success is the page's own reward (binary: the raw reward is positive), with
+no time limit per episode, as most papers report MiniWoB++.
+
+One browser per environment, reused across episodes (a new page per episode), restarted when
+it crashes; `close()` ends it, so no Chromium outlives the environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from lamforge.core import (
+    Action,
+    Control,
+    EnvironmentCrashed,
+    EnvironmentUnavailable,
+    Observation,
+    ResetNeeded,
+    StepResult,
+    Task,
+    TemplateError,
+    Verdict,
+)
+from lamforge.envs.base import ActionSpec, Env, EnvStatus
+
+CHROMIUM = os.environ.get("LAMFORGE_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+STAMP_JS = (Path(__file__).with_name("stamp.js")).read_text()
+ROLES = {"button", "link", "textbox", "searchbox", "checkbox", "radio", "combobox", "listbox",
+         "option", "menuitem", "tab", "spinbutton", "slider", "switch", "treeitem", "gridcell",
+         "cell", "heading", "listitem", "image", "img", "StaticText"}
+"""Roles shown as controls (static text too: many MiniWoB tasks click words and shapes)."""
+
+ACTIONS = [
+    ActionSpec("click", "Click a control.", True, {}),
+    ActionSpec("fill", "Replace the text of a text field.", True,
+               {"text": {"type": "string"}}),
+    ActionSpec("select_option", "Choose an option of a list or drop-down.", True,
+               {"option": {"type": "string"}}),
+    ActionSpec("keyboard", "Press keys, e.g. 'Enter' or 'Control+A'.", False,
+               {"keys": {"type": "string"}}),
+    ActionSpec("scroll", "Scroll the page or a control by some pixels.", False,
+               {"dy": {"type": "integer", "default": 200}}),
+    ActionSpec("finish", "Say the task is done.", False, {}),
+]
+
+
+def miniwob_dir() -> Path:
+    try:
+        import miniwob
+    except ImportError:
+        raise EnvironmentUnavailable("the web environment needs the 'miniwob' package "
+                                     "(pip install miniwob)") from None
+    return Path(miniwob.__file__).parent / "html" / "miniwob"
+
+
+def check_installation() -> EnvStatus:
+    details = []
+    details.append(("chromium", Path(CHROMIUM).is_file(),
+                    CHROMIUM if Path(CHROMIUM).is_file() else "apt-get install chromium"))
+    try:
+        import playwright  # noqa: F401
+
+        details.append(("playwright", True, "python package"))
+    except ImportError:
+        details.append(("playwright", False, "pip install playwright (no browser download)"))
+    try:
+        details.append(("miniwob", True, str(miniwob_dir())))
+    except EnvironmentUnavailable as e:
+        details.append(("miniwob", False, str(e)))
+    return EnvStatus(ok=all(ok for _, ok, _ in details), details=details)
+
+
+_DRIVER: Any = None
+_DRIVER_USERS = 0
+
+
+def _driver() -> Any:
+    """Playwright's driver, one per process (its sync API allows one per thread), shared by
+    every WebEnv of the process and stopped when the last one closes."""
+    global _DRIVER, _DRIVER_USERS
+    if _DRIVER is None:
+        from playwright.sync_api import sync_playwright
+
+        _DRIVER = sync_playwright().start()
+    _DRIVER_USERS += 1
+    return _DRIVER
+
+
+def _release_driver() -> None:
+    global _DRIVER, _DRIVER_USERS
+    _DRIVER_USERS -= 1
+    if _DRIVER_USERS <= 0 and _DRIVER is not None:
+        try:
+            _DRIVER.stop()
+        finally:
+            _DRIVER, _DRIVER_USERS = None, 0
+
+
+class WebEnv(Env):
+    name = "web-v0"
+
+    def __init__(self, headless: bool = True, timeout_ms: float = 5000) -> None:
+        self.headless = headless
+        self.timeout_ms = timeout_ms
+        self._pw: Any = None
+        self._browser: Any = None
+        self._page: Any = None
+        self._cdp: Any = None
+        self.task: Task | None = None
+        self.utterance = ""
+        self._obs: Observation | None = None
+        self._done = False
+
+    # ---- the browser ---------------------------------------------------------------------
+    def _start(self) -> None:
+        if not Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is None:
+            raise EnvironmentUnavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        self._pw = _driver()
+        self._browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
+                                                 headless=self.headless)
+
+    def _alive(self) -> bool:
+        return self._browser is not None and self._browser.is_connected()
+
+    def close(self) -> None:
+        if self._browser is not None:
+            with contextlib.suppress(Exception):  # already gone: closing must not raise
+                self._browser.close()
+        if self._pw is not None:
+            _release_driver()
+        self._pw = self._browser = self._page = self._cdp = None
+
+    def abort(self) -> None:
+        self.close()
+
+    # ---- episodes ------------------------------------------------------------------------
+    def reset(self, task: Task) -> Observation:
+        name = task.template.removeprefix("miniwob/")
+        page_file = miniwob_dir() / f"{name}.html"
+        if not page_file.is_file():
+            raise TemplateError(f"unknown MiniWoB++ task '{name}' (no {page_file.name})")
+        if not self._alive():
+            self.close()
+            self._start()
+        try:
+            if self._page is not None:
+                self._page.close()
+            self._page = self._browser.new_page()
+            self._page.set_default_timeout(self.timeout_ms)
+            self._page.goto(page_file.as_uri())
+            seed = task.meta.get("seed", 0)
+            # no time limit per episode (common practice); a browser timer's longest delay is
+            # 2^31-1 ms, and a longer one fires at once and ends the episode as timed out
+            self._page.evaluate(f"() => {{ core.EPISODE_MAX_TIME = 2147483000; Math.seedrandom({seed!r});"
+                                " core.startEpisodeReal(); window.__lfNext = undefined; }")
+            self._wait_ready()
+            self._cdp = self._page.context.new_cdp_session(self._page)
+        except Exception as e:  # the browser died: restart on the next reset
+            self.close()
+            raise EnvironmentCrashed(f"Chromium failed to start the episode: {e}") from None
+        self.task = task
+        self._done = False
+        self._obs = self._observe()
+        self.utterance = self._canvas_utterance
+        return self._obs
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while not self._page.evaluate("() => WOB_TASK_READY") and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def _observe(self, error: str | None = None) -> Observation:
+        canvas = self._page.evaluate(STAMP_JS)
+        self._canvas_utterance = canvas["utterance"]
+        ax = self._cdp.send("Accessibility.getFullAXTree")["nodes"]
+        snap = self._cdp.send("DOMSnapshot.captureSnapshot", {"computedStyles": [],
+                                                               "includeDOMRects": True})
+        strings = snap["strings"]
+        doc = snap["documents"][0]
+        nodes = doc["nodes"]
+        # what is laid out with a size is what a user can see (and Playwright can click)
+        shown = {i for i, b in zip(doc["layout"]["nodeIndex"], doc["layout"]["bounds"],
+                                   strict=True) if b[2] > 0 and b[3] > 0}
+        labels: dict[int, tuple[str, str]] = {}
+        parents = nodes["parentIndex"]
+        backend = nodes["backendNodeId"]
+        lf = {}
+        for i, attrs in enumerate(nodes["attributes"]):
+            named = {strings[attrs[j]]: strings[attrs[j + 1]] for j in range(0, len(attrs), 2)}
+            if "data-lf" in named:
+                lf[i] = (named["data-lf"], named.get("data-lf-name", ""))
+        for i, b in enumerate(backend):
+            if i not in shown:
+                continue
+            j = i  # a text node takes the label of the element it is in
+            while j >= 0 and j not in lf:
+                j = parents[j]
+            if j >= 0:
+                labels[b] = lf[j]
+        controls: list[Control] = []
+        seen: set[str] = set()
+        for n in ax:
+            if n.get("ignored"):
+                continue
+            role = n.get("role", {}).get("value", "")
+            if role not in ROLES or n.get("backendDOMNodeId") not in labels:
+                continue
+            label, hint = labels[n["backendDOMNodeId"]]
+            name = str(n.get("name", {}).get("value", "")).strip() or hint
+            props = {p["name"]: p["value"].get("value") for p in n.get("properties", [])}
+            if not name and role in ("StaticText", "generic"):
+                continue
+            key = f"{label}:{name}"
+            if key in seen or (role == "StaticText" and label in {c.label for c in controls}):
+                continue  # a text inside a control already shown is that control's name
+            seen.add(key)
+            value = n.get("value", {}).get("value")
+            state = "checked" if props.get("checked") in (True, "true") else None
+            controls.append(Control(label=label, name=name[:80], type=role,
+                                    value=None if value in (None, "") else str(value)[:80]
+                                    if state is None else state,
+                                    enabled=not props.get("disabled")))
+        return Observation(controls=controls, canvas=f"Utterance: {canvas['utterance']}\n"
+                           f"{canvas['text'][:2000]}", focus="page", last_action_error=error)
+
+    def action_space(self) -> list[ActionSpec]:
+        return ACTIONS
+
+    def step(self, action: Action) -> StepResult:
+        if self.task is None or self._obs is None:
+            raise ResetNeeded("call reset(task) before step()")
+        if self._done:
+            return StepResult(observation=self._obs, ok=False, done=True,
+                              error="the episode is over (finish was called)")
+        spec = next((s for s in ACTIONS if s.name == action.function), None)
+        if spec is None:
+            return self._fail(f"unknown function '{action.function}' (known: "
+                              f"{', '.join(s.name for s in ACTIONS)})")
+        unknown = [k for k in action.args if k not in spec.args]
+        if unknown:
+            return self._fail(f"{spec.name} takes no argument '{unknown[0]}' (it takes: "
+                              f"{', '.join(spec.args) or 'none'})")
+        missing = [k for k in spec.required if k not in action.args]
+        if missing:
+            return self._fail(f"{spec.name} needs {', '.join(missing)}")
+        if spec.needs_control and not action.control_label:
+            return self._fail(f"{spec.name} needs a control_label")
+        if action.function == "finish":
+            self._done = True
+            return StepResult(observation=self._obs, ok=True, done=True)
+        t0 = time.perf_counter()
+        try:
+            error = self._act(action, spec)
+        except Exception as e:
+            if not self._alive():
+                self.close()
+                return StepResult(observation=Observation(focus="crashed"), ok=False,
+                                  error=f"Chromium crashed: {e}", info={"crashed": True})
+            error = f"{action.function} failed: {str(e).splitlines()[0][:160]}"
+        act_s = time.perf_counter() - t0
+        self._obs = self._observe(error)
+        return StepResult(observation=self._obs, ok=error is None, error=error,
+                          done=self._episode_over(),
+                          info={"act_s": act_s, "step_s": time.perf_counter() - t0})
+
+    def _fail(self, error: str) -> StepResult:
+        assert self._obs is not None
+        self._obs = self._obs.model_copy(update={"last_action_error": error})
+        return StepResult(observation=self._obs, ok=False, error=error)
+
+    def _act(self, action: Action, spec: ActionSpec) -> str | None:
+        page = self._page
+        if action.function == "keyboard":
+            page.keyboard.press(str(action.args.get("keys", "")))
+            return None
+        if action.function == "scroll":
+            page.mouse.wheel(0, int(action.args.get("dy", 200)))
+            return None
+        assert self._obs is not None
+        control = self._obs.control(action.control_label or "")
+        if control is None:
+            return f"no control labelled '{action.control_label}' is on the page"
+        target = page.locator(f'[data-lf="{control.label}"]')
+        if action.function == "click":
+            target.click(timeout=self.timeout_ms)
+        elif action.function == "fill":
+            target.fill(str(action.args.get("text", "")), timeout=self.timeout_ms)
+        elif action.function == "select_option":
+            target.select_option(label=str(action.args.get("option", "")),
+                                 timeout=self.timeout_ms)
+        return None
+
+    def _episode_over(self) -> bool:
+        return bool(self._page.evaluate("() => WOB_DONE_GLOBAL"))
+
+    def reward(self) -> dict[str, Any]:
+        """The page's reward globals: done, reward, raw reward (no time penalty), reason."""
+        return self._page.evaluate("() => ({done: WOB_DONE_GLOBAL, reward: WOB_REWARD_GLOBAL, "
+                                   "raw: WOB_RAW_REWARD_GLOBAL, reason: WOB_REWARD_REASON})")
+
+    def evaluate(self) -> Verdict:
+        if self.task is None or self._page is None:
+            raise ResetNeeded("call reset(task) before evaluate()")
+        r = self.reward()
+        if not r["done"]:
+            return Verdict(status="fail", reason="the task's page gave no reward (episode not "
+                                                 "completed)")
+        ok = (r["raw"] or 0) > 0
+        return Verdict(status="pass" if ok else "fail",
+                       reason=f"reward {r['raw']:.2f}" + (f" ({r['reason']})" if r["reason"]
+                                                          else ""))
