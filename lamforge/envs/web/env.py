@@ -120,6 +120,7 @@ class WebEnv(Env):
         self._browser: Any = None
         self._page: Any = None
         self._cdp: Any = None
+        self._page_file: Path | None = None
         self.task: Task | None = None
         self.utterance = ""
         self._obs: Observation | None = None
@@ -142,7 +143,7 @@ class WebEnv(Env):
                 self._browser.close()
         if self._pw is not None:
             _release_driver()
-        self._pw = self._browser = self._page = self._cdp = None
+        self._pw = self._browser = self._page = self._cdp = self._page_file = None
 
     def abort(self) -> None:
         self.close()
@@ -157,18 +158,22 @@ class WebEnv(Env):
             self.close()
             self._start()
         try:
-            if self._page is not None:
-                self._page.close()
-            self._page = self._browser.new_page()
-            self._page.set_default_timeout(self.timeout_ms)
-            self._page.goto(page_file.as_uri())
+            if self._page is None or self._page_file != page_file:
+                # a new task page; the same task's next episode restarts on the loaded page
+                if self._page is not None:
+                    self._page.close()
+                self._page = self._browser.new_page()
+                self._page.set_default_timeout(self.timeout_ms)
+                self._page.goto(page_file.as_uri())
+                self._cdp = self._page.context.new_cdp_session(self._page)
+                self._page_file = page_file
             seed = task.meta.get("seed", 0)
             # no time limit per episode (common practice); a browser timer's longest delay is
             # 2^31-1 ms, and a longer one fires at once and ends the episode as timed out
-            self._page.evaluate(f"() => {{ core.EPISODE_MAX_TIME = 2147483000; Math.seedrandom({seed!r});"
-                                " core.startEpisodeReal(); window.__lfNext = undefined; }")
+            self._page.evaluate(f"() => {{ core.EPISODE_MAX_TIME = 2147483000; "
+                                f"Math.seedrandom({seed!r}); core.startEpisodeReal(); "
+                                "window.__lfNext = undefined; }")
             self._wait_ready()
-            self._cdp = self._page.context.new_cdp_session(self._page)
         except Exception as e:  # the browser died: restart on the next reset
             self.close()
             raise EnvironmentCrashed(f"Chromium failed to start the episode: {e}") from None
@@ -296,7 +301,18 @@ class WebEnv(Env):
             return f"no control labelled '{action.control_label}' is on the page"
         target = page.locator(f'[data-lf="{control.label}"]')
         if action.function == "click":
-            target.click(timeout=self.timeout_ms)
+            # a real mouse click at the middle of the element's box, as a user clicks: what is
+            # on top there gets it (Playwright's locator click waits ~30 ms on actionability
+            # checks a user does not make)
+            box = target.bounding_box(timeout=self.timeout_ms)
+            view = page.viewport_size or {"width": 1280, "height": 720}
+            if box is not None and not (box["y"] >= 0 and box["y"] + box["height"] <= view["height"]
+                                        and 0 <= box["x"] <= view["width"]):
+                target.scroll_into_view_if_needed(timeout=self.timeout_ms)
+                box = target.bounding_box(timeout=self.timeout_ms)
+            if box is None:
+                return f"control '{control.name}' is not visible"
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         elif action.function == "fill":
             target.fill(str(action.args.get("text", "")), timeout=self.timeout_ms)
         elif action.function == "select_option":
