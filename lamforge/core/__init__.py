@@ -18,6 +18,7 @@ from lamforge.core.jsonl import (
     iter_jsonl,
     read_jsonl,
     read_jsonl_lenient,
+    repair_tail,
     write_jsonl,
 )
 from lamforge.core.models import (
@@ -41,5 +42,5 @@ __all__ = [
     "EnvironmentUnavailable", "FatalError", "InvalidAction", "LamforgeError", "Observation",
     "RecoverableError", "ResetNeeded", "Step", "StepResult", "StepSample", "Task", "TaskPlan",
     "TemplateError", "Trajectory", "UnknownControl", "Verdict", "append_jsonl", "append_lines", "iter_jsonl",
-    "read_jsonl", "read_jsonl_lenient", "write_jsonl",
+    "read_jsonl", "read_jsonl_lenient", "repair_tail", "write_jsonl",
 ]

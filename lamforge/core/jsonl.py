@@ -86,6 +86,15 @@ def append_jsonl(path: str | Path, records: Iterable[BaseModel]) -> None:
     append_lines(path, (rec.model_dump_json() for rec in records))
 
 
+def repair_tail(path: str | Path) -> None:
+    """Drop a partial last line left by a killed writer, so appends start on a new line."""
+    path = Path(path)
+    if path.is_file() and path.stat().st_size:
+        data = path.read_bytes()
+        if not data.endswith(b"\n"):
+            path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
 def append_lines(path: str | Path, lines: Iterable[str]) -> None:
     """Append JSON lines already serialised (by a worker process), as `append_jsonl` does."""
     path = Path(path)

@@ -41,6 +41,7 @@ from lamforge.core import (
     Trajectory,
     append_jsonl,
     append_lines,
+    repair_tail,
     write_jsonl,
 )
 
@@ -252,14 +253,6 @@ def done_ids(out_dir: Path) -> set[str]:
     return set().union(*(_read_ids(out_dir / "execution" / f"{k}.jsonl") for k in EXECUTION))
 
 
-def _repair_tail(path: Path) -> None:
-    """Drop a partial last line left by a killed writer, so appends start on a new line."""
-    if path.is_file() and path.stat().st_size:
-        data = path.read_bytes()
-        if not data.endswith(b"\n"):
-            path.write_bytes(data[: data.rfind(b"\n") + 1])
-
-
 MAX_CRASHES = 2
 """A task whose episode the environment lost this many times is filed as fail."""
 
@@ -329,7 +322,7 @@ def execute(tasks: list[Task], cfg: FlowConfig,
     ex = cfg.out_dir / "execution"
     ex.mkdir(parents=True, exist_ok=True)
     for kind in (*EXECUTION, "errors"):
-        _repair_tail(ex / f"{kind}.jsonl")
+        repair_tail(ex / f"{kind}.jsonl")
     finished = done_ids(cfg.out_dir)
     todo = [t for t in tasks if t.id not in finished]
     counts: Counter = Counter()

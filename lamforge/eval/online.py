@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lamforge.core import DataError, Task, append_lines
+from lamforge.core import DataError, Task, append_lines, repair_tail
 
 HARNESS_ERROR = "harness error"
 """An episode the evaluator itself lost (a dead worker): retried by the next run."""
@@ -224,7 +224,7 @@ def evaluate_online(models: list[str], splits: dict[str, list[Task]], cfg: Onlin
               for split, tasks in splits.items() for t in tasks]
     todo = [j for j in wanted if (j[0], j[2], j[3].id) not in done or
             done[(j[0], j[2], j[3].id)].get("failure_kind") == HARNESS_ERROR]
-    _repair_tail(episodes_file)
+    repair_tail(episodes_file)
 
     def record(line: str) -> None:
         append_lines(episodes_file, [line])
@@ -305,16 +305,6 @@ def _run_pool(todo: list, cfg: OnlineConfig, cfg_json: str, record: Callable[[st
             for fut in pending:
                 fut.cancel()
             raise
-
-
-def _repair_tail(path: Path) -> None:
-    """A line cut off by a killed run is completed with a newline, so the next append starts
-    a line of its own (the cut line itself is ignored when read)."""
-    if path.is_file() and path.stat().st_size:
-        with path.open("rb+") as fh:
-            fh.seek(-1, os.SEEK_END)
-            if fh.read(1) != b"\n":
-                fh.write(b"\n")
 
 
 # ---- the summary --------------------------------------------------------------------------

@@ -125,6 +125,7 @@ class WebEnv(Env):
         self.utterance = ""
         self._obs: Observation | None = None
         self._done = False
+        self._page_done = False
 
     # ---- the browser ---------------------------------------------------------------------
     def _start(self) -> None:
@@ -191,6 +192,7 @@ class WebEnv(Env):
     def _observe(self, error: str | None = None) -> Observation:
         canvas = self._page.evaluate(STAMP_JS)
         self._canvas_utterance = canvas["utterance"]
+        self._page_done = bool(canvas["done"])
         ax = self._cdp.send("Accessibility.getFullAXTree")["nodes"]
         snap = self._cdp.send("DOMSnapshot.captureSnapshot", {"computedStyles": [],
                                                                "includeDOMRects": True})
@@ -279,7 +281,7 @@ class WebEnv(Env):
         act_s = time.perf_counter() - t0
         self._obs = self._observe(error)
         return StepResult(observation=self._obs, ok=error is None, error=error,
-                          done=self._episode_over(),
+                          done=self._page_done,
                           info={"act_s": act_s, "step_s": time.perf_counter() - t0})
 
     def _fail(self, error: str) -> StepResult:
@@ -319,9 +321,6 @@ class WebEnv(Env):
             target.select_option(label=str(action.args.get("option", "")),
                                  timeout=self.timeout_ms)
         return None
-
-    def _episode_over(self) -> bool:
-        return bool(self._page.evaluate("() => WOB_DONE_GLOBAL"))
 
     def reward(self) -> dict[str, Any]:
         """The page's reward globals: done, reward, raw reward (no time penalty), reason."""

@@ -1,7 +1,7 @@
 // Give every element of the task area a label that stays the same for the whole episode
 // (data-lf), and a name hint for form fields whose accessible name is empty because the page
 // puts the label text beside them without <label for> (data-lf-name). Returns the canvas:
-// the utterance and the visible text of the task area.
+// the utterance, the visible text of the task area and whether the page ended the episode.
 (() => {
   const area = document.getElementById("area") || document.body;
   if (window.__lfNext === undefined || window.__lfEpisode !== WOB_EPISODE_ID) {
@@ -25,5 +25,6 @@
     }
   }
   const query = document.getElementById("query");
-  return {utterance: query ? query.innerText.trim() : "", text: area.innerText.trim()};
+  return {utterance: query ? query.innerText.trim() : "", text: area.innerText.trim(),
+          done: WOB_DONE_GLOBAL};
 })()
