@@ -96,18 +96,20 @@ def env_templates(out: Annotated[Path | None, typer.Option(help="Library directo
     console.print(table)
 
 
-def _load_tasks(path: Path, ids: list[str] | None) -> list[Task]:
-    from lamforge.envs.writer import checks
+def _load_tasks(path: Path, ids: list[str] | None, env_name: str = "writer") -> list[Task]:
+    """The tasks of a file, each checked by its environment before any app starts; an error
+    names the file and line."""
+    from lamforge.envs.registry import env_class
 
+    env_cls = env_class(env_name)
     tasks = read_jsonl(path, Task)
     with path.open(encoding="utf-8") as fh:
         linenos = [i for i, line in enumerate(fh, 1) if line.strip()]
     for task, lineno in zip(tasks, linenos, strict=True):
-        for c in task.checks:
-            try:
-                checks.validate(c)
-            except DataError as e:
-                raise DataError(f"{path}:{lineno}: task '{task.id}': {e}") from None
+        try:
+            env_cls.validate_task(task)
+        except DataError as e:
+            raise DataError(f"{path}:{lineno}: {e}") from None
     if ids:
         known = {t.id for t in tasks}
         missing = [i for i in ids if i not in known]
@@ -137,7 +139,7 @@ def env_run_task(
     from lamforge.envs import make
     from lamforge.envs.episode import run_actions
 
-    selected = _load_tasks(tasks, task_id)
+    selected = _load_tasks(tasks, task_id, env_name)
     table = Table("task", "verdict", "steps", "time", "reason", title=str(tasks))
     results = []
     with make(env_name) as env, Progress(console=console, transient=True) as progress:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -54,10 +53,15 @@ def _checks(raw: list[str] | None) -> list[Check]:
 
 
 def run(
-    request: Annotated[str, typer.Argument(help="What the agent should do")],
     model: Annotated[str, typer.Option(help="A checkpoint directory (lamforge train), 'rules', "
                                             "or a model name served at --endpoint")],
-    doc: Annotated[str, typer.Option(help="Document to work on (a file, or a template name)")],
+    doc: Annotated[str, typer.Option(help="Document to work on (a file, or a template name; "
+                                          "for the web, a page such as miniwob/click-button)")],
+    seed: Annotated[int, typer.Option(help="Seed of a generated task (a web page's instance)")]
+    = 0,
+    request: Annotated[str | None, typer.Argument(help="What the agent should do (an app "
+                                                       "that states its own, a web task's "
+                                                       "page, needs none)")] = None,
     env_name: Annotated[str, typer.Option("--env", help="Environment")] = "writer",
     out: Annotated[Path | None, typer.Option(help="Save the resulting document here")] = None,
     endpoint: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL, e.g. "
@@ -106,20 +110,22 @@ def run(
     from lamforge.agent.policy import Policy
     from lamforge.agent.sessions import SessionStore
     from lamforge.envs import make
-    from lamforge.envs.registry import resolve
+    from lamforge.envs.base import Env
+    from lamforge.envs.registry import env_class, resolve
 
-    if not request.strip():
-        raise DataError("the request is empty: say what the agent should do")
     entry = resolve(env_name)
-    doc_path = Path(doc).expanduser()
-    if doc_path.suffix or "/" in doc:
-        if not doc_path.is_file():
-            raise DataError(f"document '{doc}' does not exist")
-        if not os.access(doc_path, os.R_OK):
-            raise DataError(f"document '{doc}' is not readable (permission denied)")
-        doc = str(doc_path.resolve())
+    env_cls = env_class(env_name)
+    states_own = env_cls.instruction is not Env.instruction
+    if not (request or "").strip():
+        if not states_own:
+            raise DataError("the request is empty: say what the agent should do")
+        request = "(the app's own instruction)"
+    assert request is not None
+    doc = env_cls.resolve_document(doc)
     steps_plan = [s.strip() for s in plan.split("|") if s.strip()] if plan else None
     task = make_task(request, doc, steps_plan, _checks(check), app=entry.id.split("-v")[0])
+    task.meta["seed"] = seed
+    env_cls.validate_task(task)
     backend = load_backend(model, endpoint=endpoint, constrained=constrained,
                            timeout_s=timeout)
     plan_backend = load_backend(planner, endpoint=endpoint, timeout_s=timeout) \

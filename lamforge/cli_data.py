@@ -288,13 +288,26 @@ def _run_execution(cfg, tasks, execute) -> None:
 
     todo = len([t for t in tasks if t.id not in done_ids(cfg.out_dir)])
     with _progress() as progress:
-        bar = progress.add_task(f"executing ({cfg.workers} worker(s))", total=todo)
+        what = "exploring" if cfg.suite else "executing"
+        bar = progress.add_task(f"{what} ({cfg.workers} worker(s))", total=todo)
         execute(tasks, cfg, on_done=lambda kind: progress.advance(bar))
+
+
+EnvName = Annotated[str, typer.Option("--env", help="Environment (writer, web, …)")]
+SuiteName = Annotated[str | None, typer.Option(help="Tasks from the environment's suite "
+                                                     "(e.g. miniwob) instead of --in")]
+Subset = Annotated[str | None, typer.Option(help="A subset of the suite (e.g. lit56)")]
+SuiteTask = Annotated[list[str] | None, typer.Option("--task", help="Only these tasks of the "
+                                                                    "suite; repeatable")]
+Seeds = Annotated[str, typer.Option(help="Seeds of every suite task: 'A:B' (B excluded) or "
+                                         "'1,2,3'")]
 
 
 @data_app.command("flow")
 def flow_cmd(
-    inp: InFiles, out_dir: OutDir = Path("runs/flow"),
+    inp: Annotated[list[Path] | None, typer.Option(
+        "--in", help="TaskPlan JSONL (mined, evolved); not with --suite")] = None,
+    out_dir: OutDir = Path("runs/flow"),
     instances: Instances = 2,
     seed: int = 0,
     selector: Selector = "minilm",
@@ -304,16 +317,48 @@ def flow_cmd(
     workers: Workers = 1,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N task instances")]
     = None,
+    env_name: EnvName = "writer",
+    suite: SuiteName = None,
+    subset: Subset = None,
+    task: SuiteTask = None,
+    seeds: Seeds = "0:10",
+    episodes: Annotated[int, typer.Option(min=1, help="Suite tasks: episodes the verified "
+                                                      "search may spend per instance")] = 120,
+    test_instance: Annotated[float, typer.Option(min=0, max=1, help="Share of tasks held "
+                                                                    "out as test_instance")]
+    = 0.1,
+    test_family: Annotated[float, typer.Option(min=0, max=1, help="Share of families (help "
+                                                                  "pages, suite tasks) held "
+                                                                  "out as test_family")] = 0.1,
     base_url: BaseUrl = None, model: Model = None, api_key: ApiKey = None,
     concurrency: Concurrency = 4,
 ) -> None:
-    """instantiate -> execute -> evaluate -> post-process, resumable; prints a summary."""
-    from lamforge.dataflow.flow import execute, postprocess, summarise
+    """instantiate -> execute -> evaluate -> post-process, resumable; prints a summary.
+
+    With --suite, the tasks come from the environment's suite at --seeds and are executed by
+    verified exploration (the app's reward as the verifier), with no demonstrations."""
+    from lamforge.dataflow.flow import execute, postprocess, suite_tasks, summarise
+    from lamforge.envs.base import parse_seeds
+    from lamforge.envs.registry import resolve
 
     cfg = _flow_config(out_dir, instances, seed, match, threshold, workers, selector, prefill,
                        dict(base_url=base_url, model=model, api_key=api_key,
                             concurrency=concurrency))
-    tasks, failed = _instantiate(cfg, inp)
+    cfg.env, cfg.test_instance, cfg.test_family = resolve(env_name).id, test_instance, test_family
+    if suite:
+        if inp:
+            raise DataError("give --in (task-plan pairs) or --suite (a benchmark's tasks), "
+                            "not both")
+        cfg.suite, cfg.search = suite, {"episodes": episodes}
+        tasks, failed = suite_tasks(cfg, parse_seeds(seeds), subset, task), []
+    elif not inp:
+        raise DataError("no tasks: give --in with task-plan pairs (lamforge data mine) or "
+                        "--suite with an environment's suite")
+    elif cfg.env != "writer-v0":
+        raise DataError(f"--in instantiates Writer tasks from help-page pairs; for "
+                        f"'{cfg.env}' give --suite (e.g. --suite miniwob)")
+    else:
+        tasks, failed = _instantiate(cfg, inp)
     _run_execution(cfg, tasks[:limit], execute)
     sizes = postprocess(cfg)
     summary = summarise(cfg, failed)

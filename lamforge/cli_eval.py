@@ -79,10 +79,20 @@ def online(
                                                   "(the tasks' own actions replayed: the "
                                                   "harness's ceiling), or a model name served "
                                                   "at --endpoint; repeat to compare models")],
-    tasks: Annotated[list[Path], typer.Option(help="Task JSONL (checks define success; actions "
-                                                   "only feed 'expert'); repeat for several "
-                                                   "splits")],
+    tasks: Annotated[list[Path] | None, typer.Option(help="Task JSONL (checks define "
+                                                          "success; actions only feed "
+                                                          "'expert'); repeat for several "
+                                                          "splits")] = None,
     env_name: Annotated[str, typer.Option("--env", help="Environment")] = "writer",
+    suite: Annotated[str | None, typer.Option(help="Tasks from the environment's suite (e.g. "
+                                                   "miniwob) instead of --tasks")] = None,
+    subset: Annotated[str | None, typer.Option(help="A subset of the suite (e.g. lit56)")]
+    = None,
+    task: Annotated[list[str] | None, typer.Option("--task", help="Only these suite tasks")]
+    = None,
+    seeds: Annotated[str, typer.Option(help="Seeds of every suite task ('A:B' or '1,2'); "
+                                            "keep them apart from the training seeds")]
+    = "1000:1020",
     json_out: Annotated[Path, typer.Option("--json", help="Write the summary here; episodes "
                                                           "go to <name>/episodes.jsonl beside "
                                                           "it")] = Path("runs/online.json"),
@@ -125,8 +135,24 @@ def online(
             if m not in ("rules", "expert") and not (Path(m) / "config.json").is_file():
                 raise DataError(f"{m}: not a checkpoint directory (no config.json); give "
                                 "--endpoint to use a served model name")
-    splits = {_split_name(t, tasks): sample_tasks(_load_online_tasks(t)[:limit], sample, seed)
-              for t in tasks}
+    if suite:
+        if tasks:
+            raise DataError("give --tasks (task files) or --suite (a benchmark), not both")
+        from lamforge.envs.base import parse_seeds
+        from lamforge.envs.registry import suite as get_suite
+
+        split = subset or suite
+        splits = {split: sample_tasks(get_suite(env_name, suite).tasks(
+            parse_seeds(seeds), subset, task)[:limit], sample, seed)}
+        sources = {split: f"{resolve(env_name).id}:{suite}"
+                   + (f"/{subset}" if subset else "") + f"@{seeds}"}
+    elif not tasks:
+        raise DataError("no tasks: give --tasks (task JSONL) or --suite (an environment's "
+                        "suite)")
+    else:
+        splits = {_split_name(t, tasks): sample_tasks(_load_online_tasks(t, env_name)[:limit],
+                                                      sample, seed) for t in tasks}
+        sources = dict(zip(splits, map(str, tasks), strict=True))
     cfg = OnlineConfig(env=env_name, workers=workers, endpoint=endpoint, top_k=top_k,
                        plans=plans, max_steps=max_steps, max_seconds=max_seconds,
                        constrained=constrained, timeout_s=timeout)
@@ -138,7 +164,7 @@ def online(
         progress.update(bar, completed=0)
         episodes = evaluate_online(model, splits, cfg, episodes_file,
                                    on_done=lambda rec: progress.advance(bar))
-    result = write_summary(json_out, cfg, names, dict(zip(splits, tasks, strict=True)),
+    result = write_summary(json_out, cfg, names, sources,
                            episodes_file, list(episodes.values()))
     console.print(online_table(result["rows"]))
     console.print(f"wrote {json_out} and {episodes_file}")
@@ -165,13 +191,13 @@ def _split_name(path: Path, all_paths: list[Path]) -> str:
     return path.stem if len(same) == 1 else f"{path.parent.name}/{path.stem}"
 
 
-def _load_online_tasks(path: Path) -> list[Task]:
-    """Tasks whose checks are valid for their environment; one without checks cannot pass."""
+def _load_online_tasks(path: Path, env_name: str = "writer") -> list[Task]:
+    """Tasks their environment accepts (valid checks, a known page)."""
     from lamforge.cli import _load_tasks
 
     if not path.is_file():
         raise DataError(f"{path}: no such task file")
-    tasks = _load_tasks(path, None)
+    tasks = _load_tasks(path, None, env_name)
     if not tasks:
         raise DataError(f"{path}: no tasks in the file")
     return tasks

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 SYSTEM_PACKAGES=(python3-venv libreoffice-writer python3-uno libreoffice-help-en-us libreoffice-script-provider-python
-                 fonts-liberation2 chromium)
+                 fonts-liberation2 chromium chromium-driver)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

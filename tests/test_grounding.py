@@ -39,3 +39,20 @@ def test_control_by_name_when_the_label_is_not_on_screen() -> None:
     b = ground({"control_label": "40", "control_name": "Cancel", "function": "click"}, obs(),
                REQUEST)
     assert b.control_label == "40"  # no such control: the app will say so
+
+
+def test_a_field_gets_the_value_the_request_names_after_it() -> None:
+    request = 'Enter the username "tula" and the password "EiT" into the text fields.'
+    o = Observation(controls=[Control(label="4", name="Username", type="textbox"),
+                              Control(label="7", name="Password", type="textbox")])
+    user = ground({"control_label": "4", "function": "fill", "args": {"text": "Focus"}}, o,
+                  request)
+    pw = ground({"control_label": "7", "function": "fill", "args": {"text": "Focus"}}, o,
+                request)
+    assert user.args == {"text": "tula"} and pw.args == {"text": "EiT"}
+    date = ground({"control_label": "4", "function": "fill", "args": {"text": "1/2/2000"}},
+                  o, "Enter 10/11/2011 as the date and hit submit.")
+    assert date.args == {"text": "10/11/2011"}  # no quotes: the date in the request
+    kept = ground({"control_label": "4", "function": "fill", "args": {"text": "EiT"}}, o,
+                  request)
+    assert kept.args == {"text": "EiT"}  # in the request: never touched

@@ -4,8 +4,10 @@ A small model names controls by the labels it saw and copies values from the req
 wrong in ways the app can settle. The control is taken by label when that label is on screen,
 else by its exact name (a model may remember a name better than a number). A value the model
 wrote that is nowhere in the request (a text to select, a field value, an option) was invented:
-it is replaced by the request's value for that field ("…; Columns: 2)") or by the request's
-quoted text closest to it; a text to select that is a quoted text cut short is completed.
+it is replaced by the request's value for that field ("…; Columns: 2)"), by the value the
+request names right after the field's name ('the password "US"'), or by the request's quoted
+text (else a date, time or number in it) closest to it; a text to select that is a quoted
+text cut short is completed.
 Any other value that is in the request is never touched.
 """
 
@@ -62,7 +64,30 @@ def ground_args(function: str, args: dict[str, Any], control: Control | None,
             out[key] = fields[normalize(control.name)]
         elif function in ("select_text", "type_text"):
             out[key] = _closest(value, quoted) or value
+        else:  # a field's value: the one the request names after the field, else the closest
+            values = quoted or _value_words(request)
+            out[key] = (_named_after(control.name, request, values) if control else None) \
+                or _closest(value, values) or value
     return out
+
+
+def _value_words(request: str) -> list[str]:
+    """Values a request gives without quotes: a time, a date, a number ("Enter 10/11/2011",
+    "8:04 PM", "Select -7")."""
+    return re.findall(r"\b\d{1,2}:\d{2}\s*[AP]M\b|-?\d[\d/:.,]*\d|-?\d", request, flags=re.I)
+
+
+def _named_after(name: str, request: str, values: list[str]) -> str | None:
+    """The first value after the field's name in the request ('the username "vina" and the
+    password "US"': "US" for Password)."""
+    words = [w for w in re.findall(r"\w+", name.lower()) if len(w) > 2]
+    low = request.lower()
+    at = max((low.find(w) for w in words), default=-1)
+    if at < 0:
+        return None
+    after = [(low.find(v.lower(), at), v) for v in values]
+    after = [(i, v) for i, v in after if i >= 0]
+    return min(after)[1] if after else None
 
 
 def ground(answer: dict[str, Any], obs: Observation, request: str) -> Action:

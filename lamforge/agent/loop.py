@@ -161,9 +161,14 @@ class Executor:
     def __init__(self, env: Env, timeout: float) -> None:
         self.env = env
         self.timeout = timeout
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lamforge-exec")
+        # an app bound to the thread that started it (Playwright's sync API) is called here
+        # and keeps its own time limits; any other runs on a thread the time-out can leave
+        self._pool = None if env.thread_bound else ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="lamforge-exec")
 
     def execute(self, action: Action) -> StepResult:
+        if self._pool is None:
+            return self.env.step(action)
         future = self._pool.submit(self.env.step, action)
         try:
             return future.result(timeout=self.timeout)
@@ -175,7 +180,8 @@ class Executor:
                                      "the application was stopped") from None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
 
 
 class Feedback:
@@ -234,6 +240,7 @@ class RunResult:
 
     def summary(self) -> dict[str, Any]:
         return {"status": self.verdict.status, "reason": self.verdict.reason,
+                "request": self.trajectory.task.request,
                 "steps": len(self.records), "seconds": round(self.seconds, 3),
                 "finished": self.finished, "session": self.session,
                 "audit_hash": self.audit_hash,
@@ -275,7 +282,9 @@ class Agent:
     def run(self, task: Task) -> RunResult:
         t0 = time.perf_counter()
         memory = Memory(request=task.request, plan=list(task.plan))
-        if not memory.plan and self.planner is not None:
+        # an app that states its own request (a web page) is planned for once it has
+        stated_by_app = type(self.env).instruction is not Env.instruction
+        if not memory.plan and self.planner is not None and not stated_by_app:
             memory.plan = self.planner.plan(task.request) or []
         sid = self.sessions.start(env=self.env.name, model=self.backend.name,
                                   role=self.policy.role_name, who=self.who,
@@ -294,6 +303,14 @@ class Agent:
             executor.close()
             self._abandon(sid, str(e))
             raise
+        stated = self.env.instruction()
+        if stated and stated != task.request:  # the app wrote the request (a web page's)
+            memory.request = stated
+            task = task.model_copy(update={"request": stated})
+            self._log("instruction", session=sid, request=stated)
+        if not memory.plan and self.planner is not None and stated_by_app:
+            memory.plan = self.planner.plan(memory.request) or []
+            self._log("plan", session=sid, plan=memory.plan)
         functions = self.env.action_space()
         try:
             for i in range(self.budget.max_steps + 1):
@@ -376,7 +393,8 @@ class Agent:
                                     error=str(e), info={"crashed": True})
         t_execute = time.perf_counter()
         if action is not None:
-            finished = action.function == "finish" and result.ok
+            # the model says it is done, or the app ended the episode (a page that judged)
+            finished = (action.function == "finish" or result.done) and result.ok
             memory.remember(action, control, result.ok, result.error,
                             len(memory.plan) if finished else proposal.advance)
             steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
@@ -427,7 +445,7 @@ class Agent:
             return Verdict(status="unsure", reason="dry run: nothing was executed")
         if not finished:
             return Verdict(status="fail", reason="the agent did not finish")
-        if not task.checks:
+        if not task.checks and not self.env.judges_itself:
             return Verdict(status="unsure", reason="the agent finished; no checks were given "
                                                    "to verify the result")
         return self.env.evaluate()

@@ -63,6 +63,11 @@ class FlowConfig:
     templates_dir: Path | None = None
     test_instance: float = 0.1
     test_family: float = 0.1
+    env: str = "writer"
+    suite: str | None = None
+    """Tasks from an environment's suite (no help pages, no prefill): executed by verified
+    exploration (`lamforge.dataflow.search`) instead of their prefilled actions."""
+    search: dict[str, Any] | None = None  # SearchConfig fields
 
 
 # ---- instantiate --------------------------------------------------------------------------
@@ -171,7 +176,8 @@ def _descriptions(library: Path) -> dict[str, str]:
             for t in json.loads((library / "description.json").read_text())}
 
 
-_SETTINGS = ("seed", "test_instance", "test_family", "instances", "selector", "prefill")
+_SETTINGS = ("seed", "test_instance", "test_family", "instances", "selector", "prefill", "env",
+             "suite", "search")
 
 
 def save_settings(cfg: FlowConfig) -> None:
@@ -193,9 +199,10 @@ def load_settings(cfg: FlowConfig) -> FlowConfig:
 _ENV: Any = None
 
 
-def _worker_init(templates_dir: str | None, counter: Any = None, pin: bool = True) -> None:
+def _worker_init(env_name: str, env_kwargs: dict[str, Any], counter: Any = None,
+                 pin: bool = True) -> None:
     global _ENV
-    from lamforge.envs.writer.env import WriterEnv
+    from lamforge.envs import make
 
     index = 0
     if counter is not None:
@@ -204,7 +211,7 @@ def _worker_init(templates_dir: str | None, counter: Any = None, pin: bool = Tru
             counter.value += 1
     if pin:
         pin_to_core(index)
-    _ENV = WriterEnv(templates_dir=templates_dir)
+    _ENV = make(env_name, **env_kwargs)
 
 
 def _close_env() -> None:
@@ -225,13 +232,20 @@ def pin_to_core(index: int) -> None:
         os.sched_setaffinity(0, {cpus[index % len(cpus)]})
 
 
-def _worker_run(task_json: str, match: str, threshold: float) -> tuple[str, bool, str]:
-    """One episode; returns (verdict status, lost?, trajectory JSON line), so the driver
-    files it without parsing the trajectory again (it shares the cores with the workers)."""
+def _worker_run(task_json: str, match: str, threshold: float, search_json: str | None = None
+                ) -> tuple[str, bool, str]:
+    """One task: its prefilled actions, or a verified search when `search_json` is given;
+    returns (verdict status, lost?, trajectory JSON line), so the driver files it without
+    parsing the trajectory again (it shares the cores with the workers)."""
     from lamforge.envs.episode import run_actions
 
     task = Task.model_validate_json(task_json)
-    traj = run_actions(_ENV, task, match=match, threshold=threshold)  # type: ignore[arg-type]
+    if search_json is not None:
+        from lamforge.dataflow.search import SearchConfig, search
+
+        traj = search(_ENV, task, SearchConfig.model_validate_json(search_json))  # type: ignore[arg-type]
+    else:
+        traj = run_actions(_ENV, task, match=match, threshold=threshold)  # type: ignore[arg-type]
     assert traj.verdict is not None
     return traj.verdict.status, bool(traj.meta.get("crashed")), traj.model_dump_json()
 
@@ -328,7 +342,8 @@ def execute(tasks: list[Task], cfg: FlowConfig,
     counts: Counter = Counter()
     if not todo:
         return counts
-    templates = str(cfg.templates_dir) if cfg.templates_dir else None
+    env_kwargs = env_settings(cfg)
+    search_json = search_settings(cfg)
     crashes = _crash_counts(cfg.out_dir)
 
     def record(task: Task, result: tuple[str, bool, str] | None, error: BaseException | None
@@ -345,10 +360,11 @@ def execute(tasks: list[Task], cfg: FlowConfig,
     pin = cfg.workers <= len(cpus)  # more workers than cores: let the scheduler share them
     if cfg.workers <= 1:
         try:
-            _worker_init(templates, None, pin)  # in this process, pinned like a pool worker
+            _worker_init(cfg.env, env_kwargs, None, pin)  # here, pinned like a pool worker
             for task in todo:
                 try:
-                    result = _worker_run(task.model_dump_json(), cfg.match, cfg.threshold)
+                    result = _worker_run(task.model_dump_json(), cfg.match, cfg.threshold,
+                                         search_json)
                 except Exception as e:  # filed and retried by the next run; the batch goes on
                     record(task, None, e)
                 else:
@@ -363,14 +379,15 @@ def execute(tasks: list[Task], cfg: FlowConfig,
     queue = list(reversed(todo))
     counter = context.Value("i", 0)
     with ProcessPoolExecutor(max_workers=cfg.workers, initializer=_worker_init,
-                             initargs=(templates, counter, pin), mp_context=context) as pool:
+                             initargs=(cfg.env, env_kwargs, counter, pin),
+                             mp_context=context) as pool:
         pending: dict = {}
 
         def submit() -> None:  # a few tasks in flight per worker, not the whole list
             while queue and len(pending) < 2 * cfg.workers:
                 task = queue.pop()
                 pending[pool.submit(_worker_run, task.model_dump_json(), cfg.match,
-                                    cfg.threshold)] = task
+                                    cfg.threshold, search_json)] = task
 
         submit()
         while pending:
@@ -385,6 +402,41 @@ def execute(tasks: list[Task], cfg: FlowConfig,
                     record(task, result, None)
             submit()
     return counts
+
+
+def env_settings(cfg: FlowConfig) -> dict[str, Any]:
+    """Keyword arguments of the flow's environment (Writer's template library)."""
+    return {"templates_dir": str(cfg.templates_dir)} if cfg.env.startswith("writer") and \
+        cfg.templates_dir else {}
+
+
+def search_settings(cfg: FlowConfig) -> str | None:
+    """The search's settings as JSON when the flow explores (a suite), else None."""
+    if cfg.suite is None:
+        return None
+    from lamforge.dataflow.search import SearchConfig
+
+    return SearchConfig(**(cfg.search or {})).model_dump_json()
+
+
+def suite_tasks(cfg: FlowConfig, seeds: list[int], subset: str | None = None,
+                only: list[str] | None = None) -> list[Task]:
+    """The suite's tasks at `seeds`, written as the run's instantiation (so `data execute`
+    resumes them like any instantiated tasks)."""
+    from lamforge.envs.registry import suite
+
+    assert cfg.suite is not None
+    from lamforge.core import read_jsonl
+
+    tasks = suite(cfg.env, cfg.suite).tasks(seeds, subset, only)
+    # a later call (more seeds, other tasks) adds to the run's tasks instead of replacing
+    path = cfg.out_dir / "instantiation" / "pass.jsonl"
+    new = {t.id for t in tasks}
+    earlier = [t for t in read_jsonl(path, Task) if t.id not in new] if path.is_file() else []
+    write_jsonl(path, earlier + tasks)
+    (cfg.out_dir / "instantiation" / "fail.jsonl").touch()
+    save_settings(cfg)
+    return tasks
 
 
 # ---- post-process -------------------------------------------------------------------------
@@ -433,6 +485,27 @@ def step_samples(traj: Trajectory) -> list[StepSample]:
     return samples
 
 
+def refuted_samples(traj: Trajectory, samples: list[StepSample]) -> list[StepSample]:
+    """The actions a verified search saw the app judge wrong, in states of the trajectory
+    (`meta.refuted`), as step samples: negatives for the reward model."""
+    from lamforge.core import Action
+
+    out = []
+    for i, r in enumerate(traj.meta.get("refuted", [])):
+        at = r["at"]
+        if at >= len(samples):
+            continue
+        a = Action.model_validate(r["action"])
+        control = traj.steps[at].observation.control(a.control_label) if a.control_label \
+            else None
+        out.append(samples[at].model_copy(update={
+            "id": f"{samples[at].id}~{i}", "control_label": a.control_label,
+            "control_name": control.name if control else None, "function": a.function,
+            "args": a.args, "thought": _thought(a.function, control.name if control else None,
+                                                a.args)}))
+    return out
+
+
 def _thought(function: str, control: str | None, args: dict[str, Any]) -> str:
     if function == "finish":
         return "The request is done."
@@ -448,11 +521,16 @@ def postprocess(cfg: FlowConfig) -> dict[str, int]:
     src = cfg.out_dir / "execution" / "pass.jsonl"
     by_split: dict[str, list[StepSample]] = {"train": [], "test_instance": [], "test_family": []}
     tasks: dict[str, list[Task]] = {k: [] for k in by_split}
+    refuted: list[StepSample] = []
     if src.is_file():
         for traj in iter_jsonl(src, Trajectory):
             split = split_of(traj.task, cfg)
-            by_split[split].extend(step_samples(traj))
+            samples = step_samples(traj)
+            by_split[split].extend(samples)
             tasks[split].append(traj.task)
+            if split == "train":
+                refuted += refuted_samples(traj, samples)
+    write_jsonl(cfg.out_dir / "samples" / "refuted.jsonl", refuted)
     for split, samples in by_split.items():
         write_jsonl(cfg.out_dir / "samples" / f"{split}.jsonl", samples)
         write_jsonl(cfg.out_dir / "tasks" / f"{split}.jsonl", tasks[split])

@@ -8,12 +8,22 @@ fatal problems (the app cannot start, a template is missing) raise.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from lamforge.core import Action, LamforgeError, Observation, StepResult, Task, Verdict
+from lamforge.core import (
+    Action,
+    DataError,
+    LamforgeError,
+    Observation,
+    StepResult,
+    Task,
+    Verdict,
+)
 
 
 @dataclass(frozen=True)
@@ -54,10 +64,77 @@ class EnvStatus:
     details: list[tuple[str, bool, str]]
 
 
+class Suite(ABC):
+    """A benchmark's tasks for one environment, written by others: task names, the subsets
+    papers report on, and the task of a name at a seed (the same seed, the same instance).
+
+    Suites make the usual commands work on a benchmark with `--suite`: the tasks come from
+    here instead of mined help pages, and trajectories from verified exploration."""
+
+    name: str = ""
+    subsets: ClassVar[dict[str, list[str]]] = {}
+
+    @abstractmethod
+    def names(self) -> list[str]:
+        """Every task of the suite, sorted."""
+
+    @abstractmethod
+    def task(self, name: str, seed: int) -> Task:
+        """The task `name` at `seed`."""
+
+    def select(self, subset: str | None = None, only: list[str] | None = None) -> list[str]:
+        """Task names of a subset (or all), narrowed to `only` when given."""
+        names = self.names()
+        if only:
+            unknown = [n for n in only if n not in set(names)]
+            if unknown:
+                raise LamforgeError(f"suite '{self.name}' has no task '{unknown[0]}'")
+        if subset:
+            if subset not in self.subsets:
+                raise LamforgeError(f"suite '{self.name}' has no subset '{subset}' (its "
+                                    f"subsets: {', '.join(sorted(self.subsets)) or 'none'})")
+            names = [n for n in self.subsets[subset] if n in set(names)]
+        if only:
+            outside = [n for n in only if n not in set(names)]
+            if outside:
+                raise LamforgeError(f"task '{outside[0]}' is not in subset '{subset}' of "
+                                    f"suite '{self.name}'")
+            names = [n for n in names if n in set(only)]
+        return names
+
+    def tasks(self, seeds: Sequence[int], subset: str | None = None,
+              only: list[str] | None = None) -> list[Task]:
+        """Every selected task at every seed, task by task."""
+        return [self.task(n, s) for n in self.select(subset, only) for s in seeds]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0:20' (a range, end excluded), '3,5,8' or '7' as a list of seeds."""
+    try:
+        if ":" in text:
+            start, _, end = text.partition(":")
+            seeds = list(range(int(start), int(end)))
+        else:
+            seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise LamforgeError(f"seeds '{text}' are not a range 'A:B' or a list '1,2,3'") from None
+    if not seeds:
+        raise LamforgeError(f"seeds '{text}' select no seed")
+    return seeds
+
+
 class Env(ABC):
     """Base class of every environment."""
 
     name: str = ""
+    thread_bound: bool = False
+    """Every call must come from the thread that started the app (Playwright's sync API);
+    the agent then calls `step` directly, without its per-step time-out, and relies on the
+    environment's own (the web environment's: one per input action and page load; a
+    renderer that hangs inside a script is not bounded)."""
+    judges_itself: bool = False
+    """The app gives its own success signal (a MiniWoB++ page's reward), so `evaluate()` needs
+    no checks in the task."""
 
     @abstractmethod
     def reset(self, task: Task) -> Observation:
@@ -74,6 +151,41 @@ class Env(ABC):
     @abstractmethod
     def action_space(self) -> list[ActionSpec]:
         """The functions this environment accepts."""
+
+    def instruction(self) -> str | None:
+        """The request as the application states it after `reset`, when the app writes its
+        own (a MiniWoB++ page draws a new utterance per seed); None when the task's
+        `request` is the request. Agents, exploration and evaluation read it, so no caller
+        needs to know which app writes its own instructions."""
+        return None
+
+    def candidates(self, observation: Observation, request: str) -> list[Action]:
+        """Actions worth trying in this state, best first, for verified exploration
+        (`lamforge.dataflow.search`): the app's generic moves on the controls shown (click
+        a control, type a string taken from the request, choose an option), never a
+        per-task solution. An environment that cannot propose actions says so."""
+        raise LamforgeError(f"environment '{self.name}' proposes no candidate actions, so it "
+                            "cannot be explored without demonstrations (implement "
+                            "Env.candidates)")
+
+    @classmethod
+    def resolve_document(cls, doc: str) -> str:
+        """A user's document argument as a task template: a file (it must exist and be
+        readable; made absolute) or, without a suffix or folder, a template name."""
+        path = Path(doc).expanduser()
+        if path.suffix or "/" in doc:
+            if not path.is_file():
+                raise DataError(f"document '{doc}' does not exist")
+            if not os.access(path, os.R_OK):
+                raise DataError(f"document '{doc}' is not readable (permission denied)")
+            return str(path.resolve())
+        return doc
+
+    @classmethod
+    def validate_task(cls, task: Task) -> None:
+        """Raise DataError when `task` cannot run here (an unknown check, a missing page),
+        before any application starts; nothing to check by default."""
+        return None
 
     def risk_rules(self) -> list[dict[str, Any]]:
         """This app's risky actions for the agent's policy (`lamforge.agent.policy.RiskRule`

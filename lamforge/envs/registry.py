@@ -7,11 +7,11 @@ Heavy back ends (UNO, Playwright) are imported only when an environment is made,
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lamforge.core import LamforgeError
-from lamforge.envs.base import Env, EnvStatus
+from lamforge.envs.base import Env, EnvStatus, Suite
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class EnvEntry:
     entry_point: str  # "module:Class"
     check: str  # "module:function" returning EnvStatus; must not need the app to be running
     description: str
+    suites: dict[str, str] = field(default_factory=dict)  # name -> "module:Class" (a Suite)
 
 
 _REGISTRY: dict[str, EnvEntry] = {}
@@ -49,6 +50,22 @@ def make(name: str, **kwargs: Any) -> Env:
     return _load(resolve(name).entry_point)(**kwargs)
 
 
+def env_class(name: str) -> type[Env]:
+    """The environment's class, without starting its application (for `validate_task`)."""
+    return _load(resolve(name).entry_point)
+
+
+def suite(env: str, name: str) -> Suite:
+    """A task suite of an environment (`web`, `miniwob`): written by others, each task with
+    its own instruction generator and success signal."""
+    entry = resolve(env)
+    if name not in entry.suites:
+        known = ", ".join(sorted(entry.suites)) or "none"
+        raise LamforgeError(f"environment '{entry.id}' has no suite '{name}' (its suites: "
+                            f"{known})")
+    return _load(entry.suites[name])()
+
+
 def check(name: str) -> EnvStatus:
     """Say whether the environment can start here and, if not, why."""
     return _load(resolve(name).check)()
@@ -71,4 +88,5 @@ register(EnvEntry(
     check="lamforge.envs.web.env:check_installation",
     description="Chromium via Playwright on MiniWoB++ pages, observed through the "
                 "accessibility tree",
+    suites={"miniwob": "lamforge.envs.web.miniwob:MiniWoB"},
 ))

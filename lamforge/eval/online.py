@@ -61,9 +61,9 @@ def display_names(models: list[str]) -> dict[str, str]:
     return {name: spec for spec, name in short_names(models).items()}
 
 
-def failure_kind(verdict: Any) -> str | None:
+def failure_kind(verdict: Any, judged: bool = False) -> str | None:
     """A run's failure reason, as a kind that can be counted across tasks."""
-    if online_pass(verdict):
+    if online_pass(verdict, judged):
         return None
     reason = verdict.reason or ""
     kinds = (("no valid action", "no valid action"), ("step budget", "step budget used up"),
@@ -71,7 +71,8 @@ def failure_kind(verdict: Any) -> str | None:
               "action"), ("failed steps in a row", "failed steps in a row"),
              ("not confirmed", "confirmation refused"), ("did not finish within", "app hung"),
              ("crash", "app crashed"), ("did not finish", "stopped without FINISH"),
-             ("no checks", "task has no checks"))
+             ("no checks", "task has no checks"), ("gave no reward", "app gave no reward"),
+             ("reward ", "app judged it wrong"))
     for needle, kind in kinds:
         if needle in reason:
             return kind
@@ -80,9 +81,12 @@ def failure_kind(verdict: Any) -> str | None:
     return "other"
 
 
-def online_pass(verdict: Any) -> bool:
+def online_pass(verdict: Any, judged: bool = False) -> bool:
     """Passed only when there are checks and all of them hold (a check-less task proves
-    nothing; the flow's stricter 'a command changed nothing' is not the user's concern)."""
+    nothing; the flow's stricter 'a command changed nothing' is not the user's concern) or,
+    in an app that judges itself (`judged`: a web page's reward), when it says pass."""
+    if judged and not verdict.checks:
+        return verdict.status == "pass"
     return bool(verdict.checks) and all(c.passed for c in verdict.checks) and \
         verdict.status != "fail"
 
@@ -152,11 +156,12 @@ def run_episode(name: str, spec: str, split: str, task_json: str) -> str:
     agent = Agent(_ENV, backend, budget=budget, k=_CFG.top_k, confirm=approve_all)
     result = agent.run(live)
     verdict = result.verdict
-    passed = online_pass(verdict)
+    passed = online_pass(verdict, _ENV.judges_itself)
     return json.dumps({
         "model": name, "split": split, "task_id": task.id,
+        "request": result.trajectory.task.request,
         "family": family_of(task), "status": "pass" if passed else "fail",
-        "reason": verdict.reason, "failure_kind": failure_kind(verdict),
+        "reason": verdict.reason, "failure_kind": failure_kind(verdict, _ENV.judges_itself),
         "checks": [{"kind": c.check.kind, "passed": c.passed} for c in verdict.checks],
         "steps": len(result.records), "seconds": round(result.seconds, 4),
         "step_ms": [round(r.total_s * 1000, 2) for r in result.records],
@@ -345,7 +350,7 @@ def summarise(episodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_summary(out: Path, cfg: OnlineConfig, models: dict[str, str],
-                  splits: dict[str, Path], episodes_file: Path,
+                  splits: dict[str, Path | str], episodes_file: Path,
                   episodes: list[dict[str, Any]]) -> dict[str, Any]:
     result = {"env": cfg.env, "date": date.today().isoformat(), "models": models,
               "splits": {k: str(v) for k, v in splits.items()},

@@ -80,6 +80,9 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
     except (TemplateError, EnvironmentCrashed) as e:
         return Trajectory(task=task, model=name, verdict=Verdict(status="fail", reason=str(e)),
                           meta={"crashed": isinstance(e, EnvironmentCrashed)}), []
+    stated = env.instruction()
+    if stated:  # the app wrote the request (a web page's utterance for this seed)
+        task = task.model_copy(update={"request": stated})
     plan, previous = list(task.plan), []
     steps: list[Step] = []
     samples: list[StepSample] = []
@@ -158,11 +161,12 @@ def explore_task(env: Env, task: Task, policy: Policy, cfg: ExploreConfig, seed:
 _WORKER: dict[str, Any] = {}
 
 
-def _init(model_dir: str, k: int, counter: Any, templates_dir: str | None) -> None:
+def _init(model_dir: str, k: int, counter: Any, env_name: str, env_kwargs: dict[str, Any]
+          ) -> None:
     import torch
 
     from lamforge.dataflow.flow import pin_to_core
-    from lamforge.envs.writer.env import WriterEnv
+    from lamforge.envs import make
 
     index = 0
     if counter is not None:
@@ -172,7 +176,7 @@ def _init(model_dir: str, k: int, counter: Any, templates_dir: str | None) -> No
     pin_to_core(index)
     torch.set_num_threads(1)
     _WORKER["policy"] = Policy(Path(model_dir), k)
-    _WORKER["env"] = WriterEnv(templates_dir=templates_dir)
+    _WORKER["env"] = make(env_name, **env_kwargs)
 
 
 def _run(task_json: str, cfg_json: str, seed: int) -> list[tuple[str, list[str]]]:
@@ -183,7 +187,7 @@ def _run(task_json: str, cfg_json: str, seed: int) -> list[tuple[str, list[str]]
 
 
 def explore(tasks: list[Task], model_dir: Path, cfg: ExploreConfig, k: int, out_dir: Path,
-            seed: int = 0, templates_dir: Path | None = None,
+            seed: int = 0, env_name: str = "writer", env_kwargs: dict[str, Any] | None = None,
             progress: Callable[[], None] | None = None) -> dict[str, Any]:
     """Explore a seeded sample of `tasks` with the checkpoint in `model_dir`. Every attempt
     goes to out_dir/attempts.jsonl, the steps of passing and failing attempts to
@@ -210,11 +214,13 @@ def explore(tasks: list[Task], model_dir: Path, cfg: ExploreConfig, k: int, out_
         if progress:
             progress()
 
-    templates = str(templates_dir) if templates_dir else None
+    env_kwargs = env_kwargs or {}
     cpus = os.sched_getaffinity(0)
     try:
-        if cfg.workers <= 1:
-            _init(str(model_dir), k, None, templates)
+        if not jobs:
+            pass  # nothing to explore: no app, no model loaded
+        elif cfg.workers <= 1:
+            _init(str(model_dir), k, None, env_name, env_kwargs)
             for job in jobs:
                 try:
                     record(_run(*job))
@@ -226,7 +232,7 @@ def explore(tasks: list[Task], model_dir: Path, cfg: ExploreConfig, k: int, out_
             with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=context,
                                      initializer=_init,
                                      initargs=(str(model_dir), k, context.Value("i", 0),
-                                               templates)) as pool:
+                                               env_name, env_kwargs)) as pool:
                 for future in [pool.submit(_run, *job) for job in jobs]:
                     try:
                         record(future.result())

@@ -16,6 +16,7 @@ Each phase writes `<output_dir>/lamN/` (model/, metrics.json, README.md model ca
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from lamforge.train.formats import (
     with_target,
 )
 from lamforge.train.sft import train_sft
+
+log = logging.getLogger(__name__)
 
 
 def _samples(cfg: TrainConfig, split: str) -> list[StepSample]:
@@ -62,7 +65,9 @@ def plan_rows(cfg: TrainConfig) -> list[dict[str, str]]:
     else:
         path = cfg.data.flow_dir / "tasks" / "train.jsonl"
         for t in read_jsonl(path, Task):
-            rows.append({"prompt": plan_prompt(t.request), "completion": plan_completion(t.plan)})
+            # a suite's task has the plan its verified search found (meta.plan)
+            plan = t.plan or t.meta.get("plan") or []
+            rows.append({"prompt": plan_prompt(t.request), "completion": plan_completion(plan)})
     if not rows:
         raise DataError("phase 1 has no task-plan pairs to learn from")
     return rows
@@ -118,14 +123,17 @@ def phase2(cfg: TrainConfig) -> dict[str, Any]:
 def expert_failures(cfg: TrainConfig) -> list[Trajectory]:
     """The expert's failed and unsure trajectories of train tasks (never a test split's)."""
     from lamforge.dataflow.flow import FlowConfig, load_settings, split_of
+    from lamforge.envs.registry import env_class
 
     flow = load_settings(FlowConfig(out_dir=cfg.data.flow_dir))
+    judged = env_class(flow.env).judges_itself  # no checks needed: the app says
     out = []
     for kind in ("fail", "unsure"):
         path = cfg.data.flow_dir / "execution" / f"{kind}.jsonl"
         if path.is_file():
             out += [t for t in iter_jsonl(path, Trajectory)
-                    if t.task.checks and split_of(t.task, flow) == "train"]
+                    if (t.task.checks or judged) and split_of(t.task, flow) == "train"
+                    and not t.task.id.startswith("malformed:")]
     return out
 
 
@@ -140,10 +148,15 @@ def phase3(cfg: TrainConfig, progress: Any = None) -> dict[str, Any]:
         summary = json.loads(summary_path.read_text())
     else:
         tasks = [t.task for t in expert_failures(cfg)]
-        if not tasks:
-            raise DataError(f"{cfg.data.flow_dir}/execution: no failed train tasks to explore")
+        if not tasks:  # nothing the expert failed: LAM3 is LAM2 tuned on the expert data
+            log.warning("%s/execution: no failed train tasks to explore",
+                        cfg.data.flow_dir)
+        from lamforge.dataflow.flow import FlowConfig, env_settings, load_settings
+
+        flow = load_settings(FlowConfig(out_dir=cfg.data.flow_dir,
+                                        templates_dir=cfg.data.templates_dir))
         summary = explore(tasks, lam2, cfg.phase3.explore, cfg.controls_top_k, explore_dir,
-                          cfg.seed, cfg.data.templates_dir, progress)
+                          cfg.seed, flow.env, env_settings(flow), progress)
     new = read_jsonl(explore_dir / "samples_pass.jsonl", StepSample)
     rows = step_rows(cfg, _samples(cfg, "train")) + step_rows(cfg, new) * cfg.phase3.new_weight
     metrics = train_sft(lam2, rows, out_dir, cfg.phase3, cfg.seed, cfg.model.lora, card={
@@ -162,6 +175,9 @@ def _negatives(cfg: TrainConfig) -> list[StepSample]:
     from lamforge.dataflow.flow import step_samples
 
     out = [s for t in expert_failures(cfg) for s in step_samples(t)]
+    # actions the app itself judged wrong during a verified search (suite flows)
+    refuted = cfg.data.flow_dir / "samples" / "refuted.jsonl"
+    out += read_jsonl(refuted, StepSample) if refuted.is_file() else []
     path = cfg.output_dir / "lam3" / "explore" / "samples_fail.jsonl"
     return out + (read_jsonl(path, StepSample) if path.is_file() else [])
 

@@ -5,8 +5,9 @@ A task names its page (`template: "miniwob/click-button"`) and a seed (`meta.see
 seed gives the same instance. An observation is the accessibility tree of the task area
 flattened to numbered controls (role, accessible name, value, state); a label is stamped on its
 element (`data-lf`) and stays the same for the whole episode. Actions go through Playwright's
-real input events. Success is the page's own reward (binary: the raw reward is positive), with
-no time limit per episode, as most papers report MiniWoB++.
+real input events. Success is the page's own reward (binary: the full raw reward, as the
+`miniwob` package's binary reward), with no time limit per episode, as most papers report
+MiniWoB++.
 
 One browser per environment, reused across episodes (a new page per episode), restarted when
 it crashes; `close()` ends it, so no Chromium outlives the environment.
@@ -24,6 +25,7 @@ from typing import Any
 from lamforge.core import (
     Action,
     Control,
+    DataError,
     EnvironmentCrashed,
     EnvironmentUnavailable,
     Observation,
@@ -34,14 +36,40 @@ from lamforge.core import (
     Verdict,
 )
 from lamforge.envs.base import ActionSpec, Env, EnvStatus
+from lamforge.envs.web.candidates import html_value, propose
 
 CHROMIUM = os.environ.get("LAMFORGE_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 STAMP_JS = (Path(__file__).with_name("stamp.js")).read_text()
+START_JS = """([seed, inPlace]) => {
+    // restarting in place would keep a widget the last episode left on the body (a dialog,
+    // a date picker): say so (null), and the page is loaded again
+    if (inPlace && window.__lfShownBeside &&
+        Array.from(document.body.children).some(window.__lfShownBeside)) return null;
+    // no time limit per episode (common practice); a browser timer's longest delay is
+    // 2^31-1 ms, and a longer one fires at once and ends the episode as timed out
+    core.EPISODE_MAX_TIME = 2147483000;
+    Math.seedrandom(seed);
+    core.startEpisodeReal();
+    window.__lfNext = undefined;
+    if (!window.__lfClicks) {  // where each press really landed, for the step to check
+        window.__lfClicks = true;
+        document.addEventListener("mousedown", (e) => {
+            const chain = [];  // the labels from the element pressed up to the page
+            for (let el = e.target; el; el = el.parentElement) {
+                if (el.dataset && el.dataset.lf) chain.push(el.dataset.lf);
+            }
+            window.__lfHit = chain;
+        }, true);
+    }
+    return WOB_TASK_READY;
+}"""
+"""Start the episode of `seed` in one round trip; false while the task is not ready yet."""
 ROLES = {"button", "link", "textbox", "searchbox", "checkbox", "radio", "combobox", "listbox",
          "option", "menuitem", "tab", "spinbutton", "slider", "switch", "treeitem", "gridcell",
-         "cell", "heading", "listitem", "image", "img", "StaticText"}
+         "cell", "heading", "listitem", "image", "img", "graphics-symbol", "Date",
+         "InputTime", "StaticText"}
 """Roles shown as controls (static text too: many MiniWoB tasks click words and shapes)."""
 
 ACTIONS = [
@@ -56,6 +84,11 @@ ACTIONS = [
                {"dy": {"type": "integer", "default": 200}}),
     ActionSpec("finish", "Say the task is done.", False, {}),
 ]
+
+
+def _is_option(nodes: dict[str, Any], strings: list[str], i: int) -> bool:
+    """An <option> of a <select>: shown as a control though a closed list lays none out."""
+    return strings[nodes["nodeName"][i]] == "OPTION"
 
 
 def miniwob_dir() -> Path:
@@ -112,8 +145,10 @@ def _release_driver() -> None:
 
 class WebEnv(Env):
     name = "web-v0"
+    judges_itself = True
+    thread_bound = True  # Playwright's sync API; every action has its own time-out
 
-    def __init__(self, headless: bool = True, timeout_ms: float = 5000) -> None:
+    def __init__(self, headless: bool = True, timeout_ms: float = 2000) -> None:
         self.headless = headless
         self.timeout_ms = timeout_ms
         self._pw: Any = None
@@ -124,6 +159,8 @@ class WebEnv(Env):
         self.task: Task | None = None
         self.utterance = ""
         self._obs: Observation | None = None
+        self._aimed: str | None = None
+        self._hit: list[str] | None = None
         self._done = False
         self._page_done = False
 
@@ -159,22 +196,25 @@ class WebEnv(Env):
             self.close()
             self._start()
         try:
+            seed = task.meta.get("seed", 0)
+            ready = None
+            if self._page is not None and self._page_file == page_file:
+                ready = self._page.evaluate(START_JS, [seed, True])  # restart in place
+                if ready is None:  # a widget of the last episode is still open: reload
+                    self._page_file = None
             if self._page is None or self._page_file != page_file:
                 # a new task page; the same task's next episode restarts on the loaded page
                 if self._page is not None:
                     self._page.close()
                 self._page = self._browser.new_page()
                 self._page.set_default_timeout(self.timeout_ms)
+                self._page.set_default_navigation_timeout(30_000)  # a busy machine loads slowly
                 self._page.goto(page_file.as_uri())
                 self._cdp = self._page.context.new_cdp_session(self._page)
                 self._page_file = page_file
-            seed = task.meta.get("seed", 0)
-            # no time limit per episode (common practice); a browser timer's longest delay is
-            # 2^31-1 ms, and a longer one fires at once and ends the episode as timed out
-            self._page.evaluate(f"() => {{ core.EPISODE_MAX_TIME = 2147483000; "
-                                f"Math.seedrandom({seed!r}); core.startEpisodeReal(); "
-                                "window.__lfNext = undefined; }")
-            self._wait_ready()
+                ready = self._page.evaluate(START_JS, [seed, False])
+            if not ready:
+                self._wait_ready()
         except Exception as e:  # the browser died: restart on the next reset
             self.close()
             raise EnvironmentCrashed(f"Chromium failed to start the episode: {e}") from None
@@ -190,9 +230,11 @@ class WebEnv(Env):
             time.sleep(0.02)
 
     def _observe(self, error: str | None = None) -> Observation:
+        self._boxes: dict[str, tuple[float, float, float, float]] = {}
         canvas = self._page.evaluate(STAMP_JS)
         self._canvas_utterance = canvas["utterance"]
         self._page_done = bool(canvas["done"])
+        self._hit = canvas.get("hit")
         ax = self._cdp.send("Accessibility.getFullAXTree")["nodes"]
         snap = self._cdp.send("DOMSnapshot.captureSnapshot", {"computedStyles": [],
                                                                "includeDOMRects": True})
@@ -200,18 +242,32 @@ class WebEnv(Env):
         doc = snap["documents"][0]
         nodes = doc["nodes"]
         # what is laid out with a size is what a user can see (and Playwright can click)
-        shown = {i for i, b in zip(doc["layout"]["nodeIndex"], doc["layout"]["bounds"],
-                                   strict=True) if b[2] > 0 and b[3] > 0}
+        bounds = {i: b for i, b in zip(doc["layout"]["nodeIndex"], doc["layout"]["bounds"],
+                                       strict=True) if b[2] > 0 and b[3] > 0}
+        shown = set(bounds)
+        scroll_x, scroll_y = doc.get("scrollOffsetX", 0), doc.get("scrollOffsetY", 0)
         labels: dict[int, tuple[str, str]] = {}
         parents = nodes["parentIndex"]
         backend = nodes["backendNodeId"]
         lf = {}
+        dropdowns: set[str] = set()
+        owner: dict[str, int] = {}  # option label -> node index of its <select>
         for i, attrs in enumerate(nodes["attributes"]):
             named = {strings[attrs[j]]: strings[attrs[j + 1]] for j in range(0, len(attrs), 2)}
             if "data-lf" in named:
                 lf[i] = (named["data-lf"], named.get("data-lf-name", ""))
+                if strings[nodes["nodeName"][i]] == "SELECT":
+                    dropdowns.add(named["data-lf"])
+                elif strings[nodes["nodeName"][i]] == "OPTION":  # whose list it is in
+                    j = parents[i]
+                    while j >= 0 and strings[nodes["nodeName"][j]] != "SELECT":
+                        j = parents[j]
+                    owner[named["data-lf"]] = j
+                if i in bounds:  # where a click goes, in the viewport's coordinates
+                    x, y, w, h = bounds[i]
+                    self._boxes[named["data-lf"]] = (x - scroll_x, y - scroll_y, w, h)
         for i, b in enumerate(backend):
-            if i not in shown:
+            if i not in shown and not _is_option(nodes, strings, i):
                 continue
             j = i  # a text node takes the label of the element it is in
             while j >= 0 and j not in lf:
@@ -237,12 +293,24 @@ class WebEnv(Env):
             seen.add(key)
             value = n.get("value", {}).get("value")
             state = "checked" if props.get("checked") in (True, "true") else None
+            if props.get("readonly") in (True, "true"):
+                role += " readonly"  # a field that takes no typing (a date picker's)
             controls.append(Control(label=label, name=name[:80], type=role,
-                                    value=None if value in (None, "") else str(value)[:80]
-                                    if state is None else state,
+                                    value=state or (None if value in (None, "")
+                                                    else str(value)[:80]),
                                     enabled=not props.get("disabled")))
+        # a drop-down lists its options (they are controls of their own too: a click on one
+        # chooses it)
+        lists: dict[str, list[str]] = {d: [] for d in dropdowns}
+        for c in controls:
+            j = owner.get(c.label, -1)
+            if c.type == "option" and j in lf and lf[j][0] in lists:
+                lists[lf[j][0]].append(c.name)
+        controls = [c.model_copy(update={"options": lists[c.label]}) if c.label in lists
+                    else c for c in controls]
         return Observation(controls=controls, canvas=f"Utterance: {canvas['utterance']}\n"
-                           f"{canvas['text'][:2000]}", focus="page", last_action_error=error)
+                           f"{canvas['text'][:2000]}", focus=canvas["focus"],
+                           last_action_error=error)
 
     def action_space(self) -> list[ActionSpec]:
         return ACTIONS
@@ -270,6 +338,7 @@ class WebEnv(Env):
             self._done = True
             return StepResult(observation=self._obs, ok=True, done=True)
         t0 = time.perf_counter()
+        self._aimed = None
         try:
             error = self._act(action, spec)
         except Exception as e:
@@ -280,6 +349,15 @@ class WebEnv(Env):
             error = f"{action.function} failed: {str(e).splitlines()[0][:160]}"
         act_s = time.perf_counter() - t0
         self._obs = self._observe(error)
+        if error is None and self._aimed is not None and self._hit is not None and \
+                self._aimed not in self._hit:
+            # the box of the observation was out of date (the page moved since) or something
+            # covers the control: the press went elsewhere, and the model is told
+            target = self._obs.control(self._hit[0]) if self._hit else None
+            error = (f"the click on '{action.control_label}' landed on "
+                     f"{repr(target.name) if target else 'another element'} (the page moved, "
+                     "or something covers the control)")
+            self._obs = self._obs.model_copy(update={"last_action_error": error})
         return StepResult(observation=self._obs, ok=error is None, error=error,
                           done=self._page_done,
                           info={"act_s": act_s, "step_s": time.perf_counter() - t0})
@@ -302,11 +380,18 @@ class WebEnv(Env):
         if control is None:
             return f"no control labelled '{action.control_label}' is on the page"
         target = page.locator(f'[data-lf="{control.label}"]')
-        if action.function == "click":
+        if action.function == "click" and control.type == "option":
+            # an option of a drop-down: what a user's click in the open list does
+            target.locator("xpath=ancestor::select").select_option(
+                element=target.element_handle(timeout=self.timeout_ms), timeout=self.timeout_ms)
+        elif action.function == "click":
             # a real mouse click at the middle of the element's box, as a user clicks: what is
             # on top there gets it (Playwright's locator click waits ~30 ms on actionability
-            # checks a user does not make)
-            box = target.bounding_box(timeout=self.timeout_ms)
+            # checks a user does not make); the box comes with the observation's snapshot
+            # (asking the page for it again would cost a third of the step)
+            known = self._boxes.get(control.label)
+            box = dict(zip(("x", "y", "width", "height"), known, strict=True)) if known \
+                else target.bounding_box(timeout=self.timeout_ms)
             view = page.viewport_size or {"width": 1280, "height": 720}
             if box is not None and not (box["y"] >= 0 and box["y"] + box["height"] <= view["height"]
                                         and 0 <= box["x"] <= view["width"]):
@@ -314,13 +399,35 @@ class WebEnv(Env):
                 box = target.bounding_box(timeout=self.timeout_ms)
             if box is None:
                 return f"control '{control.name}' is not visible"
+            self._aimed = control.label
             page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         elif action.function == "fill":
-            target.fill(str(action.args.get("text", "")), timeout=self.timeout_ms)
+            target.fill(html_value(control.type, str(action.args.get("text", ""))),
+                        timeout=self.timeout_ms)
         elif action.function == "select_option":
             target.select_option(label=str(action.args.get("option", "")),
                                  timeout=self.timeout_ms)
         return None
+
+    def instruction(self) -> str | None:
+        """The page's utterance: each seed draws its own."""
+        return self.utterance or None
+
+    @classmethod
+    def resolve_document(cls, doc: str) -> str:
+        """A page of the suite: 'miniwob/click-button' or just 'click-button'."""
+        return doc if doc.startswith("miniwob/") else f"miniwob/{doc}"
+
+    @classmethod
+    def validate_task(cls, task: Task) -> None:
+        name = task.template.removeprefix("miniwob/")
+        if not task.template.startswith("miniwob/") or \
+                not (miniwob_dir() / f"{name}.html").is_file():
+            raise DataError(f"task '{task.id}': template '{task.template}' is not a MiniWoB++ "
+                            "page (expected miniwob/<task>, e.g. miniwob/click-button)")
+
+    def candidates(self, observation: Observation, request: str) -> list[Action]:
+        return propose(observation, request)
 
     def reward(self) -> dict[str, Any]:
         """The page's reward globals: done, reward, raw reward (no time penalty), reason."""
@@ -334,7 +441,9 @@ class WebEnv(Env):
         if not r["done"]:
             return Verdict(status="fail", reason="the task's page gave no reward (episode not "
                                                  "completed)")
-        ok = (r["raw"] or 0) > 0
+        # success as the miniwob package's binary reward has it: the full raw reward (a
+        # partial one, 0.2 for two of five checkboxes, is not a success)
+        ok = (r["raw"] or 0) >= 1.0 - 1e-9
         return Verdict(status="pass" if ok else "fail",
                        reason=f"reward {r['raw']:.2f}" + (f" ({r['reason']})" if r["reason"]
                                                           else ""))

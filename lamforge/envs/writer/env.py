@@ -20,6 +20,7 @@ from typing import Any
 from lamforge.core import (
     Action,
     Control,
+    DataError,
     EnvironmentCrashed,
     InvalidAction,
     LamforgeError,
@@ -163,6 +164,15 @@ class WriterEnv(Env):
         if self._episode_dir is not None:
             shutil.rmtree(self._episode_dir, ignore_errors=True)
             self._episode_dir = None
+
+    @classmethod
+    def validate_task(cls, task: Task) -> None:
+        """Every check is a known kind with valid parameters."""
+        for c in task.checks:
+            try:
+                checks.validate(c)
+            except DataError as e:
+                raise DataError(f"task '{task.id}': {e}") from None
 
     def action_space(self) -> list[ActionSpec]:
         return list(ACTIONS)

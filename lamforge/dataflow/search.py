@@ -1,0 +1,193 @@
+"""Verified exploration: trajectories from nothing, with the app's own success signal as the
+verifier (no human demonstrations, no per-task solutions).
+
+The environment proposes generic candidate actions for a state (`Env.candidates`); the search
+tries them breadth-first with a small beam, replaying a prefix from a fresh `reset` of the same
+task (the same seed gives the same instance), until the environment judges an episode a
+success. A candidate that ends the episode without success, fails, or changes nothing on the
+screen is pruned; states already reached by another order of the same actions are not
+explored twice. The first success is the trajectory kept, so trajectories are short.
+
+Generic over environments: any `Env` that implements `candidates` and judges its episodes can
+be explored this way — by its own reward when the app ends an episode (`judges_itself`), or
+by the task's checks, which are then asked after every new state.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from lamforge.core import (
+    Action,
+    EnvironmentCrashed,
+    Observation,
+    Step,
+    Task,
+    TemplateError,
+    Trajectory,
+    Verdict,
+)
+from lamforge.envs.base import Env
+
+
+class SearchConfig(BaseModel):
+    """How hard to look for a success per task instance."""
+
+    model_config = ConfigDict(extra="forbid")
+    episodes: int = 120
+    """Episodes (resets) at most per task instance."""
+    depth: int = 6
+    """Actions at most in a trajectory."""
+    beam: int = 3
+    """States kept at each depth."""
+    branch: int = 10
+    """Candidates tried in each state."""
+    seconds: float = 60.0
+    """Wall time at most per task instance (a page that reloads on every episode is slow)."""
+
+
+@dataclass
+class _Node:
+    actions: list[Action]
+    cost: float
+    obs: Observation
+    """The state after the actions (a replay of the same seed reaches it again)."""
+
+
+def _signature(obs: Observation) -> tuple:
+    return (*((c.label, c.name, c.value) for c in obs.controls), obs.canvas, obs.focus)
+
+
+class _Replay:
+    """Episodes of one task instance: reset, replay a prefix, try one more action."""
+
+    def __init__(self, env: Env, task: Task, cfg: SearchConfig) -> None:
+        self.env, self.task, self.episodes = env, task, 0
+        self.request = task.request
+        self.deadline = time.perf_counter() + cfg.seconds
+        self.budget = cfg.episodes
+
+    @property
+    def spent(self) -> bool:
+        return self.episodes >= self.budget or time.perf_counter() > self.deadline
+
+    def run(self, actions: list[Action]) -> tuple[list[Step], Observation, bool, str | None]:
+        """The steps, the last observation, whether the app ended the episode, and the error
+        of a failed step (the replay stops there)."""
+        self.episodes += 1
+        obs = self.env.reset(self.task)
+        self.request = self.env.instruction() or self.task.request
+        steps: list[Step] = []
+        for a in actions:
+            t = time.perf_counter()
+            r = self.env.step(a)
+            steps.append(Step(observation=obs, action=a, ok=r.ok, error=r.error,
+                              latency_s=time.perf_counter() - t))
+            if r.info.get("crashed"):
+                raise EnvironmentCrashed(r.error or "the application crashed")
+            obs = r.observation
+            if not r.ok:
+                return steps, obs, r.done, r.error
+            if r.done:
+                return steps, obs, True, None
+        return steps, obs, False, None
+
+
+def search(env: Env, task: Task, cfg: SearchConfig | None = None) -> Trajectory:
+    """Look for a successful trajectory of `task`; the trajectory of the first success, or a
+    failed one saying how far the search went."""
+    cfg = cfg or SearchConfig()
+    t0 = time.perf_counter()
+    replay = _Replay(env, task, cfg)
+    refuted: list[tuple[list[Action], Action]] = []
+    try:
+        found, tried = _search(env, replay, cfg, refuted)
+    except (TemplateError, EnvironmentCrashed) as e:
+        return Trajectory(task=task, model="search", verdict=Verdict(status="fail",
+                          reason=str(e)), timings={"total_s": time.perf_counter() - t0},
+                          meta={"crashed": isinstance(e, EnvironmentCrashed),
+                                "episodes": replay.episodes})
+    stated = task.model_copy(update={"request": replay.request})
+    meta = {"episodes": replay.episodes, "candidates_tried": tried, "crashed": False}
+    timings = {"total_s": time.perf_counter() - t0}
+    if found is None:
+        return Trajectory(task=stated, model="search", timings=timings, meta=meta,
+                          verdict=Verdict(status="fail", reason=f"no success in "
+                                          f"{replay.episodes} episodes (depth {cfg.depth}, "
+                                          f"beam {cfg.beam}, {timings['total_s']:.0f} s)"))
+    steps, verdict = found
+    path = [s.action for s in steps]
+    # actions the app judged wrong in a state of the found path: verified negatives for
+    # the reward model (phase 4), as {"at": step index, "action": …}
+    meta["refuted"] = [{"at": len(prefix), "action": a.model_dump(exclude_none=True)}
+                       for prefix, a in refuted if path[:len(prefix)] == prefix][:8]
+    # the plan of a found trajectory is its steps in words, kept in meta.plan: phase 1 learns
+    # request -> plan from it (as from mined plans where an app has help pages), while the
+    # step samples carry no plan, since a suite's tasks come with none at test time
+    plan = [describe(s) for s in steps]
+    stated = stated.model_copy(update={"actions": [s.action for s in steps],
+                                       "meta": {**stated.meta, "plan": plan}})
+    return Trajectory(task=stated, steps=steps, verdict=verdict, model="search",
+                      timings=timings, meta=meta)
+
+
+def describe(step: Step) -> str:
+    """A step as a plan line: "Click 'Submit'", "Fill 'Username' with 'vina'"."""
+    a = step.action
+    control = step.observation.control(a.control_label) if a.control_label else None
+    target = f" '{control.name}'" if control and control.name else ""
+    values = " ".join(f"with '{v}'" for v in a.args.values())
+    return f"{a.function.replace('_', ' ').capitalize()}{target}{' ' + values if values else ''}"
+
+
+def _search(env: Env, replay: _Replay, cfg: SearchConfig,
+            refuted: list[tuple[list[Action], Action]]
+            ) -> tuple[tuple[list[Step], Verdict] | None, int]:
+    _, root, _, _ = replay.run([])
+    frontier = [_Node([], 0.0, root)]
+    seen: set[tuple] = set()
+    tried = 0
+    for _ in range(cfg.depth):
+        grown: list[_Node] = []
+        for node in frontier:
+            obs = node.obs
+            before = _signature(obs)
+            seen.add(before)
+            for rank, action in enumerate(env.candidates(obs, replay.request)[:cfg.branch]):
+                if replay.spent:
+                    return None, tried
+                tried += 1
+                steps, after, done, error = replay.run([*node.actions, action])
+                if error or len(steps) != len(node.actions) + 1:
+                    continue  # failed, or the replay went otherwise (the app ended it early)
+                if not done and not env.judges_itself:
+                    done = env.evaluate().status == "pass"  # checks may hold mid-way
+                if done:
+                    verdict = env.evaluate()
+                    if verdict.status == "pass":
+                        return (steps, verdict), tried
+                    refuted.append((node.actions, action))
+                    continue  # the page judged it wrong: pruned
+                sig = _signature(after)
+                if sig == before or sig in seen:
+                    continue  # changed nothing, or a state reached already
+                seen.add(sig)
+                grown.append(_Node([*node.actions, action], node.cost + rank, after))
+        if not grown:
+            break
+        grown.sort(key=lambda n: n.cost)
+        frontier = grown[:cfg.beam]
+    # no page ended the episode: the deepest states may still be a success the app judges
+    # only when asked (a task with checks, a page that rewards without ending)
+    for node in frontier:
+        if replay.spent:
+            break
+        steps, _, _, error = replay.run(node.actions)
+        if not error and steps:
+            verdict = env.evaluate()
+            if verdict.status == "pass":
+                return (steps, verdict), tried
+    return None, tried
