@@ -84,22 +84,25 @@ class Suite(ABC):
 
     def select(self, subset: str | None = None, only: list[str] | None = None) -> list[str]:
         """Task names of a subset (or all), narrowed to `only` when given."""
-        names = self.names()
-        if only:
-            unknown = [n for n in only if n not in set(names)]
-            if unknown:
-                raise LamforgeError(f"suite '{self.name}' has no task '{unknown[0]}'")
+        known = self.names()
+        known_set = set(known)
+        unknown = [n for n in only or [] if n not in known_set]
+        if unknown:
+            raise LamforgeError(f"suite '{self.name}' has no task '{unknown[0]}'")
+        names = known
         if subset:
             if subset not in self.subsets:
                 raise LamforgeError(f"suite '{self.name}' has no subset '{subset}' (its "
                                     f"subsets: {', '.join(sorted(self.subsets)) or 'none'})")
-            names = [n for n in self.subsets[subset] if n in set(names)]
+            names = [n for n in self.subsets[subset] if n in known_set]
         if only:
-            outside = [n for n in only if n not in set(names)]
+            chosen = set(names)
+            outside = [n for n in only if n not in chosen]
             if outside:
                 raise LamforgeError(f"task '{outside[0]}' is not in subset '{subset}' of "
                                     f"suite '{self.name}'")
-            names = [n for n in names if n in set(only)]
+            wanted = set(only)
+            names = [n for n in names if n in wanted]
         return names
 
     def tasks(self, seeds: Sequence[int], subset: str | None = None,

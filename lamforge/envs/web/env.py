@@ -276,6 +276,7 @@ class WebEnv(Env):
                 labels[b] = lf[j]
         controls: list[Control] = []
         seen: set[str] = set()
+        shown_labels: set[str] = set()  # labels of the controls so far
         for n in ax:
             if n.get("ignored"):
                 continue
@@ -288,9 +289,10 @@ class WebEnv(Env):
             if not name and role in ("StaticText", "generic"):
                 continue
             key = f"{label}:{name}"
-            if key in seen or (role == "StaticText" and label in {c.label for c in controls}):
+            if key in seen or (role == "StaticText" and label in shown_labels):
                 continue  # a text inside a control already shown is that control's name
             seen.add(key)
+            shown_labels.add(label)
             value = n.get("value", {}).get("value")
             state = "checked" if props.get("checked") in (True, "true") else None
             if props.get("readonly") in (True, "true"):
