@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lamforge.cli_options import Address, Backend, check_backend
 from lamforge.core import DataError, Task, TaskPlan, read_jsonl, write_jsonl
 
 data_app = typer.Typer(no_args_is_help=True, help="Task-plan data: mine, evolve, stats.")
@@ -183,19 +184,20 @@ def stats(
 
 def _flow_config(out_dir: Path, instances: int, seed: int, match: str, threshold: float,
                  workers: int, selector: str, prefill: str = "rules",
-                 llm: dict | None = None):
+                 llm: dict | None = None, backend: str = "local", address: str | None = None):
     from lamforge.dataflow.flow import FlowConfig
     from lamforge.envs.match import MODES
     from lamforge.llm.client import LLMConfig
 
     if match not in MODES:
         raise DataError(f"unknown match mode '{match}' (use {', '.join(MODES)})")
+    check_backend(backend, address)
     llm_cfg = None
     if "llm" in (selector, prefill):
         llm_cfg = LLMConfig.from_env(seed=seed, max_tokens=2048, **(llm or {}))  # long answers
     return FlowConfig(out_dir=out_dir, instances=instances, seed=seed, match=match,
                       threshold=threshold, workers=workers, selector=selector, prefill=prefill,
-                      llm=llm_cfg)
+                      llm=llm_cfg, backend=backend, address=address)
 
 
 def _pairs(files: list[Path]) -> tuple[list[TaskPlan], list[str]]:
@@ -220,7 +222,8 @@ Instances = Annotated[int, typer.Option(min=1, help="Instances per pair")]
 Selector = Annotated[str, typer.Option(help="Template choice: minilm, keywords or llm")]
 Prefill = Annotated[str, typer.Option(help="Prefill provider: rules (offline) or llm")]
 Match = Annotated[str, typer.Option(help="exact, contains, fuzzy or regex")]
-Workers = Annotated[int, typer.Option(min=1, help="Processes, each with its LibreOffice")]
+Workers = Annotated[int, typer.Option(min=1, help="Workers, each with its own app "
+                                                   "(LibreOffice, Chromium)")]
 
 
 @data_app.command("instantiate")
@@ -248,6 +251,8 @@ def execute_cmd(
     threshold: Annotated[float, typer.Option(help="fuzzy score needed (0-100)")] = 85.0,
     workers: Workers = 1,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks")] = None,
+    backend: Backend = "local",
+    address: Address = None,
 ) -> None:
     """Execute the instantiated tasks in Writer and file each result (resumable)."""
     from lamforge.core import read_jsonl_lenient
@@ -260,7 +265,8 @@ def execute_cmd(
         summarise,
     )
 
-    cfg = load_settings(_flow_config(out_dir, 1, 0, match, threshold, workers, "keywords"))
+    cfg = load_settings(_flow_config(out_dir, 1, 0, match, threshold, workers, "keywords",
+                                     backend=backend, address=address))
     tasks, bad = read_jsonl_lenient(out_dir / "instantiation" / "pass.jsonl", Task)
     known = done_ids(out_dir)
     new_bad = [b for b in bad if f"malformed:{b.split(': ')[0]}" not in known]
@@ -284,12 +290,13 @@ def _instantiate(cfg, inp: list[Path]):
 
 
 def _run_execution(cfg, tasks, execute) -> None:
+    from lamforge.core.pool import describe
     from lamforge.dataflow.flow import done_ids
 
     todo = len([t for t in tasks if t.id not in done_ids(cfg.out_dir)])
     with _progress() as progress:
         what = "exploring" if cfg.suite else "executing"
-        bar = progress.add_task(f"{what} ({cfg.workers} worker(s))", total=todo)
+        bar = progress.add_task(f"{what} ({describe(cfg.pool)})", total=todo)
         execute(tasks, cfg, on_done=lambda kind: progress.advance(bar))
 
 
@@ -332,6 +339,8 @@ def flow_cmd(
                                                                   "out as test_family")] = 0.1,
     base_url: BaseUrl = None, model: Model = None, api_key: ApiKey = None,
     concurrency: Concurrency = 4,
+    backend: Backend = "local",
+    address: Address = None,
 ) -> None:
     """instantiate -> execute -> evaluate -> post-process, resumable; prints a summary.
 
@@ -343,7 +352,7 @@ def flow_cmd(
 
     cfg = _flow_config(out_dir, instances, seed, match, threshold, workers, selector, prefill,
                        dict(base_url=base_url, model=model, api_key=api_key,
-                            concurrency=concurrency))
+                            concurrency=concurrency), backend, address)
     cfg.env, cfg.test_instance, cfg.test_family = resolve(env_name).id, test_instance, test_family
     if suite:
         if inp:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lamforge.cli_options import Address, Backend, check_backend
 from lamforge.core import DataError, StepSample, Task, read_jsonl
 
 console = Console()
@@ -96,8 +97,8 @@ def online(
     json_out: Annotated[Path, typer.Option("--json", help="Write the summary here; episodes "
                                                           "go to <name>/episodes.jsonl beside "
                                                           "it")] = Path("runs/online.json"),
-    workers: Annotated[int, typer.Option(min=1, help="Processes, each with its own "
-                                                     "environment")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Workers (episodes at once), each with "
+                                                     "its own environment")] = 1,
     endpoint: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL for model "
                                                       "names")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks per file")]
@@ -114,12 +115,15 @@ def online(
     constrained: Annotated[bool, typer.Option(help="Constrained decoding (local models)")]
     = False,
     timeout: Annotated[float, typer.Option(help="Endpoint time-out per request, s")] = 60.0,
+    backend: Backend = "local",
+    address: Address = None,
 ) -> None:
     """Run the agent live on every task, judge by the task's checks, and compare models: task
     success, completion time, steps, step latency p50/p95, tokens, failure kinds. Resumable:
     a rerun with the same --json does only the episodes not filed yet."""
     from rich.progress import Progress
 
+    from lamforge.core.pool import describe
     from lamforge.envs.registry import resolve
     from lamforge.eval.online import (
         OnlineConfig,
@@ -130,6 +134,7 @@ def online(
     )
 
     resolve(env_name)  # an unknown environment is one line before anything starts
+    check_backend(backend, address)
     if endpoint is None:
         for m in model:
             if m not in ("rules", "expert") and not (Path(m) / "config.json").is_file():
@@ -155,12 +160,13 @@ def online(
         sources = dict(zip(splits, map(str, tasks), strict=True))
     cfg = OnlineConfig(env=env_name, workers=workers, endpoint=endpoint, top_k=top_k,
                        plans=plans, max_steps=max_steps, max_seconds=max_seconds,
-                       constrained=constrained, timeout_s=timeout)
+                       constrained=constrained, timeout_s=timeout, backend=backend,
+                       address=address)
     names = display_names(model)
     episodes_file = json_out.with_suffix("") / "episodes.jsonl"
     total = len(names) * sum(len(v) for v in splits.values())
     with Progress(console=console, transient=True) as progress:
-        bar = progress.add_task(f"online evaluation ({workers} worker(s))", total=total)
+        bar = progress.add_task(f"online evaluation ({describe(cfg.pool)})", total=total)
         progress.update(bar, completed=0)
         episodes = evaluate_online(model, splits, cfg, episodes_file,
                                    on_done=lambda rec: progress.advance(bar))

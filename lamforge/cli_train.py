@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lamforge.cli_options import Address, check_backend
+
 console = Console()
 
 
@@ -17,6 +19,10 @@ def train(
                                              "phase3 (exploration), phase4 (reward model + "
                                              "policy optimisation) or all")],
     config: Annotated[Path, typer.Option(help="Training config (configs/*.yaml)")],
+    backend: Annotated[str | None, typer.Option(
+        help="Phase 3's exploration workers: local or ray (default: the config's "
+             "phase3.explore.backend)")] = None,
+    address: Address = None,
 ) -> None:
     """Train a LAM in the paper's four phases: LAM1 (task -> plan), LAM2 (imitation of the
     expert), LAM3 (self-boosting exploration in the app), LAM4 (reward model + GRPO)."""
@@ -26,6 +32,10 @@ def train(
     from lamforge.train.phases import run
 
     cfg = TrainConfig.load(config)
+    explore = cfg.phase3.explore
+    if backend is not None or address is not None:
+        explore.backend, explore.address = backend or explore.backend, address
+    check_backend(explore.backend, explore.address)
     with Progress(console=console, transient=True) as bar:
         job = bar.add_task("phase 3: exploring failed tasks",
                            total=cfg.phase3.explore.max_tasks, visible=False)

@@ -15,7 +15,8 @@ Layout of a run directory:
 
 Results are appended one whole line at a time and flushed, so killing the run (or one
 worker's LibreOffice) loses no finished result; a rerun skips every task already filed.
-Workers are separate processes, each with its own LibreOffice.
+Workers are separate processes or Ray actors (`backend="ray"`), each with its own app; the
+driver alone writes the files, whatever the backend (`lamforge.core.pool`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from lamforge.core import (
     repair_tail,
     write_jsonl,
 )
+from lamforge.core.pool import PoolConfig, Worker, run_jobs
 
 EXECUTION = ("pass", "fail", "unsure")
 log = logging.getLogger(__name__)
@@ -68,6 +68,15 @@ class FlowConfig:
     """Tasks from an environment's suite (no help pages, no prefill): executed by verified
     exploration (`lamforge.dataflow.search`) instead of their prefilled actions."""
     search: dict[str, Any] | None = None  # SearchConfig fields
+    backend: str = "local"
+    """Where the workers run: `local` (processes here) or `ray` (actors; `address` names an
+    existing cluster, else a local instance starts for the run). Not a setting of the data."""
+    address: str | None = None
+
+    @property
+    def pool(self) -> PoolConfig:
+        return PoolConfig(backend=self.backend, workers=self.workers,  # type: ignore[arg-type]
+                          address=self.address)
 
 
 # ---- instantiate --------------------------------------------------------------------------
@@ -199,16 +208,10 @@ def load_settings(cfg: FlowConfig) -> FlowConfig:
 _ENV: Any = None
 
 
-def _worker_init(env_name: str, env_kwargs: dict[str, Any], counter: Any = None,
-                 pin: bool = True) -> None:
+def _worker_init(index: int, env_name: str, env_kwargs: dict[str, Any], pin: bool) -> None:
     global _ENV
     from lamforge.envs import make
 
-    index = 0
-    if counter is not None:
-        with counter.get_lock():
-            index = counter.value
-            counter.value += 1
     if pin:
         pin_to_core(index)
     _ENV = make(env_name, **env_kwargs)
@@ -322,9 +325,14 @@ def file_bad_records(out_dir: Path, bad_records: list[str]) -> None:
 
 
 def _lost(task: Task, error: BaseException) -> Trajectory:
-    """A result for a task whose worker failed outright (not the task's fault: retried)."""
+    """A result for a task whose worker failed outright: not the task's fault, so it is retried
+    by a rerun — unless the pool already retried it on other workers (`WorkerLost`), which
+    files it as failed with the reason."""
     from lamforge.core import Verdict
+    from lamforge.core.pool import WorkerLost
 
+    if isinstance(error, WorkerLost):
+        return Trajectory(task=task, verdict=Verdict(status="fail", reason=str(error)))
     return Trajectory(task=task, verdict=Verdict(
         status="fail", reason=f"worker error: {type(error).__name__}: {error}"),
         meta={"crashed": True})
@@ -348,59 +356,25 @@ def execute(tasks: list[Task], cfg: FlowConfig,
 
     def record(task: Task, result: tuple[str, bool, str] | None, error: BaseException | None
                ) -> None:
-        if result is None:  # the worker failed outright: filed as lost, retried by a rerun
+        if result is None:  # the worker failed outright
             assert error is not None
-            result = ("fail", True, _lost(task, error).model_dump_json())
+            traj = _lost(task, error)
+            result = ("fail", bool(traj.meta.get("crashed")), traj.model_dump_json())
         kind = _file(cfg.out_dir, task.id, *result, crashes)
         counts[kind] += 1
         if on_done:
             on_done(kind)
 
-    cpus = os.sched_getaffinity(0)
-    pin = cfg.workers <= len(cpus)  # more workers than cores: let the scheduler share them
-    if cfg.workers <= 1:
-        try:
-            _worker_init(cfg.env, env_kwargs, None, pin)  # here, pinned like a pool worker
-            for task in todo:
-                try:
-                    result = _worker_run(task.model_dump_json(), cfg.match, cfg.threshold,
-                                         search_json)
-                except Exception as e:  # filed and retried by the next run; the batch goes on
-                    record(task, None, e)
-                else:
-                    record(task, result, None)
-        finally:
-            _close_env()
-            os.sched_setaffinity(0, cpus)
-        return counts
-    # spawn, not fork: the driver may hold threads (torch, from the template selector), and
-    # forking a threaded process can deadlock the child
-    context = multiprocessing.get_context("spawn")
-    queue = list(reversed(todo))
-    counter = context.Value("i", 0)
-    with ProcessPoolExecutor(max_workers=cfg.workers, initializer=_worker_init,
-                             initargs=(cfg.env, env_kwargs, counter, pin),
-                             mp_context=context) as pool:
-        pending: dict = {}
+    by_id = {t.id: t for t in todo}
 
-        def submit() -> None:  # a few tasks in flight per worker, not the whole list
-            while queue and len(pending) < 2 * cfg.workers:
-                task = queue.pop()
-                pending[pool.submit(_worker_run, task.model_dump_json(), cfg.match,
-                                    cfg.threshold, search_json)] = task
+    def lost(task_id: Any, error: BaseException) -> None:
+        record(by_id[task_id], None, error)
 
-        submit()
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in done:
-                task = pending.pop(fut)
-                try:
-                    result = fut.result()
-                except Exception as e:  # a dead worker: file it, go on (a broken pool
-                    record(task, None, e)  # fails the rest the same way; a rerun retries)
-                else:
-                    record(task, result, None)
-            submit()
+    pool = cfg.pool
+    worker = Worker(_worker_init, (cfg.env, env_kwargs, pool.pins), _worker_run, _close_env)
+    jobs = [(t.id, (t.model_dump_json(), cfg.match, cfg.threshold, search_json)) for t in todo]
+    run_jobs(worker, jobs, pool, lambda task_id, result: record(by_id[task_id], result, None),
+             lost)
     return counts
 
 

@@ -15,18 +15,17 @@ processes, each with its own environment (its own LibreOffice) and its own copy 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from lamforge.core import DataError, Task, append_lines, repair_tail
+from lamforge.core.pool import PoolConfig, Worker, run_jobs
 
 HARNESS_ERROR = "harness error"
 """An episode the evaluator itself lost (a dead worker): retried by the next run."""
@@ -52,6 +51,14 @@ class OnlineConfig:
     """Time-out of one request to an endpoint."""
     constrained: bool = False
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    backend: str = "local"
+    """`local` processes or `ray` actors (`address`: an existing cluster, else a local one)."""
+    address: str | None = None
+
+    @property
+    def pool(self) -> PoolConfig:
+        return PoolConfig(backend=self.backend, workers=self.workers,  # type: ignore[arg-type]
+                          address=self.address)
 
 
 def display_names(models: list[str]) -> dict[str, str]:
@@ -97,18 +104,15 @@ _BACKENDS: dict[str, Any] = {}
 _CFG: OnlineConfig | None = None
 
 
-def _init(cfg_json: str, counter: Any = None, pin: bool = False) -> None:
+def _init(index: int, cfg_json: str, pooled: bool, pin: bool) -> None:
     global _ENV, _CFG
     from lamforge.envs import make
 
     _CFG = OnlineConfig(**json.loads(cfg_json))
-    if counter is not None:
+    if pooled:
         import torch
 
-        torch.set_num_threads(1)  # one core per worker: the model and its LibreOffice share it
-        with counter.get_lock():
-            index = counter.value
-            counter.value += 1
+        torch.set_num_threads(1)  # one core per worker: the model and its app share it
         if pin:
             from lamforge.dataflow.flow import pin_to_core
 
@@ -247,21 +251,18 @@ def evaluate_online(models: list[str], splits: dict[str, list[Task]], cfg: Onlin
                            "seconds": 0.0, "step_ms": [], "model_ms": [], "tokens_in": 0,
                            "tokens_out": 0})
 
-    cfg_json = json.dumps(asdict(cfg))
-    if todo and cfg.workers <= 1:
-        try:
-            _init(cfg_json)
-            for job in todo:
-                try:
-                    record(run_episode(job[0], job[1], job[2], job[3].model_dump_json()))
-                except Exception as e:  # a backend that cannot load is fatal, below
-                    if _fatal(e):
-                        raise
-                    record(lost(job, e))
-        finally:
-            _close()
-    elif todo:
-        _run_pool(todo, cfg, cfg_json, record, lost)
+    def failed(index: Any, error: BaseException) -> None:
+        if _fatal(error):  # a backend that cannot load fails every episode: one line
+            raise error
+        record(lost(todo[index], error))
+
+    pool = cfg.pool
+    pooled = pool.backend == "ray" or pool.workers > 1
+    worker = Worker(_init, (json.dumps(asdict(cfg)), pooled, pool.pins), run_episode, _close)
+    # grouped by model, so a worker loads few models
+    jobs = [(i, (name, spec, split, task.model_dump_json()))
+            for i, (name, spec, split, task) in enumerate(todo)]
+    run_jobs(worker, jobs, pool, lambda _, line: record(line), failed)
     return {k: v for k, v in done.items()
             if k in {(n, s, t.id) for n, _, s, t in wanted}}
 
@@ -273,43 +274,6 @@ def _fatal(error: BaseException) -> bool:
     from lamforge.llm.client import LLMError
 
     return isinstance(error, FatalError | LLMError)
-
-
-def _run_pool(todo: list, cfg: OnlineConfig, cfg_json: str, record: Callable[[str], None],
-              lost: Callable[[tuple, BaseException], str]) -> None:
-    # spawn, not fork: the driver may hold torch threads; jobs go out grouped by model so a
-    # worker loads few models, a few in flight per worker
-    context = multiprocessing.get_context("spawn")
-    counter = context.Value("i", 0)
-    pin = cfg.workers <= len(os.sched_getaffinity(0))
-    queue = list(reversed(todo))
-    with ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init,
-                             initargs=(cfg_json, counter, pin), mp_context=context) as pool:
-        pending: dict = {}
-
-        def submit() -> None:
-            while queue and len(pending) < 2 * cfg.workers:
-                job = queue.pop()
-                pending[pool.submit(run_episode, job[0], job[1], job[2],
-                                    job[3].model_dump_json())] = job
-
-        submit()
-        try:
-            while pending:
-                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    job = pending.pop(fut)
-                    try:
-                        record(fut.result())
-                    except Exception as e:
-                        if _fatal(e):
-                            raise
-                        record(lost(job, e))
-                submit()
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
 
 
 # ---- the summary --------------------------------------------------------------------------

@@ -9,17 +9,15 @@ action is marked "(failed)" in what the model reads next and it may try somethin
 the model says FINISH or `max_steps` run out; then the task's checks judge the document. A
 malformed answer is reported in the trajectory and asked again (sampled), twice at most.
 
-Workers are processes, each with its own LibreOffice and its own copy of the (small) model,
-pinned to a core like the dataflow's workers.
+Workers are processes or Ray actors (`backend: ray`), each with its own app and its own copy
+of the model, pinned to a core like the dataflow's workers when they all run here.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from lamforge.core import (
     Trajectory,
     Verdict,
 )
+from lamforge.core.pool import PoolConfig, Worker, run_jobs
 from lamforge.envs.base import Env
 from lamforge.train.formats import parse_action, rank_controls, state_prompt
 
@@ -49,6 +48,14 @@ class ExploreConfig(BaseModel):
     temperature: float = 0.8
     max_steps: int = 12
     workers: int = 1
+    backend: str = "local"
+    """`local` processes or `ray` actors; `address` names an existing Ray cluster."""
+    address: str | None = None
+
+    @property
+    def pool(self) -> PoolConfig:
+        return PoolConfig(backend=self.backend, workers=self.workers,  # type: ignore[arg-type]
+                          address=self.address)
 
 
 class Policy:
@@ -161,22 +168,30 @@ def explore_task(env: Env, task: Task, policy: Policy, cfg: ExploreConfig, seed:
 _WORKER: dict[str, Any] = {}
 
 
-def _init(model_dir: str, k: int, counter: Any, env_name: str, env_kwargs: dict[str, Any]
-          ) -> None:
+def _init(index: int, model_dir: str, k: int, env_name: str, env_kwargs: dict[str, Any],
+          pin: bool) -> None:
     import torch
 
     from lamforge.dataflow.flow import pin_to_core
     from lamforge.envs import make
 
-    index = 0
-    if counter is not None:
-        with counter.get_lock():
-            index = counter.value
-            counter.value += 1
-    pin_to_core(index)
+    if pin:
+        pin_to_core(index)
+    _WORKER["threads"] = torch.get_num_threads()  # restored for training after exploring here
     torch.set_num_threads(1)
     _WORKER["policy"] = Policy(Path(model_dir), k)
     _WORKER["env"] = make(env_name, **env_kwargs)
+
+
+def _close() -> None:
+    import torch
+
+    env = _WORKER.pop("env", None)
+    if env is not None:
+        env.close()
+    _WORKER.pop("policy", None)
+    if "threads" in _WORKER:
+        torch.set_num_threads(_WORKER.pop("threads"))
 
 
 def _run(task_json: str, cfg_json: str, seed: int) -> list[tuple[str, list[str]]]:
@@ -192,8 +207,6 @@ def explore(tasks: list[Task], model_dir: Path, cfg: ExploreConfig, k: int, out_
     """Explore a seeded sample of `tasks` with the checkpoint in `model_dir`. Every attempt
     goes to out_dir/attempts.jsonl, the steps of passing and failing attempts to
     samples_{pass,fail}.jsonl; the summary (tasks recovered) to summary.json."""
-    import multiprocessing
-
     out_dir.mkdir(parents=True, exist_ok=True)
     chosen = random.Random(seed).sample(tasks, min(cfg.max_tasks, len(tasks)))
     jobs = [(t.model_dump_json(), cfg.model_dump_json(), seed + i) for i, t in enumerate(chosen)]
@@ -214,37 +227,17 @@ def explore(tasks: list[Task], model_dir: Path, cfg: ExploreConfig, k: int, out_
         if progress:
             progress()
 
-    env_kwargs = env_kwargs or {}
-    cpus = os.sched_getaffinity(0)
-    try:
-        if not jobs:
-            pass  # nothing to explore: no app, no model loaded
-        elif cfg.workers <= 1:
-            _init(str(model_dir), k, None, env_name, env_kwargs)
-            for job in jobs:
-                try:
-                    record(_run(*job))
-                except Exception:  # one task's trouble must not end the exploration
-                    counts["errors"] += 1
-        else:
-            # spawn, not fork: the driver holds torch's threads
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=context,
-                                     initializer=_init,
-                                     initargs=(str(model_dir), k, context.Value("i", 0),
-                                               env_name, env_kwargs)) as pool:
-                for future in [pool.submit(_run, *job) for job in jobs]:
-                    try:
-                        record(future.result())
-                    except Exception:
-                        counts["errors"] += 1
+    def failed(_: Any, error: BaseException) -> None:  # one task's trouble: the rest go on
+        counts["errors"] += 1
+
+    pool = cfg.pool
+    worker = Worker(_init, (str(model_dir), k, env_name, env_kwargs or {}, pool.pins), _run,
+                    _close)
+    try:  # no job: no app, no model loaded
+        run_jobs(worker, list(enumerate(jobs)), pool, lambda _, r: record(r), failed)
     finally:
         for f in files.values():
             f.close()
-        env = _WORKER.pop("env", None)
-        if env is not None:
-            env.close()
-        os.sched_setaffinity(0, cpus)
     summary = {"candidates": len(tasks), "tasks": len(chosen), **counts,
                "recovered_share": round(counts["recovered"] / max(1, len(chosen)), 4),
                "attempts_per_task": cfg.attempts, "temperature": cfg.temperature}
