@@ -71,6 +71,11 @@ class PoolConfig:
         if self.address and self.backend != "ray":
             raise ValueError("--address needs --backend ray")
 
+    @classmethod
+    def of(cls, settings: Any) -> PoolConfig:
+        """The pool of a command's settings (anything with backend, workers and address)."""
+        return cls(backend=settings.backend, workers=settings.workers, address=settings.address)
+
     @property
     def pins(self) -> bool:
         """Whether workers may pin themselves to a core: only when they all run on this machine

@@ -75,8 +75,7 @@ class FlowConfig:
 
     @property
     def pool(self) -> PoolConfig:
-        return PoolConfig(backend=self.backend, workers=self.workers,  # type: ignore[arg-type]
-                          address=self.address)
+        return PoolConfig.of(self)
 
 
 # ---- instantiate --------------------------------------------------------------------------

@@ -57,8 +57,7 @@ class OnlineConfig:
 
     @property
     def pool(self) -> PoolConfig:
-        return PoolConfig(backend=self.backend, workers=self.workers,  # type: ignore[arg-type]
-                          address=self.address)
+        return PoolConfig.of(self)
 
 
 def display_names(models: list[str]) -> dict[str, str]:

@@ -54,8 +54,7 @@ class ExploreConfig(BaseModel):
 
     @property
     def pool(self) -> PoolConfig:
-        return PoolConfig(backend=self.backend, workers=self.workers,  # type: ignore[arg-type]
-                          address=self.address)
+        return PoolConfig.of(self)
 
 
 class Policy:
