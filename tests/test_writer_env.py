@@ -296,3 +296,22 @@ def test_canvas_shows_fields_bookmarks_and_properties(writer_env) -> None:
     assert "bookmarks: Dog" in canvas
     assert "fields: page count" in canvas
     assert 'title "Fox story"' in canvas
+
+
+def test_workers_starting_on_a_fresh_library_build_it_once(tmp_path) -> None:
+    """Two processes asking for a library nobody built yet: one builds, the other waits and
+    opens the finished one (both building made one rewrite a document the other opened)."""
+    import subprocess
+    import sys
+
+    lib = tmp_path / "lib"
+    code = ("import sys; from pathlib import Path; from lamforge.envs.writer.templates import "
+            "library; out = library(Path(sys.argv[1])); "
+            "print((out / 'description.json').stat().st_mtime_ns)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(lib)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err[-800:] for _, err in results]
+    stamps = {out.strip() for out, _ in results}
+    assert len(stamps) == 1, "the library was built twice"
+    assert all(zipfile.is_zipfile(p) for p in lib.glob("*.docx"))

@@ -8,6 +8,7 @@ is built once per machine into the cache (`lamforge env templates`) and rebuilt 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import zipfile
@@ -194,13 +195,21 @@ def build_library(out_dir: Path, office: Office) -> list[dict[str, str]]:
 def library(templates_dir: Path | None = None, office: Office | None = None) -> Path:
     """The library directory, built first if it does not exist yet."""
     out = (templates_dir or default_dir()).resolve()
-    if not (out / "description.json").is_file():
-        if office is None:
-            with Office() as own:
-                build_library(out, own)
-        else:
-            office.start()
-            build_library(out, office)
+    if (out / "description.json").is_file():  # written last: the library is complete
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    # Workers starting together on a fresh library would each build it, one rewriting a
+    # document while another opens it (a UNO error, seen in 2-worker runs): one builds, the
+    # others wait for it. The lock goes with its process, so a builder that died frees it.
+    with (out / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "description.json").is_file():
+            if office is None:
+                with Office() as own:
+                    build_library(out, own)
+            else:
+                office.start()
+                build_library(out, office)
     return out
 
 
