@@ -23,12 +23,17 @@ def train(
         help="Phase 3's exploration workers: local or ray (default: the config's "
              "phase3.explore.backend)")] = None,
     address: Address = None,
+    accelerate: Annotated[Path | None, typer.Option(
+        help="An accelerate config (configs/accelerate/*.yaml): each phase's training runs "
+             "under `accelerate launch` with it, phase 3 explores in this process first "
+             "(default: the config's `accelerate`)")] = None,
 ) -> None:
     """Train a LAM in the paper's four phases: LAM1 (task -> plan), LAM2 (imitation of the
     expert), LAM3 (self-boosting exploration in the app), LAM4 (reward model + GRPO)."""
     from rich.progress import Progress
 
     from lamforge.train.config import TrainConfig
+    from lamforge.train.launch import is_main, launch, launched
     from lamforge.train.phases import run
 
     cfg = TrainConfig.load(config)
@@ -43,7 +48,13 @@ def train(
         def advance() -> None:
             bar.update(job, advance=1, visible=True)
 
-        out = run(cfg, phase, progress=advance)
+        acc = accelerate or cfg.accelerate
+        if acc and not launched():
+            out = launch(config, cfg, phase, acc, progress=advance)
+        else:
+            out = run(cfg, phase, progress=advance)
+    if launched() or not is_main():
+        return  # the driver, or the main process of a plain launch, prints the table
     results = out if phase == "all" else {phase: out}
     table = Table("phase", "steps", "loss first -> last", "time", "notes",
                   title=f"{cfg.name} -> {cfg.output_dir}")

@@ -190,5 +190,10 @@ def test_shipped_configs_load_and_gpu_config_has_the_papers_settings() -> None:
     assert (rm.lora["r"], rm.lora["alpha"], rm.lr, rm.epochs) == (8, 32, 2e-5, 2)
     assert (policy.lr, policy.beta) == (1.4e-5, 0.1)
     assert tiny.phase3.explore.attempts >= 2 and tiny.phase4.policy.beta > 0
-    acc = yaml.safe_load((root / "accelerate-zero2.yaml").read_text())
-    assert acc["distributed_type"] == "DEEPSPEED" and acc["deepspeed_config"]["zero_stage"] == 2
+    assert gpu.accelerate == Path("configs/accelerate/zero2.yaml")
+    stages = {}
+    for name in ("zero2", "zero3"):
+        acc = yaml.safe_load((root / "accelerate" / f"{name}.yaml").read_text())
+        assert acc["distributed_type"] == "DEEPSPEED" and acc["mixed_precision"] == "bf16"
+        stages[name] = acc["deepspeed_config"]["zero_stage"]
+    assert stages == {"zero2": 2, "zero3": 3}

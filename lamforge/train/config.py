@@ -56,6 +56,9 @@ class TrainConfig(BaseModel):
     phase2: PhaseConfig = PhaseConfig()
     phase3: Phase3Config = Phase3Config()
     phase4: Phase4Config = Phase4Config()
+    # an accelerate config (configs/accelerate/*.yaml): each phase trains under `accelerate
+    # launch` with it (GPUs, DDP, DeepSpeed ZeRO); `lamforge train --accelerate` overrides
+    accelerate: Path | None = None
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:

@@ -60,11 +60,11 @@ class ExploreConfig(BaseModel):
 class Policy:
     """A saved checkpoint that answers states with actions (greedy or sampled)."""
 
-    def __init__(self, model_dir: Path, k: int = 16) -> None:
+    def __init__(self, model_dir: Path, k: int = 16, worker: int = 0) -> None:
         from lamforge.train.sft import Generator
 
         self.k = k
-        self.generator = Generator(model_dir)
+        self.generator = Generator(model_dir, worker)
 
     def answer(self, prompt: str, temperature: float = 0.0) -> str:
         return self.generator.complete([prompt], temperature=temperature)[0]
@@ -178,7 +178,7 @@ def _init(index: int, model_dir: str, k: int, env_name: str, env_kwargs: dict[st
         pin_to_core(index)
     _WORKER["threads"] = torch.get_num_threads()  # restored for training after exploring here
     torch.set_num_threads(1)
-    _WORKER["policy"] = Policy(Path(model_dir), k)
+    _WORKER["policy"] = Policy(Path(model_dir), k, index)
     _WORKER["env"] = make(env_name, **env_kwargs)
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lamforge.train.formats import action_text, parse_action
 from lamforge.train.reward import RewardModel
-from lamforge.train.sft import fit, show_progress, write_metrics
+from lamforge.train.sft import fit, save_trained, show_progress, write_metrics
 
 
 class PolicyConfig(BaseModel):
@@ -85,7 +85,6 @@ def train_policy(policy: Path, reward_model: Path, prompts: list[str], out_dir: 
     metrics |= {"first_reward": logs[0]["reward"] if logs else None,
                 "last_reward": logs[-1]["reward"] if logs else None,
                 "kl": logs[-1].get("kl") if logs else None, "reward_model": str(reward_model)}
-    trainer.model.save_pretrained(out_dir / "model")
-    tokenizer.padding_side = "right"
-    tokenizer.save_pretrained(out_dir / "model")
+    tokenizer.padding_side = "right"  # the saved tokenizer pads as the others do
+    save_trained(trainer, tokenizer, out_dir, None)
     return write_metrics(out_dir, metrics, card)

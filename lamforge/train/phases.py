@@ -84,13 +84,17 @@ def base_model(cfg: TrainConfig) -> Path | str:
     if cfg.model.path:
         return cfg.model.path
     out = cfg.output_dir / "base"
-    if (out / "config.json").is_file():
-        return out
-    from lamforge.train.tiny import build_tiny
+    from lamforge.train.launch import main_first
 
-    texts = [r["prompt"] + r["completion"] for r in plan_rows(cfg)]
-    texts += [r["prompt"] + r["completion"] for r in step_rows(cfg, _samples(cfg, "train"))]
-    return build_tiny(texts, out, cfg.model.tiny, cfg.seed)
+    with main_first():  # under a launch the main process builds it, the others read it
+        if (out / "config.json").is_file():
+            return out
+        from lamforge.train.tiny import build_tiny
+
+        texts = [r["prompt"] + r["completion"] for r in plan_rows(cfg)]
+        texts += [r["prompt"] + r["completion"]
+                  for r in step_rows(cfg, _samples(cfg, "train"))]
+        return build_tiny(texts, out, cfg.model.tiny, cfg.seed)
 
 
 def phase1(cfg: TrainConfig) -> dict[str, Any]:
@@ -137,26 +141,37 @@ def expert_failures(cfg: TrainConfig) -> list[Trajectory]:
     return out
 
 
-def phase3(cfg: TrainConfig, progress: Any = None) -> dict[str, Any]:
+def explore_phase3(cfg: TrainConfig, progress: Any = None) -> dict[str, Any]:
+    """Phase 3's exploration (LAM2 in the app on the failed train tasks), or its summary when
+    it is done. Under a multi-process launch it is the driver's job, done before the launch."""
     from lamforge.train.explore import explore
+    from lamforge.train.launch import distributed
 
+    explore_dir = cfg.output_dir / "lam3" / "explore"
+    summary_path = explore_dir / "summary.json"
+    if summary_path.is_file():  # resuming: the exploration is done, only training is left
+        return json.loads(summary_path.read_text())
+    if distributed():
+        raise DataError(f"{summary_path}: phase 3 has not explored yet, and the training "
+                        "processes must not each explore: run `lamforge train phase3 "
+                        "--accelerate CFG` (it explores, then launches)")
+    lam2 = _checkpoint(cfg, "lam2")
+    tasks = [t.task for t in expert_failures(cfg)]
+    if not tasks:  # nothing the expert failed: LAM3 is LAM2 tuned on the expert data
+        log.warning("%s/execution: no failed train tasks to explore", cfg.data.flow_dir)
+    from lamforge.dataflow.flow import FlowConfig, env_settings, load_settings
+
+    flow = load_settings(FlowConfig(out_dir=cfg.data.flow_dir,
+                                    templates_dir=cfg.data.templates_dir))
+    return explore(tasks, lam2, cfg.phase3.explore, cfg.controls_top_k, explore_dir,
+                   cfg.seed, flow.env, env_settings(flow), progress)
+
+
+def phase3(cfg: TrainConfig, progress: Any = None) -> dict[str, Any]:
+    summary = explore_phase3(cfg, progress)
     lam2 = _checkpoint(cfg, "lam2")
     out_dir = cfg.output_dir / "lam3"
     explore_dir = out_dir / "explore"
-    summary_path = explore_dir / "summary.json"
-    if summary_path.is_file():  # resuming: the exploration is done, only training is left
-        summary = json.loads(summary_path.read_text())
-    else:
-        tasks = [t.task for t in expert_failures(cfg)]
-        if not tasks:  # nothing the expert failed: LAM3 is LAM2 tuned on the expert data
-            log.warning("%s/execution: no failed train tasks to explore",
-                        cfg.data.flow_dir)
-        from lamforge.dataflow.flow import FlowConfig, env_settings, load_settings
-
-        flow = load_settings(FlowConfig(out_dir=cfg.data.flow_dir,
-                                        templates_dir=cfg.data.templates_dir))
-        summary = explore(tasks, lam2, cfg.phase3.explore, cfg.controls_top_k, explore_dir,
-                          cfg.seed, flow.env, env_settings(flow), progress)
     new = read_jsonl(explore_dir / "samples_pass.jsonl", StepSample)
     rows = step_rows(cfg, _samples(cfg, "train")) + step_rows(cfg, new) * cfg.phase3.new_weight
     metrics = train_sft(lam2, rows, out_dir, cfg.phase3, cfg.seed, cfg.model.lora, card={
@@ -167,7 +182,7 @@ def phase3(cfg: TrainConfig, progress: Any = None) -> dict[str, Any]:
         "data": f"expert step samples + {len(new)} new steps (weight "
                 f"{cfg.phase3.new_weight})"})
     metrics["explore"] = summary
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    _write(out_dir / "metrics.json", metrics)
     return metrics
 
 
@@ -213,7 +228,7 @@ def phase4(cfg: TrainConfig) -> dict[str, Any]:
                                           "logged states, KL-anchored to LAM3.",
                                "data": "logged states of the expert and phase 3 runs"})
     metrics["reward_model"] = rm
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    _write(out_dir / "metrics.json", metrics)
     return metrics
 
 
@@ -243,8 +258,16 @@ def run(cfg: TrainConfig, phase: str, progress: Any = None) -> dict[str, Any]:
     out = PHASES[phase](cfg, **kwargs)
     from lamforge.train.sft import PROMPT_FILE
 
-    (cfg.output_dir / f"lam{phase[-1]}" / "model" / PROMPT_FILE).write_text(json.dumps(
-        {"controls_top_k": cfg.controls_top_k, "trained_by": f"lamforge train {phase}",
-         "config": cfg.name}, indent=2))
-    (cfg.output_dir / f"{phase}.json").write_text(json.dumps(out, indent=2))
+    _write(cfg.output_dir / f"lam{phase[-1]}" / "model" / PROMPT_FILE,
+           {"controls_top_k": cfg.controls_top_k, "trained_by": f"lamforge train {phase}",
+            "config": cfg.name})
+    _write(cfg.output_dir / f"{phase}.json", out)  # last: the phase is done when it exists
     return out
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """JSON written by the main process only (every process of a launch gets here)."""
+    from lamforge.train.launch import is_main
+
+    if is_main():
+        path.write_text(json.dumps(data, indent=2))

@@ -17,7 +17,15 @@ from typing import Any
 
 from lamforge.core import StepSample
 from lamforge.train.formats import action_text, step_completion, step_prompt, with_target
-from lamforge.train.sft import PhaseConfig, fit, lora_config, show_progress, write_metrics
+from lamforge.train.launch import is_main
+from lamforge.train.sft import (
+    PhaseConfig,
+    fit,
+    lora_config,
+    save_trained,
+    show_progress,
+    write_metrics,
+)
 
 
 class RewardConfig(PhaseConfig):
@@ -99,10 +107,10 @@ def train_reward(base: Path, rows: list[dict[str, Any]], out_dir: Path, cfg: Rew
                       data_collator=DataCollatorWithPadding(tokenizer))
     metrics = fit(trainer, out_dir, len(rows), seed, cfg, base)
     metrics["positives"] = sum(r["label"] > 0 for r in rows)
-    trained = trainer.model.merge_and_unload() if cfg.lora else trainer.model
-    trained.save_pretrained(out_dir / "model")
-    tokenizer.save_pretrained(out_dir / "model")
-    metrics["train_accuracy"] = _sign_accuracy(out_dir / "model", rows[:512])
+    save_trained(trainer, tokenizer, out_dir, "seq_cls" if cfg.lora else None, num_labels=1,
+                 problem_type="regression", pad_token_id=tokenizer.pad_token_id)
+    if is_main():  # a training-fit figure for the model card: one process scores
+        metrics["train_accuracy"] = _sign_accuracy(out_dir / "model", rows[:512])
     return write_metrics(out_dir, metrics, card)
 
 

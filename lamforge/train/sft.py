@@ -73,10 +73,35 @@ def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: 
     metrics = fit(trainer, out_dir, len(rows), seed, cfg, base)
     metrics["tokens"] = next((e["num_tokens"] for e in reversed(trainer.state.log_history)
                               if "num_tokens" in e), None)
-    trained = trainer.model.merge_and_unload() if lora else trainer.model
-    trained.save_pretrained(out_dir / "model")
-    tokenizer.save_pretrained(out_dir / "model")
+    save_trained(trainer, tokenizer, out_dir, "causal" if lora else None)
     return write_metrics(out_dir, metrics, card)
+
+
+def save_trained(trainer: Any, tokenizer: Any, out_dir: Path, lora_task: str | None,
+                 **config: Any) -> None:
+    """Save the trained model as one plain checkpoint in out_dir/model, rank-safely: every
+    process takes part in `save_model` (under ZeRO-3 it gathers the sharded weights), only
+    the main one writes. A LoRA run saves its adapter (out_dir/adapter) and the main process
+    merges it into a fresh copy of the base, since merging a sharded model in place would
+    merge shards. `config` overrides checkpoint config fields of the merged model."""
+    model_dir = out_dir / "model"
+    if lora_task:
+        trainer.save_model(str(out_dir / "adapter"))
+        if trainer.is_world_process_zero():
+            _merge(out_dir / "adapter", model_dir, lora_task, config)
+    else:
+        trainer.save_model(str(model_dir))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(model_dir)
+    trainer.accelerator.wait_for_everyone()
+
+
+def _merge(adapter: Path, model_dir: Path, task: str, config: dict[str, Any]) -> None:
+    from peft import AutoPeftModelForCausalLM, AutoPeftModelForSequenceClassification
+
+    cls = AutoPeftModelForCausalLM if task == "causal" else AutoPeftModelForSequenceClassification
+    model = cls.from_pretrained(adapter, dtype="auto", **config)
+    model.merge_and_unload().save_pretrained(model_dir)
 
 
 def lora_config(lora: dict[str, Any], task_type: str) -> Any:
@@ -107,8 +132,11 @@ def fit(trainer: Any, out_dir: Path, rows: int, seed: int, cfg: BaseModel,
 def write_metrics(out_dir: Path, metrics: dict[str, Any],
                   card: dict[str, Any] | None) -> dict[str, Any]:
     """metrics.json and the model card (README.md) of a phase's output directory."""
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    _model_card(out_dir, metrics, card or {})
+    from lamforge.train.launch import is_main
+
+    if is_main():  # every process of a launch has the metrics; one writes them
+        (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        _model_card(out_dir, metrics, card or {})
     return metrics
 
 
@@ -155,7 +183,8 @@ class Generator:
     sorted by length (several times faster than one by one). Loaded once: the evaluation
     and phase 3's agent both ask it many times."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, worker: int = 0) -> None:
+        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging
 
@@ -164,7 +193,12 @@ class Generator:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir)
+        # on a GPU machine worker i's copy goes to GPU i mod n (bf16); else the CPU
+        gpus = torch.cuda.device_count()
+        self.model = AutoModelForCausalLM.from_pretrained(
+            model_dir, dtype=torch.bfloat16 if gpus else "auto")
+        if gpus:
+            self.model.to(f"cuda:{worker % gpus}")
         self.model.eval()
 
     def complete(self, prompts: list[str], max_new_tokens: int = 96, temperature: float = 0.0,
@@ -178,7 +212,8 @@ class Generator:
         with torch.no_grad():
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
-                enc = tok([prompts[i] for i in chunk], return_tensors="pt", padding=True)
+                enc = tok([prompts[i] for i in chunk], return_tensors="pt",
+                          padding=True).to(self.model.device)
                 gen = self.model.generate(
                     **enc, max_new_tokens=max_new_tokens, do_sample=sample,
                     temperature=temperature if sample else None, top_k=0 if sample else None,
@@ -199,7 +234,7 @@ class Generator:
 
         sample = temperature > 0
         tok = self.tokenizer
-        enc = tok([prompt], return_tensors="pt")
+        enc = tok([prompt], return_tensors="pt").to(self.model.device)
         with torch.no_grad():
             gen = self.model.generate(
                 **enc, max_new_tokens=max_new_tokens, do_sample=sample,
