@@ -6,6 +6,10 @@ instance) with 1 and 2 workers, on the same Writer tasks in the same run.
 
 Each run starts from an empty run directory and includes starting the workers (and, for Ray,
 the Ray instance), since a user pays for both. Verdicts of every run are compared.
+
+It also measures the three things that bound scaling on a cluster: starting LibreOffice (paid
+once per worker), one episode's cost (paid per task, by a worker), and the driver's write rate
+(every result is appended and fsync'ed by the one driver process).
 """
 
 from __future__ import annotations
@@ -33,6 +37,33 @@ def verdicts(out: Path) -> dict[str, str]:
     return found
 
 
+def office_start_seconds(templates: Path, times: int = 3) -> float:
+    """Median time from nothing to a Writer environment ready for its first episode."""
+    import statistics
+
+    from lamforge.envs.writer.env import WriterEnv
+
+    took = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        env = WriterEnv(templates_dir=templates)
+        env.office.start()
+        took.append(time.perf_counter() - t0)
+        env.close()
+    return statistics.median(took)
+
+
+def driver_lines_per_second(lines: list[str], n: int = 2000) -> float:
+    """How fast the driver files results, one fsync'ed append per result as the flow does."""
+    from lamforge.core import append_lines
+
+    path = Path(tempfile.mkdtemp()) / "pass.jsonl"
+    t0 = time.perf_counter()
+    for i in range(n):
+        append_lines(path, [lines[i % len(lines)]])
+    return n / (time.perf_counter() - t0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", type=Path, default=Path("examples/writer/tasks.jsonl"))
@@ -42,7 +73,7 @@ def main() -> None:
     tasks = read_jsonl(args.tasks, Task)[: args.n]
     templates = Path(tempfile.mkdtemp()) / "templates"
     execute(tasks[:1], FlowConfig(out_dir=Path(tempfile.mkdtemp()), templates_dir=templates))
-    rows, seen = [], []
+    rows, seen, outs = [], [], []
     for backend in ("local", "ray"):
         for workers in (1, 2):
             out = Path(tempfile.mkdtemp())
@@ -55,6 +86,14 @@ def main() -> None:
                          "per_minute": round(60 * len(tasks) / elapsed, 1),
                          "results": dict(counts)})
             seen.append(verdicts(out))
+            outs.append(out)
+    start = office_start_seconds(templates)
+    lines = (outs[0] / "execution" / "pass.jsonl").read_text().splitlines()
+    limits = {"office_start_s": round(start, 2),
+              "episode_s": round((rows[0]["seconds"] - start) / len(tasks), 3),
+              "ray_overhead_s": round(rows[2]["seconds"] - rows[0]["seconds"], 2),
+              "driver_lines_per_s": round(driver_lines_per_second(lines), 0),
+              "trajectory_kb": round(sum(map(len, lines)) / max(1, len(lines)) / 1024, 1)}
     base = rows[0]["per_minute"]
     table = Table("backend", "workers", "tasks", "seconds", "trajectories/min", "vs local x1",
                   "pass/fail/unsure", title="dataflow throughput by backend")
@@ -66,9 +105,17 @@ def main() -> None:
     Console().print(table)
     same = all(v == seen[0] for v in seen)
     Console().print(f"verdicts identical across the four runs: {same}")
+    limits_table = Table("what bounds scaling", "measured", title="the costs behind it")
+    limits_table.add_row("LibreOffice start (per worker)", f"{limits['office_start_s']:.2f} s")
+    limits_table.add_row("one episode (per task)", f"{limits['episode_s']:.3f} s")
+    limits_table.add_row("Ray instance + actors (per run)", f"{limits['ray_overhead_s']:.2f} s")
+    limits_table.add_row("driver writes (fsync'ed appends)",
+                         f"{limits['driver_lines_per_s']:.0f} results/s of "
+                         f"{limits['trajectory_kb']} KB")
+    Console().print(limits_table)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"date": date.today().isoformat(), "runs": rows,
-                                     "verdicts_identical": same}, indent=2))
+                                     "verdicts_identical": same, "limits": limits}, indent=2))
 
 
 if __name__ == "__main__":

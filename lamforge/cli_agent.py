@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lamforge.cli_options import ApiKey
 from lamforge.core import Check, DataError, LamforgeError
 
 console = Console()
@@ -83,6 +84,7 @@ def run(
     retries: Annotated[int, typer.Option(min=0, help="Re-asks after a malformed or invalid "
                                                      "answer, per step")] = 2,
     timeout: Annotated[float, typer.Option(min=0.1, help="Model endpoint time-out (s)")] = 60.0,
+    api_key: ApiKey = None,
     step_timeout: Annotated[float, typer.Option(min=0.1, help="Execution time-out per step "
                                                               "(s)")] = 60.0,
     constrained: Annotated[bool, typer.Option(help="Constrained decoding (local models): "
@@ -127,9 +129,9 @@ def run(
     task.meta["seed"] = seed
     env_cls.validate_task(task)
     backend = load_backend(model, endpoint=endpoint, constrained=constrained,
-                           timeout_s=timeout)
-    plan_backend = load_backend(planner, endpoint=endpoint, timeout_s=timeout) \
-        if planner else None
+                           timeout_s=timeout, api_key=api_key)
+    plan_backend = load_backend(planner, endpoint=endpoint, timeout_s=timeout,
+                                api_key=api_key) if planner else None
 
     def show(r: StepRecord) -> None:
         a = r.action

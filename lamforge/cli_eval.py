@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lamforge.cli_options import Address, Backend, check_backend
+from lamforge.cli_options import Address, ApiKey, Backend, check_backend
 from lamforge.core import DataError, StepSample, Task, read_jsonl
 
 console = Console()
@@ -115,6 +115,7 @@ def online(
     constrained: Annotated[bool, typer.Option(help="Constrained decoding (local models)")]
     = False,
     timeout: Annotated[float, typer.Option(help="Endpoint time-out per request, s")] = 60.0,
+    api_key: ApiKey = None,
     backend: Backend = "local",
     address: Address = None,
 ) -> None:
@@ -160,8 +161,8 @@ def online(
         sources = dict(zip(splits, map(str, tasks), strict=True))
     cfg = OnlineConfig(env=env_name, workers=workers, endpoint=endpoint, top_k=top_k,
                        plans=plans, max_steps=max_steps, max_seconds=max_seconds,
-                       constrained=constrained, timeout_s=timeout, backend=backend,
-                       address=address)
+                       constrained=constrained, timeout_s=timeout, api_key=api_key,
+                       backend=backend, address=address)
     names = display_names(model)
     episodes_file = json_out.with_suffix("") / "episodes.jsonl"
     total = len(names) * sum(len(v) for v in splits.values())

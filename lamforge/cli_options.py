@@ -1,4 +1,4 @@
-"""Options that several commands share: where their workers run."""
+"""Options that several commands share: where their workers run, how to reach an endpoint."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ Backend = Annotated[str, typer.Option(
 Address = Annotated[str | None, typer.Option(
     help="Ray: an existing cluster's address (host:6379 or ray://host:10001); without it a "
          "local Ray instance starts for the run and stops after it (RAY_ADDRESS is not read)")]
+
+ApiKey = Annotated[str | None, typer.Option(
+    "--api-key", show_default=False,
+    help="The endpoint's API key (vLLM's --api-key, `lamforge serve --api-key`); default: "
+         "LAMFORGE_LLM_API_KEY or OPENAI_API_KEY")]
 
 
 def check_backend(backend: str, address: str | None) -> None:

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_TASKS = ROOT / "examples" / "writer" / "tasks.jsonl"
+SERVE_KEY = "lamforge-test-key"
+"""The `served` LAM's API key (a deployment has one, as vLLM's --api-key)."""
 
 
 _SESSION_TMP: str | None = None
@@ -62,7 +64,8 @@ def served(trained: Path, tmp_path_factory: pytest.TempPathFactory):
     port = sock.getsockname()[1]
     sock.close()
     proc = subprocess.Popen([sys.executable, "-m", "lamforge", "serve", "--model",
-                             str(trained / "lam3" / "model"), "--port", str(port)],
+                             str(trained / "lam3" / "model"), "--port", str(port),
+                             "--api-key", SERVE_KEY],
                             stdout=log, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "COLUMNS": "200"})
     url = f"http://127.0.0.1:{port}"

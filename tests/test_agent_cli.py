@@ -11,7 +11,7 @@ import pytest
 
 from lamforge.core import Task, read_jsonl
 
-from .conftest import SAMPLE_TASKS
+from .conftest import SAMPLE_TASKS, SERVE_KEY
 from .llm_server import LLMServer
 from .test_cli import lamforge, one_error_line
 
@@ -145,7 +145,7 @@ def test_served_lam_answers_the_projects_client(served: str, trained: Path) -> N
     from lamforge.train.formats import parse_action
 
     client = OpenAIClient(LLMConfig(base_url=served, model="lam3", temperature=0.0,
-                                    api_key="x"))
+                                    api_key=SERVE_KEY))
     text = client.complete([{"role": "user", "content": trained_state(trained)[0]}])
     assert parse_action(text) is not None, text
 
@@ -154,7 +154,7 @@ def test_served_lam_answers_the_openai_package(served: str, trained: Path) -> No
     import openai
 
     prompt, labels = trained_state(trained)
-    client = openai.OpenAI(base_url=served, api_key="x")
+    client = openai.OpenAI(base_url=served, api_key=SERVE_KEY)
     assert [m.id for m in client.models.list()] == ["lam3"]
     schema = {"type": "object", "properties": {"control_label": {"enum": labels},
                                                "function": {"enum": ["click"]}},
@@ -168,6 +168,8 @@ def test_served_lam_answers_the_openai_package(served: str, trained: Path) -> No
     answer = json.loads(resp.choices[0].message.content)
     assert answer["control_label"] in labels and answer["function"] == "click"
     assert resp.usage.completion_tokens > 0 and resp.usage.prompt_tokens > 0
+    with pytest.raises(openai.AuthenticationError, match="API key"):
+        openai.OpenAI(base_url=served, api_key="wrong", max_retries=0).models.list()
     with pytest.raises(openai.NotFoundError, match="does not exist"):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user",
                                                                   "content": "hi"}])
@@ -183,7 +185,32 @@ def test_agent_completes_a_task_through_the_served_lam(served: str, writer_env) 
 
     task = next(t for t in read_jsonl(SAMPLE_TASKS, Task) if t.id == "bold-word")
     client = OpenAIClient(LLMConfig(base_url=served, model="lam3", temperature=0.0,
-                                    api_key="x", max_tokens=96))
+                                    api_key=SERVE_KEY, max_tokens=96))
     result = Agent(writer_env, OpenAIBackend(client), k=12).run(
         task.model_copy(update={"actions": []}))
     assert result.verdict.status == "pass", result.summary()
+
+
+def test_a_lam_reads_its_prompt_verbatim_even_under_a_chat_template(trained: Path) -> None:
+    """A LAM on a base that brought a chat template (a Qwen, a Llama) was trained on bare
+    prompts: `lamforge serve` gives it the last user message as is, and so does vLLM with
+    --chat-template configs/serving/lam-chat-template.jinja; a model lamforge did not train
+    keeps its own template."""
+    from transformers import AutoTokenizer
+
+    from lamforge.serve.app import Message, _prompt
+
+    tok = AutoTokenizer.from_pretrained(trained / "lam3" / "model")
+    tok.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}"
+                         "{% endfor %}<|assistant|>")
+    state = "Task: make it bold\nControls:\n[1] Bold\nAction:"
+    messages = [Message(role="system", content="You operate an application."),
+                Message(role="user", content="an earlier turn"),
+                Message(role="user", content=state)]
+    assert _prompt(tok, messages, verbatim=True) == state
+    assert _prompt(tok, messages).startswith("<|system|>You operate")
+    tok.chat_template = (SAMPLE_TASKS.parents[2] / "configs" / "serving"
+                         / "lam-chat-template.jinja").read_text()
+    rendered = tok.apply_chat_template([m.model_dump() for m in messages], tokenize=False,
+                                       add_generation_prompt=True)
+    assert rendered == state

@@ -16,7 +16,7 @@ from lamforge.core import Check, Task, read_jsonl
 from lamforge.eval.names import short_names
 from lamforge.eval.online import failure_kind, online_pass, summarise
 
-from .conftest import SAMPLE_TASKS
+from .conftest import SAMPLE_TASKS, SERVE_KEY
 
 pytestmark = pytest.mark.writer
 
@@ -117,14 +117,25 @@ def test_a_rerun_resumes_without_running_episodes_again(online_run, trained: Pat
     assert json.loads(out.read_text())["rows"] == summary["rows"]
 
 
+def health(served: str) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(served.removesuffix("/v1") + "/health", timeout=10) as r:
+        return json.loads(r.read())
+
+
 def test_a_served_model_is_evaluated_beside_the_local_one(online_run, served: str,
                                                          task_file: Path, home: Path) -> None:
-    """The same LAM3 through `lamforge serve` (an OpenAI-compatible endpoint, as vLLM would
-    serve it): greedy decoding gives the same verdicts; tokens come from the server's usage."""
+    """The same LAM3 through `lamforge serve` (an OpenAI-compatible endpoint with an API key,
+    as vLLM serves one), two episodes in flight: greedy decoding gives the same verdicts,
+    tokens come from the server's usage, and the server never sees more requests at once
+    than there are workers (each episode waits for its answer)."""
     out = task_file.parent / "served.json"
+    before = health(served)["requests"]
     # an endpoint does not say how many controls its model was trained with: the tiny
     # fixture's 12, given here, as a user gives theirs (16 in the shipped configs)
     proc = lamforge("eval", "online", "--model", "lam3", "--endpoint", served, "--top-k", "12",
+                    "--api-key", SERVE_KEY, "--workers", "2", "--timeout", "30",
                     "--tasks", str(task_file), "--json", str(out), cwd=task_file.parent,
                     home=home)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -136,6 +147,27 @@ def test_a_served_model_is_evaluated_beside_the_local_one(online_run, served: st
         assert e["tokens_in"] > 0 and e["tokens_out"] > 0
     (row,) = json.loads(out.read_text())["rows"]
     assert row["model"] == "lam3" and row["passed"] == 2
+    load = health(served)
+    assert load["requests"] - before >= sum(e["steps"] for e in remote.values())
+    assert 1 <= load["max_in_flight"] <= 2
+    assert SERVE_KEY not in out.read_text()  # the key is not written to the results
+
+
+@pytest.mark.parametrize(("option", "says"), [
+    (("--api-key", "wrong"), "HTTP 401"),
+    (("--model", "gpt-4o"), "does not exist"),
+    (("--timeout", "0.001"), "timed out"),
+], ids=["api-key", "model-name", "time-out"])
+def test_endpoint_options_that_do_not_fit_the_server_are_one_line(
+        served: str, task_file: Path, home: Path, option: tuple[str, str], says: str) -> None:
+    args = {"--model": "lam3", "--api-key": SERVE_KEY, "--timeout": "30"} | dict([option])
+    proc = lamforge("eval", "online", *[x for kv in args.items() for x in kv], "--endpoint",
+                    served, "--top-k", "12", "--tasks", str(task_file), "--limit", "1",
+                    "--json", str(task_file.parent / f"bad{option[0]}.json"),
+                    cwd=task_file.parent, home=home)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert says in lines[0].lower() or says in lines[0], lines
 
 
 def test_a_users_own_task_file_runs_unchanged(tmp_path: Path, home: Path) -> None:

@@ -248,14 +248,17 @@ def _strip_quotes(request: str) -> str:
 
 
 def load_backend(model: str, *, endpoint: str | None = None, constrained: bool = False,
-                 timeout_s: float = 60.0, retries: int = 2) -> Backend:
+                 timeout_s: float = 60.0, retries: int = 2,
+                 api_key: str | None = None) -> Backend:
     """`rules`, a local checkpoint directory, or (with `endpoint`) a model name served by an
-    OpenAI-compatible endpoint."""
+    OpenAI-compatible endpoint (`api_key`: its key; else LAMFORGE_LLM_API_KEY or
+    OPENAI_API_KEY)."""
     if endpoint:
         from lamforge.llm.client import LLMConfig, OpenAIClient
 
         config = LLMConfig.from_env(base_url=endpoint, model=model, temperature=0.0,
-                                    timeout_s=timeout_s, retries=retries, max_tokens=256)
+                                    timeout_s=timeout_s, retries=retries, max_tokens=256,
+                                    api_key=api_key or None)
         return OpenAIBackend(OpenAIClient(config))
     if model == "rules":
         return RuleBackend()

@@ -49,6 +49,8 @@ class OnlineConfig:
     step_timeout: float = 60.0
     timeout_s: float = 60.0
     """Time-out of one request to an endpoint."""
+    api_key: str | None = None
+    """The endpoint's key (vLLM's --api-key); never written to the results."""
     constrained: bool = False
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     backend: str = "local"
@@ -134,7 +136,7 @@ def _backend(spec: str) -> Any:
     if spec not in _BACKENDS:
         endpoint = _CFG.endpoint if spec != "rules" and not Path(spec).is_dir() else None
         _BACKENDS[spec] = load_backend(spec, endpoint=endpoint, constrained=_CFG.constrained,
-                                       timeout_s=_CFG.timeout_s)
+                                       timeout_s=_CFG.timeout_s, api_key=_CFG.api_key)
     return _BACKENDS[spec]
 
 
@@ -318,7 +320,8 @@ def write_summary(out: Path, cfg: OnlineConfig, models: dict[str, str],
     result = {"env": cfg.env, "date": date.today().isoformat(), "models": models,
               "splits": {k: str(v) for k, v in splits.items()},
               "episodes_file": os.path.relpath(episodes_file, out.parent),
-              "settings": {k: v for k, v in asdict(cfg).items() if k != "env_kwargs"},
+              "settings": {k: v for k, v in asdict(cfg).items()
+                           if k not in ("env_kwargs", "api_key")},
               "rows": summarise(episodes)}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

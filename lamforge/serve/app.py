@@ -2,8 +2,9 @@
 
 Any agent framework that speaks OpenAI (the `openai` package, LangChain, smolagents, the
 project's own `LLMClient`) can then call the LAM. The prompt is built with the tokenizer's chat
-template when it has one; a LAM trained by lamforge has none (it reads the state prompt
-verbatim), so the last user message is its prompt and system messages are ignored.
+template when it has one; a LAM trained by lamforge (a checkpoint with lamforge.json) reads
+its state prompt verbatim whatever its base's template, so the last user message is its prompt
+and system messages are ignored.
 `response_format` `json_object` / `json_schema` is honoured by constrained decoding. Requests are
 served one at a time (one model, one CPU); streaming is not offered.
 """
@@ -63,9 +64,12 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse
 
-    from lamforge.train.sft import Generator
+    from lamforge.train.sft import PROMPT_FILE, Generator
 
     generator = Generator(model_dir)
+    # a checkpoint lamforge trained read its prompts verbatim, even if its base (a Qwen,
+    # a Llama) brought a chat template along; any other model gets its own template
+    verbatim = (Path(model_dir) / PROMPT_FILE).is_file()
     lock = threading.Lock()
     app = FastAPI(title="lamforge serve", version="1")
 
@@ -73,20 +77,32 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
         return JSONResponse(status_code=status, content={"error": {
             "message": message, "type": kind, "code": status}})
 
+    # what an operator (and the tests) need to see how a client uses the server: requests
+    # answered, and the most that were in flight at once (a client's concurrency)
+    load = {"requests": 0, "in_flight": 0, "max_in_flight": 0}
+
     @app.middleware("http")
     async def auth(request: Request, call_next: Any) -> Any:
         if api_key and request.url.path.startswith("/v1") and \
                 request.headers.get("authorization") != f"Bearer {api_key}":
             return error(401, "invalid or missing API key", "authentication_error")
-        return await call_next(request)
+        if request.url.path != "/v1/chat/completions":
+            return await call_next(request)
+        load["in_flight"] += 1
+        load["max_in_flight"] = max(load["max_in_flight"], load["in_flight"])
+        try:
+            return await call_next(request)
+        finally:
+            load["in_flight"] -= 1
+            load["requests"] += 1
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return error(exc.status_code, str(exc.detail))
 
     @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "model": name}
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "model": name, **load}
 
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
@@ -101,7 +117,7 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
             raise HTTPException(400, "streaming is not supported by lamforge serve")
         if req.n != 1:
             raise HTTPException(400, "only n=1 is supported")
-        prompt = _prompt(generator.tokenizer, req.messages)
+        prompt = _prompt(generator.tokenizer, req.messages, verbatim)
         limit = req.max_completion_tokens or req.max_tokens or max_tokens
         processors = _constraint(generator, prompt, req.response_format)
         with lock:
@@ -121,8 +137,11 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
     return app
 
 
-def _prompt(tokenizer: Any, messages: list[Message]) -> str:
-    if getattr(tokenizer, "chat_template", None):
+def _prompt(tokenizer: Any, messages: list[Message], verbatim: bool = False) -> str:
+    """The model's input: the chat template's rendering, or for a LAM (`verbatim`, or no
+    template) the last user message as is (configs/serving/lam-chat-template.jinja does the
+    same for vLLM)."""
+    if not verbatim and getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template(
             [{"role": m.role, "content": m.text()} for m in messages], tokenize=False,
             add_generation_prompt=True)
