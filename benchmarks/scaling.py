@@ -102,7 +102,7 @@ def main() -> None:
         table.add_row(r["backend"], str(r["workers"]), str(r["tasks"]), f"{r['seconds']:.1f}",
                       f"{r['per_minute']:.0f}", f"{r['per_minute'] / base:.2f}x",
                       f"{res.get('pass', 0)}/{res.get('fail', 0)}/{res.get('unsure', 0)}")
-    Console().print(table)
+    Console(width=120).print(table)
     same = all(v == seen[0] for v in seen)
     Console().print(f"verdicts identical across the four runs: {same}")
     limits_table = Table("what bounds scaling", "measured", title="the costs behind it")
