@@ -27,4 +27,10 @@ fi
 # resolver, sentence-transformers would pull a multi-GB CUDA build.
 "$VENV/bin/python" -c "import torch" 2>/dev/null || "$VENV/bin/python" -m pip install -q torch==2.13.0
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
+# BFCL's data, back ends and checker (the tools environment's `bfcl` suite). bfcl-eval pins
+# packages it needs only to call hosted models (numpy 1.26, provider SDKs, faiss), which would
+# downgrade ours; its multi-turn back ends import nothing but mpmath, so it goes in without
+# its dependencies. Pinned: the data and checker behind the recorded figures.
+"$VENV/bin/python" -m pip install -q --no-deps "bfcl-eval==2026.3.23"
+"$VENV/bin/python" -m pip install -q "mpmath>=1.3"
 "$VENV/bin/python" -c "import lamforge" && echo "setup: ok"

@@ -11,7 +11,10 @@ from lamforge.envs.checker import ConformanceError, check_env
 TASKS = {"writer-v0": Task(id="c", app="writer", request="r", template="line",
                            checks=[Check(kind="text_present", text="fox")]),
          "web-v0": Task(id="w", app="web", request="r", template="miniwob/click-button",
-                        meta={"seed": 0})}
+                        meta={"seed": 0}),
+         "tools-v0": Task(id="t", app="tools", request="r",
+                          template="python:tests.tools_fixture:calculator",
+                          checks=[Check(kind="state", path="memory.value", equals=0.0)])}
 
 
 @pytest.mark.writer

@@ -93,8 +93,9 @@ def validate(action: Action, obs: Observation, specs: dict[str, ActionSpec]
     spec = specs.get(action.function)
     if spec is None:
         return action, f"unknown function '{action.function}' (known: {', '.join(specs)})"
-    args = {k: v for k, v in action.args.items() if k in spec.args}
-    for k, v in list(args.items()):
+    args = dict(action.args) if spec.control_args else \
+        {k: v for k, v in action.args.items() if k in spec.args}
+    for k, v in list(args.items()) if not spec.control_args else []:
         if spec.args[k].get("type") == "string" and isinstance(v, int | float):
             args[k] = str(v)
         elif spec.args[k].get("type") == "string" and not isinstance(v, str):
@@ -393,10 +394,16 @@ class Agent:
                                     error=str(e), info={"crashed": True})
         t_execute = time.perf_counter()
         if action is not None:
-            # the model says it is done, or the app ended the episode (a page that judged)
-            finished = (action.function == "finish" or result.done) and result.ok
+            # the model says it is done, or the app ended the episode (a page that judged);
+            # a conversation's finish ends a turn, and the user's next turn is the request
+            next_turn = result.info.get("next_turn") if result.ok else None
+            finished = (result.done or (action.function == "finish" and next_turn is None)) \
+                and result.ok
             memory.remember(action, control, result.ok, result.error,
                             len(memory.plan) if finished else proposal.advance)
+            if next_turn:
+                memory.request, memory.plan = next_turn, []
+                self._log("turn", session=sid, request=next_turn)
             steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
                               status="FINISH" if finished else "CONTINUE", plan=memory.plan,
                               latency_s=time.perf_counter() - t))

@@ -18,6 +18,7 @@ roles:
     confirm_at: medium
 risks:
   - {level: high, control: "Replace All", reason: replaces every match at once}
+  - {level: high, control: "issue_refund*", above: {amount: 100}, reason: over the limit}
 ```
 """
 
@@ -51,6 +52,8 @@ class RiskRule(_Strict):
     """Glob on the control's name ("Save*"); '*' matches actions without a control too."""
     args: dict[str, str] = Field(default_factory=dict)
     """Regular expressions on argument values, e.g. {keys: "(?i)ctrl\\+s"}."""
+    above: dict[str, float] = Field(default_factory=dict)
+    """Numbers an argument must exceed, e.g. {amount: 100} (a refund over 100)."""
 
     def matches(self, action: Action, control: Control | None) -> bool:
         if not _glob(self.function, action.function):
@@ -58,7 +61,8 @@ class RiskRule(_Strict):
         if self.control != "*" and (control is None or not _glob(self.control, control.name)):
             return False
         return all(re.search(pattern, str(action.args.get(key, ""))) for key, pattern
-                   in self.args.items())
+                   in self.args.items()) and all(_number(action.args.get(key)) > limit
+                                                 for key, limit in self.above.items())
 
 
 class ControlRules(_Strict):
@@ -163,6 +167,14 @@ class Policy:
         if LEVELS[level] >= LEVELS[role.confirm_at]:
             return Decision(verdict="ask", risk=level, reason=f"{level} risk: {why}")
         return Decision(verdict="allow", risk=level, reason=why)
+
+
+def _number(value: Any) -> float:
+    """An argument as a number; anything else is no number (never above a limit)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("-inf")
 
 
 def _glob(pattern: str, value: str) -> bool:

@@ -34,6 +34,10 @@ class ActionSpec:
     description: str
     needs_control: bool
     args: dict[str, dict[str, Any]]
+    control_args: bool = False
+    """The arguments are the chosen control's own (a function's parameters, which differ per
+    function): passed through as given, for the environment to check against that control's
+    schema."""
 
     @property
     def required(self) -> list[str]:
@@ -46,7 +50,7 @@ class ActionSpec:
         if self.needs_control:
             props["control_label"] = {"type": "string"}
             required.append("control_label")
-        props["args"] = {
+        props["args"] = {"type": "object"} if self.control_args else {
             "type": "object",
             "properties": self.args,
             "required": self.required,

@@ -90,3 +90,13 @@ register(EnvEntry(
                 "accessibility tree",
     suites={"miniwob": "lamforge.envs.web.miniwob:MiniWoB"},
 ))
+
+register(EnvEntry(
+    id="tools-v0",
+    entry_point="lamforge.envs.tools.env:ToolsEnv",
+    check="lamforge.envs.tools.env:check",
+    description="Typed functions as actions: Python callables, an MCP server's tools, "
+                "BFCL's stateful back ends; arguments validated against JSON schemas",
+    suites={"bfcl": "lamforge.envs.tools.bfcl:BfclSuite",
+            "support": "lamforge.envs.tools.support.suite:SupportSuite"},
+))

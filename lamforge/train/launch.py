@@ -58,11 +58,10 @@ def main_first() -> Iterator[None]:
 def check_config(path: Path) -> Path:
     """An accelerate config file that exists and parses, else one line."""
     from accelerate.commands.config.config_args import load_config_from_file
+    from accelerate.utils import DistributedType
 
     if not path.is_file():
         raise DataError(f"{path}: no such accelerate config (see configs/accelerate/)")
-    from accelerate.utils import DistributedType
-
     try:  # accelerate's parser checks the keys, not the values: check the two every run needs
         cfg = load_config_from_file(str(path))
         DistributedType(cfg.distributed_type)

@@ -1,0 +1,1 @@
+"""Typed functions as an action space (function calling, MCP, BFCL multi-turn)."""

@@ -1,0 +1,1 @@
+"""A small customer-service back end (FastAPI + SQLite) and its task suite."""
