@@ -148,3 +148,43 @@ def test_the_agent_carries_a_multi_turn_conversation_to_bfcls_verdict() -> None:
     wrong = [call("cd", folder="temp"), *task.actions[1:]]
     result = Agent(env, ReplayBackend(wrong), k=12, budget=Budget(max_steps=40)).run(task)
     assert result.verdict.status == "fail" and "BFCL" in result.verdict.reason
+
+
+def test_training_samples_carry_results_and_each_turns_request() -> None:
+    """A function's answer is what the next call needs (an id, a total): the steps keep it and
+    the prompt's "Done:" line shows it; in a conversation each step's request is its turn's."""
+    from lamforge.dataflow.flow import step_samples
+    from lamforge.envs.episode import run_actions
+    from lamforge.train.formats import step_prompt
+
+    task = suite("tools", "bfcl").task("multi_turn_base_0", 0)
+    with make("tools") as env:
+        traj = run_actions(env, task)
+    assert traj.verdict.status == "pass"
+    assert traj.steps[0].result and "current_working_directory" in traj.steps[0].result
+    samples = step_samples(traj)
+    turns = task.meta["turns"]
+    finishes = [i for i, a in enumerate(task.actions) if a.function == "finish"]
+    assert samples[0].request == turns[0] and samples[finishes[0] + 1].request == turns[1]
+    assert samples[-1].request == turns[-1]
+    prompt = step_prompt(samples[1], 12)
+    assert "Done: call cd(folder: string) document = {\"current_working_directory\"" in prompt
+
+
+def test_eval_online_runs_a_bfcl_back_end_end_to_end(tmp_path: Path) -> None:
+    """`lamforge eval online --env tools --suite bfcl --subset …`: the expert's calls through
+    the whole agent (parse, ground, validate, policy) reach BFCL's pass on every entry of a
+    back end: the harness lets right answers through."""
+    import json
+    import os
+    import subprocess
+
+    out = tmp_path / "bfcl.json"
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "eval", "online", "--env", "tools",
+                           "--suite", "bfcl", "--subset", "VehicleControlAPI", "--seeds", "0",
+                           "--model", "expert", "--max-steps", "40", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (row,) = json.loads(out.read_text())["rows"]
+    assert (row["tasks"], row["passed"]) == (50, 50), row

@@ -26,11 +26,12 @@ class Memory:
     previous: list[dict[str, Any]] = field(default_factory=list)
 
     def remember(self, action: Action, control: Control | None, ok: bool,
-                 error: str | None, advance: int) -> None:
+                 error: str | None, advance: int, result: str | None = None) -> None:
         """Record a step; a successful one moves the plan on by `advance` steps."""
         self.previous.append({"function": action.function,
                               "control_name": control.name if control else None,
-                              "args": action.args, "ok": ok, "error": error})
+                              "args": action.args, "ok": ok, "error": error,
+                              **({"result": result} if result is not None else {})})
         if ok:
             self.plan = self.plan[advance:]
 

@@ -44,6 +44,7 @@ from lamforge.core import (
     Task,
     Trajectory,
     Verdict,
+    step_result,
 )
 from lamforge.envs.base import ActionSpec, Env
 from lamforge.train.formats import parse_action
@@ -137,6 +138,11 @@ class ActionLayer:
             else:
                 try:
                     action = ground(parsed, ctx.observation, ctx.request)
+                    spec = specs.get(action.function)
+                    if spec is not None and spec.control_args:
+                        # a function's own arguments: passed as the model wrote them (the
+                        # value grounding is for a UI's fields, not for an API's parameters)
+                        action = action.model_copy(update={"args": parsed.get("args") or {}})
                 except (ValueError, TypeError) as e:
                     reason = f"answer is not an action ({e})"
                 else:
@@ -400,11 +406,13 @@ class Agent:
             finished = (result.done or (action.function == "finish" and next_turn is None)) \
                 and result.ok
             memory.remember(action, control, result.ok, result.error,
-                            len(memory.plan) if finished else proposal.advance)
+                            len(memory.plan) if finished else proposal.advance,
+                            step_result(result.info))
             if next_turn:
                 memory.request, memory.plan = next_turn, []
                 self._log("turn", session=sid, request=next_turn)
             steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
+                              result=step_result(result.info),
                               status="FINISH" if finished else "CONTINUE", plan=memory.plan,
                               latency_s=time.perf_counter() - t))
             if not stop and not finished:

@@ -35,6 +35,8 @@ from lamforge.core.models import (
     TaskPlan,
     Trajectory,
     Verdict,
+    previous_action,
+    step_result,
 )
 
 __all__ = [
@@ -42,5 +44,6 @@ __all__ = [
     "EnvironmentUnavailable", "FatalError", "InvalidAction", "LamforgeError", "Observation",
     "RecoverableError", "ResetNeeded", "Step", "StepResult", "StepSample", "Task", "TaskPlan",
     "TemplateError", "Trajectory", "UnknownControl", "Verdict", "append_jsonl", "append_lines", "iter_jsonl",
-    "read_jsonl", "read_jsonl_lenient", "repair_tail", "write_jsonl",
+    "previous_action", "read_jsonl", "read_jsonl_lenient", "repair_tail", "step_result",
+    "write_jsonl",
 ]

@@ -115,6 +115,26 @@ class Verdict(_Model):
     checks: list[CheckResult] = Field(default_factory=list)
 
 
+RESULT_CHARS = 200
+"""Of a result, what a step keeps (the start; a prompt shows less)."""
+
+
+def step_result(info: dict[str, Any]) -> str | None:
+    """A step's result from its StepResult.info, cut to RESULT_CHARS."""
+    text = info.get("result")
+    if not isinstance(text, str):
+        return None
+    return text if len(text) <= RESULT_CHARS else text[:RESULT_CHARS] + " …"
+
+
+def previous_action(action: Action, control: Control | None, ok: bool,
+                    result: str | None = None) -> dict[str, Any]:
+    """A previous action as a prompt's "Done:" line reads it (with its result, if any)."""
+    done = {"function": action.function, "control_name": control.name if control else None,
+            "args": action.args, "ok": ok}
+    return done | ({"result": result} if result is not None else {})
+
+
 class Step(_Model):
     observation: Observation
     thought: str = ""
@@ -124,6 +144,9 @@ class Step(_Model):
     ok: bool = True
     error: str | None = None
     latency_s: float = 0.0
+    result: str | None = None
+    """What the action returned, where it returns something (a function's result): the
+    next steps' prompts show it."""
 
 
 class Trajectory(_Model):

@@ -40,6 +40,7 @@ from lamforge.core import (
     Trajectory,
     append_jsonl,
     append_lines,
+    previous_action,
     repair_tail,
     write_jsonl,
 )
@@ -438,6 +439,8 @@ def step_samples(traj: Trajectory) -> list[StepSample]:
     plan = traj.task.plan
     plan_steps = traj.task.meta.get("plan_step") or []
     previous_plan = list(plan)
+    turns = list(traj.task.meta.get("turns") or [traj.task.request])
+    turn = 0
     for i, step in enumerate(traj.steps):
         a = step.action
         control = step.observation.control(a.control_label) if a.control_label else None
@@ -445,16 +448,17 @@ def step_samples(traj: Trajectory) -> list[StepSample]:
         k = plan_steps[i] if i < len(plan_steps) else 0
         remaining = [] if a.function == "finish" else list(plan[k:])
         samples.append(StepSample(
-            id=f"{traj.task.id}#{i}", task_id=traj.task.id, step=i, request=traj.task.request,
+            id=f"{traj.task.id}#{i}", task_id=traj.task.id, step=i, request=turns[turn],
             controls=step.observation.controls, previous_actions=list(previous),
             previous_plan=previous_plan, canvas=step.observation.canvas,
             thought=_thought(a.function, control.name if control else None, a.args),
             control_label=a.control_label, control_name=control.name if control else None,
             function=a.function, args=a.args,
             status="FINISH" if a.function == "finish" else "CONTINUE", plan=remaining))
-        previous.append({"function": a.function, "control_name": control.name if control
-                         else None, "args": a.args, "ok": step.ok})
+        previous.append(previous_action(a, control, step.ok, step.result))
         previous_plan = remaining
+        if a.function == "finish" and step.ok and turn + 1 < len(turns):
+            turn += 1  # a conversation: the user's next turn is the request from here on
     return samples
 
 

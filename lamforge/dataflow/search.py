@@ -29,6 +29,7 @@ from lamforge.core import (
     TemplateError,
     Trajectory,
     Verdict,
+    step_result,
 )
 from lamforge.envs.base import Env
 
@@ -85,6 +86,7 @@ class _Replay:
             t = time.perf_counter()
             r = self.env.step(a)
             steps.append(Step(observation=obs, action=a, ok=r.ok, error=r.error,
+                              result=step_result(r.info),
                               latency_s=time.perf_counter() - t))
             if r.info.get("crashed"):
                 raise EnvironmentCrashed(r.error or "the application crashed")

@@ -18,6 +18,7 @@ from lamforge.core import (
     TemplateError,
     Trajectory,
     Verdict,
+    step_result,
 )
 from lamforge.envs.base import Env
 from lamforge.envs.match import MatchMode, match_control
@@ -57,6 +58,7 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
             action = action.model_copy(update={"control_label": control.label})
         result = env.step(action)
         steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
+                          result=step_result(result.info),
                           status="FINISH" if action.function == "finish" else "CONTINUE",
                           latency_s=time.perf_counter() - t))
         obs = result.observation

@@ -33,6 +33,8 @@ from lamforge.core import (
     TemplateError,
     Trajectory,
     Verdict,
+    previous_action,
+    step_result,
 )
 from lamforge.core.pool import PoolConfig, Worker, run_jobs
 from lamforge.envs.base import Env
@@ -117,15 +119,14 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
         remaining = [] if finish else plan[advance:]
         result = env.step(action)
         steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
-                          status="FINISH" if finish else "CONTINUE", plan=remaining))
+                          status="FINISH" if finish else "CONTINUE", plan=remaining,
+                          result=step_result(result.info)))
         samples.append(state.model_copy(update={
             "control_label": action.control_label, "function": action.function,
             "control_name": control.name if control else None, "args": action.args,
             "status": "FINISH" if finish else "CONTINUE", "plan": remaining}))
         oks.append(result.ok)
-        previous.append({"function": action.function,
-                         "control_name": control.name if control else None,
-                         "args": action.args, "ok": result.ok})
+        previous.append(previous_action(action, control, result.ok, step_result(result.info)))
         obs, plan = result.observation, remaining
         if not result.ok and len(steps) > 1 and not steps[-2].ok and \
                 steps[-2].action == action:  # the same failing action twice: stuck
@@ -135,7 +136,10 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
         if result.info.get("crashed"):
             verdict = Verdict(status="fail", reason=f"environment crashed: {result.error}")
             break
-        if finish or result.done:
+        if result.info.get("next_turn"):  # a conversation's next user turn: its request
+            task = task.model_copy(update={"request": result.info["next_turn"]})
+            plan = []
+        elif finish or result.done:
             break
     if verdict is None:
         verdict = env.evaluate()

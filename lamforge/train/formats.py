@@ -76,9 +76,15 @@ def state_prompt(request: str, shown: list[dict[str, Any]], previous: list[dict[
     return "\n".join(lines) + "\nAction:"
 
 
+PROMPT_RESULT_CHARS = 120
+"""Of a previous action's result (a function's answer), what the prompt shows."""
+
+
 def _done(a: dict[str, Any]) -> str:
     args = " ".join(str(v) for v in (a.get("args") or {}).values())
     text = " ".join(x for x in (a.get("function"), a.get("control_name"), args) if x)
+    if a.get("result"):  # what a function answered: the next call often needs it (an id)
+        text += " = " + a["result"][:PROMPT_RESULT_CHARS]
     return text + ("" if a.get("ok", True) else " (failed)")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -93,7 +94,12 @@ class Service:
 @cache
 def service() -> Service:
     svc = Service()
-    atexit.register(svc.stop)
+
+    def done() -> None:
+        svc.stop()
+        shutil.rmtree(svc.dir, ignore_errors=True)
+
+    atexit.register(done)
     return svc
 
 
