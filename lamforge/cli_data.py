@@ -35,13 +35,30 @@ def mine(
                                                   "help folder: writer, calc, …)")] = None,
     near_dup: Annotated[float, typer.Option(min=0.5, max=1.0, help="Jaccard similarity from "
                                                  "which two pairs are near duplicates")] = 0.85,
+    functions: Annotated[str | None, typer.Option(
+        help="Mine function documentation instead of help pages: bfcl (BFCL's back ends) or "
+             "support (the customer-service service's OpenAPI document)")] = None,
 ) -> None:
-    """Mine task-plan pairs from help pages, clean and deduplicate them."""
+    """Mine task-plan pairs from help pages (or function docs), clean and deduplicate them."""
     from lamforge.dataflow.clean import CleanConfig, CleanReport, clean
     from lamforge.dataflow.mine import HELP_ROOT, MineReport, iter_files, mine_paths
     from lamforge.dataflow.stats import report_path
 
     _check_out(out)
+    if functions:
+        from lamforge.envs.tools.mine import mine_source
+
+        if paths:
+            raise DataError("give help pages or --functions, not both")
+        raw = mine_source(functions)
+        kept = clean(raw, CleanConfig(near_dup_threshold=near_dup), creport := CleanReport())
+        write_jsonl(out, kept)
+        report_path(out).write_text(json.dumps({"functions": functions, "raw_pairs": len(raw),
+                                                "clean": creport.as_dict()}, indent=2))
+        console.print(f"{out}: {len(kept)} pairs from {len(raw)} documented functions "
+                      f"({functions}); dropped {sum(creport.dropped.values())} "
+                      f"({dict(creport.dropped)})", highlight=False)
+        return
     sources = paths or [HELP_ROOT / d for d in DEFAULT_APPS]
     missing = [str(p) for p in sources if not p.exists()]
     if missing:

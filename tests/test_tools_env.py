@@ -188,3 +188,36 @@ def test_eval_online_runs_a_bfcl_back_end_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     (row,) = json.loads(out.read_text())["rows"]
     assert (row["tasks"], row["passed"]) == (50, 50), row
+
+
+def test_function_docs_are_mined_into_task_plan_pairs(tmp_path: Path) -> None:
+    """`lamforge data mine --functions bfcl`: each documented function whose description
+    states a task is a pair (task from the description, plan = the call with its required
+    parameters), cleaned and deduplicated like mined help pages."""
+    import json
+    import os
+    import subprocess
+
+    from lamforge.envs.tools.mine import task_of
+
+    out = tmp_path / "functions.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "data", "mine", "--functions",
+                           "bfcl", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    pairs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(pairs) >= 120 and {p["app"] for p in pairs} == {"tools"}
+    by_fn = {p["meta"]["function"]: p for p in pairs}
+    cd = by_fn["cd"]
+    assert cd["task"] == "Change the current working directory to the specified folder"
+    assert cd["plan"][0].startswith("Call cd with folder (") and \
+        cd["source"] == "bfcl:GorillaFileSystem#cd"
+    for p in pairs:  # every required parameter is named in the plan
+        assert all(f" {n}" in p["plan"][0] for n in p["meta"]["parameters"]["required"])
+    assert task_of("Changes the current directory.") == "Change the current directory"
+    assert task_of("") is None
+    bad = subprocess.run([sys.executable, "-m", "lamforge", "data", "mine", "--functions",
+                          "nope", "--out", str(tmp_path / "x.jsonl")], capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
+        "error: unknown function documentation 'nope' (use bfcl or support)"]

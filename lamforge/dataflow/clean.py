@@ -20,7 +20,7 @@ ACTION_VERBS = re.compile(
     r"\b(choose|click|select|enter|type|press|drag|open|insert|right-click|double-click|set|"
     r"go to|check|clear|mark|specify|apply|move|place|position|switch|use|hold down|release|"
     r"delete|remove|add|change|edit|save|close|scroll|point|drop|copy|paste|cut|rename|"
-    r"create|define|format|assign|activate|deactivate|enable|disable|expand|open)\b",
+    r"create|define|format|assign|activate|deactivate|enable|disable|expand|open|call)\b",
     re.IGNORECASE)
 _EN_STOP = {"the", "a", "an", "to", "of", "and", "in", "on", "you", "that", "is", "for", "with",
             "or", "then", "click", "choose", "select", "want", "your", "this", "from", "by"}

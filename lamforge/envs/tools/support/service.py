@@ -67,7 +67,7 @@ def make_app(db: Path) -> FastAPI:
     @app.get("/customers", operation_id="find_customers")
     def find_customers(x_tenant: Tenant, name: str | None = None,
                        email: str | None = None) -> list[dict[str, Any]]:
-        """Customers whose name or email contains the given text."""
+        """Find the customers whose name or email contains the given text."""
         if not name and not email:
             raise HTTPException(422, "give a name or an email to search for")
         with connect() as con:
@@ -78,7 +78,7 @@ def make_app(db: Path) -> FastAPI:
 
     @app.get("/customers/{customer_id}", operation_id="get_customer")
     def get_customer(customer_id: int, x_tenant: Tenant) -> dict[str, Any]:
-        """One customer: name, email, address."""
+        """Look up one customer: name, email, address."""
         with connect() as con:
             return customer(con, x_tenant, customer_id)
 
@@ -103,7 +103,7 @@ def make_app(db: Path) -> FastAPI:
 
     @app.get("/customers/{customer_id}/orders", operation_id="list_orders")
     def list_orders(customer_id: int, x_tenant: Tenant) -> list[dict[str, Any]]:
-        """A customer's orders: item, total, status."""
+        """List a customer's orders: item, total, status."""
         with connect() as con:
             customer(con, x_tenant, customer_id)
             rows = con.execute("SELECT * FROM orders WHERE customer_id = ? ORDER BY id",
@@ -112,7 +112,7 @@ def make_app(db: Path) -> FastAPI:
 
     @app.get("/orders/{order_id}", operation_id="get_order")
     def get_order(order_id: int, x_tenant: Tenant) -> dict[str, Any]:
-        """One order, with what has been refunded of it."""
+        """Look up one order, with what has been refunded of it."""
         with connect() as con:
             out = order(con, x_tenant, order_id)
             out["refunded"] = con.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE "
@@ -121,7 +121,7 @@ def make_app(db: Path) -> FastAPI:
 
     @app.get("/orders/{order_id}/shipment", operation_id="get_shipment")
     def get_shipment(order_id: int, x_tenant: Tenant) -> dict[str, Any]:
-        """Where an order's parcel is: carrier, tracking number, status."""
+        """Find where an order's parcel is: carrier, tracking number, status."""
         with connect() as con:
             order(con, x_tenant, order_id)
             return one(con, "SELECT * FROM shipments WHERE order_id = ?", (order_id,),
