@@ -16,7 +16,7 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/ruff check lamforge tests benchmarks scripts
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 lint: setup
 	$(VENV)/bin/ruff check lamforge tests benchmarks scripts

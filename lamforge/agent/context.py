@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lamforge.core import Action, Control, Observation, StepSample
+from lamforge.core import Action, Control, Observation, StepSample, previous_action
 from lamforge.envs.base import ActionSpec
 from lamforge.train.formats import rank_controls, state_prompt
 
@@ -28,10 +28,7 @@ class Memory:
     def remember(self, action: Action, control: Control | None, ok: bool,
                  error: str | None, advance: int, result: str | None = None) -> None:
         """Record a step; a successful one moves the plan on by `advance` steps."""
-        self.previous.append({"function": action.function,
-                              "control_name": control.name if control else None,
-                              "args": action.args, "ok": ok, "error": error,
-                              **({"result": result} if result is not None else {})})
+        self.previous.append(previous_action(action, control, ok, result) | {"error": error})
         if ok:
             self.plan = self.plan[advance:]
 

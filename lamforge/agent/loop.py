@@ -94,13 +94,15 @@ def validate(action: Action, obs: Observation, specs: dict[str, ActionSpec]
     spec = specs.get(action.function)
     if spec is None:
         return action, f"unknown function '{action.function}' (known: {', '.join(specs)})"
-    args = dict(action.args) if spec.control_args else \
-        {k: v for k, v in action.args.items() if k in spec.args}
-    for k, v in list(args.items()) if not spec.control_args else []:
-        if spec.args[k].get("type") == "string" and isinstance(v, int | float):
-            args[k] = str(v)
-        elif spec.args[k].get("type") == "string" and not isinstance(v, str):
-            return action, f"argument '{k}' must be text, got {type(v).__name__}"
+    if spec.control_args:  # a function's own arguments: its schema is the environment's
+        args = dict(action.args)
+    else:
+        args = {k: v for k, v in action.args.items() if k in spec.args}
+        for k, v in list(args.items()):
+            if spec.args[k].get("type") == "string" and isinstance(v, int | float):
+                args[k] = str(v)
+            elif spec.args[k].get("type") == "string" and not isinstance(v, str):
+                return action, f"argument '{k}' must be text, got {type(v).__name__}"
     missing = [k for k in spec.required if k not in args or args[k] in ("", None)]
     if missing:
         return action, f"{spec.name} needs {', '.join(missing)}"

@@ -36,7 +36,7 @@ from lamforge.envs.base import ActionSpec, Env, EnvStatus
 from lamforge.envs.tools.functions import ToolError, Toolset, call_text
 
 CHECKS = ("called", "not_called", "state", "bfcl")
-RESULT_CHARS = 400
+CANVAS_RESULT_CHARS = 400
 """A result longer than this is cut on the canvas (the model reads the start)."""
 
 CALL = ActionSpec(name="call", description="Call the function labelled control_label with "
@@ -127,7 +127,8 @@ class ToolsEnv(Env):
         text = call_text(name, action.args)
         self.calls[self.turn].append(text)
         self.effects.append(text)
-        shown = result if len(result) <= RESULT_CHARS else result[:RESULT_CHARS] + " …"
+        cut = CANVAS_RESULT_CHARS
+        shown = result if len(result) <= cut else result[:cut] + " …"
         self.transcript.append(f"Call {text} -> {shown}")
         return StepResult(observation=self._observe(), ok=True, info={"result": result})
 
