@@ -155,37 +155,40 @@ def _update_address(seed: int, tenant: str) -> dict[str, Any]:
             "checks": [Check(kind="state", path=f"customers.{c['id']}.address", equals=new)]}
 
 
+def _about_an_order(c: dict[str, Any], request: str, last: Action,
+                    checks: list[Check]) -> dict[str, Any]:
+    """A task on one of a customer's orders: find the customer, list their orders, then
+    `last` (the call the task is about)."""
+    return {"request": request,
+            "actions": [call("find_customers", name=c["name"]),
+                        call("list_orders", customer_id=c["id"]), last, FINISH],
+            "checks": checks}
+
+
 def _refund(seed: int, tenant: str, over: bool) -> dict[str, Any]:
     c, o = _pick(seed, tenant, lambda o: o["status"] == "delivered" and (
         o["total"] > 100) == over)
-    return {"request": f"{c['name']}'s {o['item']} arrived broken. Refund that order in full.",
-            "actions": [call("find_customers", name=c["name"]),
-                        call("list_orders", customer_id=c["id"]),
-                        call("issue_refund", order_id=o["id"], amount=o["total"],
-                             reason="arrived broken"), FINISH],
-            "checks": [Check(kind="called", function="issue_refund",
-                             args={"order_id": o["id"]}),
-                       Check(kind="state", path=f"refunded.{o['id']}", equals=o["total"])]}
+    return _about_an_order(
+        c, f"{c['name']}'s {o['item']} arrived broken. Refund that order in full.",
+        call("issue_refund", order_id=o["id"], amount=o["total"], reason="arrived broken"),
+        [Check(kind="called", function="issue_refund", args={"order_id": o["id"]}),
+         Check(kind="state", path=f"refunded.{o['id']}", equals=o["total"])])
 
 
 def _cancel(seed: int, tenant: str) -> dict[str, Any]:
     c, o = _pick(seed, tenant, lambda o: o["status"] == "processing")
-    return {"request": f"{c['name']} no longer wants the {o['item']}. Cancel that order.",
-            "actions": [call("find_customers", name=c["name"]),
-                        call("list_orders", customer_id=c["id"]),
-                        call("cancel_order", order_id=o["id"]), FINISH],
-            "checks": [Check(kind="state", path=f"orders.{o['id']}.status",
-                             equals="cancelled")]}
+    return _about_an_order(
+        c, f"{c['name']} no longer wants the {o['item']}. Cancel that order.",
+        call("cancel_order", order_id=o["id"]),
+        [Check(kind="state", path=f"orders.{o['id']}.status", equals="cancelled")])
 
 
 def _tracking(seed: int, tenant: str) -> dict[str, Any]:
     c, o = _pick(seed, tenant, lambda o: o["status"] == "shipped")
-    return {"request": f"Where is {c['name']}'s {o['item']}? Look up its tracking number.",
-            "actions": [call("find_customers", name=c["name"]),
-                        call("list_orders", customer_id=c["id"]),
-                        call("get_shipment", order_id=o["id"]), FINISH],
-            "checks": [Check(kind="called", function="get_shipment",
-                             args={"order_id": o["id"]})]}
+    return _about_an_order(
+        c, f"Where is {c['name']}'s {o['item']}? Look up its tracking number.",
+        call("get_shipment", order_id=o["id"]),
+        [Check(kind="called", function="get_shipment", args={"order_id": o["id"]})])
 
 
 def _other_tenant(seed: int, tenant: str) -> dict[str, Any]:
