@@ -385,8 +385,13 @@ def env_settings(cfg: FlowConfig) -> dict[str, Any]:
 
 
 def search_settings(cfg: FlowConfig) -> str | None:
-    """The search's settings as JSON when the flow explores (a suite), else None."""
+    """The search's settings as JSON when the flow explores (a suite without an expert's
+    actions), else None."""
     if cfg.suite is None:
+        return None
+    from lamforge.envs.registry import suite
+
+    if suite(cfg.env, cfg.suite).demonstrated:
         return None
     from lamforge.dataflow.search import SearchConfig
 
@@ -400,17 +405,32 @@ def suite_tasks(cfg: FlowConfig, seeds: list[int], subset: str | None = None,
     from lamforge.envs.registry import suite
 
     assert cfg.suite is not None
+    tasks = suite(cfg.env, cfg.suite).tasks(seeds, subset, only)
+    add_tasks(cfg, tasks, [])
+    return tasks
+
+
+def add_tasks(cfg: FlowConfig, tasks: list[Task], failed: list[dict]) -> None:
+    """File tasks made outside Writer's instantiation (a suite's, an environment's own
+    instantiation of pairs) as the run's instantiation, so `data execute` resumes them like
+    any. A later call (more seeds, a suite after mined pairs) adds to the run's tasks and
+    failures instead of replacing them."""
     from lamforge.core import read_jsonl
 
-    tasks = suite(cfg.env, cfg.suite).tasks(seeds, subset, only)
-    # a later call (more seeds, other tasks) adds to the run's tasks instead of replacing
-    path = cfg.out_dir / "instantiation" / "pass.jsonl"
+    out = cfg.out_dir / "instantiation"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "pass.jsonl"
     new = {t.id for t in tasks}
     earlier = [t for t in read_jsonl(path, Task) if t.id not in new] if path.is_file() else []
     write_jsonl(path, earlier + tasks)
-    (cfg.out_dir / "instantiation" / "fail.jsonl").touch()
+    # a pair instantiated again is filed by this call alone
+    again = {f["pair"] for f in failed} | {t.meta.get("pair") for t in tasks}
+    fail = out / "fail.jsonl"
+    kept = [line for line in fail.read_text().splitlines()
+            if line and json.loads(line).get("pair") not in again] if fail.is_file() else []
+    fail.write_text("".join(line + "\n" for line in kept)
+                    + "".join(json.dumps(f) + "\n" for f in failed))
     save_settings(cfg)
-    return tasks
 
 
 # ---- post-process -------------------------------------------------------------------------
@@ -558,6 +578,9 @@ def summarise(cfg: FlowConfig, inst_failed: list[dict] | None = None) -> dict[st
                 reasons[_reason_kind(traj.verdict.reason if traj.verdict else "")] += 1
             else:
                 for e in traj.meta.get("effects", []):
+                    if isinstance(e, str):  # a function call, `name(args)`: by function
+                        commands[e.split("(", 1)[0]] += 1
+                        continue
                     # by UNO command ("Title" may be a field or a style); "Font Color: Red"
                     # and "Character: OK" count as the command, not the value
                     commands[e.get("uno") or e["command"].split(": ")[0]] += 1

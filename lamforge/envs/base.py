@@ -77,6 +77,9 @@ class Suite(ABC):
 
     name: str = ""
     subsets: ClassVar[dict[str, list[str]]] = {}
+    demonstrated: ClassVar[bool] = False
+    """The tasks carry an expert's actions (a benchmark's ground truth, as BFCL's): the flow
+    executes and verifies them, as it does prefilled tasks, instead of exploring."""
 
     @abstractmethod
     def names(self) -> list[str]:

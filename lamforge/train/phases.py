@@ -47,6 +47,7 @@ def _held_out_pages(cfg: TrainConfig) -> set[str]:
     if path.is_file():
         for t in read_jsonl(path, Task):
             pages.update(t.meta.get("families") or [t.meta.get("family", "")])
+    pages.discard("")  # a task of no help page (a suite's) holds none out
     return pages
 
 
@@ -57,9 +58,10 @@ def plan_rows(cfg: TrainConfig) -> list[dict[str, str]]:
     if cfg.data.plans:
         for f in cfg.data.plans:
             for p in read_jsonl(f, TaskPlan):
-                page = p.source.split("#")[0]
-                partner = p.meta.get("evolution", {}).get("partner_source", "").split("#")[0]
-                if page not in held and partner not in held and p.plan:
+                # a family is a help page (Writer) or one documented function (tools)
+                partner = p.meta.get("evolution", {}).get("partner_source", "")
+                sources = {p.source, p.source.split("#")[0], partner, partner.split("#")[0]}
+                if not sources & held and p.plan:
                     rows.append({"prompt": plan_prompt(p.task), "completion": plan_completion(
                         p.plan)})
     else:

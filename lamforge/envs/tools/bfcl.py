@@ -165,6 +165,7 @@ class BfclSuite(Suite):
     Subsets by back end (an entry is in each of its classes' subsets)."""
 
     name = "bfcl"
+    demonstrated = True
 
     @property
     def subsets(self) -> dict[str, list[str]]:  # type: ignore[override]
