@@ -217,15 +217,15 @@ def _flow_config(out_dir: Path, instances: int, seed: int, match: str, threshold
                       llm=llm_cfg, backend=backend, address=address)
 
 
-def _pairs(files: list[Path]) -> tuple[list[TaskPlan], list[str]]:
-    """Writer pairs of all files, and the malformed lines (filed under fail, not fatal)."""
+def _pairs(files: list[Path], app: str = "writer") -> tuple[list[TaskPlan], list[str]]:
+    """The app's pairs of all files, and the malformed lines (filed under fail, not fatal)."""
     from lamforge.core import read_jsonl_lenient
 
     pairs: list[TaskPlan] = []
     bad: list[str] = []
     for f in files:
         good, errors = read_jsonl_lenient(f, TaskPlan)
-        pairs += [p for p in good if p.app in ("writer", "shared")]
+        pairs += [p for p in good if p.app in (app, "shared")]
         bad += errors
     if bad:
         err.print(f"warning: {len(bad)} malformed record(s) filed under instantiation/fail "
@@ -306,6 +306,23 @@ def _instantiate(cfg, inp: list[Path]):
         return instantiate(pairs, cfg, on_done=lambda: progress.advance(bar), bad_records=bad)
 
 
+def _instantiate_in_env(cfg, inp: list[Path], seeds: list[int]):
+    """Pairs instantiated by the environment itself (tools: a back end's state and argument
+    values it accepts), one instance per pair and seed."""
+    from lamforge.dataflow.flow import add_tasks
+    from lamforge.envs.registry import instantiate
+
+    pairs, bad = _pairs(inp, app=cfg.env.split("-v")[0])
+    if not pairs and not bad:
+        raise DataError(f"no {cfg.env} pairs in {', '.join(map(str, inp))}")
+    tasks, failed = instantiate(cfg.env, pairs, seeds)
+    failed = [{"pair": None, "task": None, "reason": r} for r in bad] + failed
+    add_tasks(cfg, tasks, failed)
+    console.print(f"instantiation: {len(tasks)} task instances from {len(pairs)} pairs at "
+                  f"{len(seeds)} seed(s); {len(failed)} filed as failed")
+    return tasks, failed
+
+
 def _run_execution(cfg, tasks, execute) -> None:
     from lamforge.core.pool import describe
     from lamforge.dataflow.flow import done_ids
@@ -323,8 +340,9 @@ SuiteName = Annotated[str | None, typer.Option(help="Tasks from the environment'
 Subset = Annotated[str | None, typer.Option(help="A subset of the suite (e.g. lit56)")]
 SuiteTask = Annotated[list[str] | None, typer.Option("--task", help="Only these tasks of the "
                                                                     "suite; repeatable")]
-Seeds = Annotated[str, typer.Option(help="Seeds of every suite task: 'A:B' (B excluded) or "
-                                         "'1,2,3'")]
+Seeds = Annotated[str, typer.Option(help="Seeds of every suite task, or of every pair an "
+                                         "environment instantiates itself (tools): 'A:B' "
+                                         "(B excluded) or '1,2,3'")]
 
 
 @data_app.command("flow")
@@ -361,8 +379,11 @@ def flow_cmd(
 ) -> None:
     """instantiate -> execute -> evaluate -> post-process, resumable; prints a summary.
 
-    With --suite, the tasks come from the environment's suite at --seeds and are executed by
-    verified exploration (the app's reward as the verifier), with no demonstrations."""
+    With --suite, the tasks come from the environment's suite at --seeds; a suite without
+    demonstrations (miniwob) is executed by verified exploration (the app's reward as the
+    verifier), one with an expert's actions (bfcl, support) by replaying and verifying them.
+    With --in outside Writer, the environment instantiates the pairs itself at --seeds
+    (tools: a back end's state and argument values it accepts)."""
     from lamforge.dataflow.flow import execute, postprocess, suite_tasks, summarise
     from lamforge.envs.base import parse_seeds
     from lamforge.envs.registry import resolve
@@ -376,19 +397,18 @@ def flow_cmd(
             raise DataError("give --in (task-plan pairs) or --suite (a benchmark's tasks), "
                             "not both")
         cfg.suite, cfg.search = suite, {"episodes": episodes}
-        tasks, failed = suite_tasks(cfg, parse_seeds(seeds), subset, task), []
+        tasks = suite_tasks(cfg, parse_seeds(seeds), subset, task)
     elif not inp:
         raise DataError("no tasks: give --in with task-plan pairs (lamforge data mine) or "
                         "--suite with an environment's suite")
     elif cfg.env != "writer-v0":
-        raise DataError(f"--in instantiates Writer tasks from help-page pairs; for "
-                        f"'{cfg.env}' give --suite (e.g. --suite miniwob)")
+        tasks, _ = _instantiate_in_env(cfg, inp, parse_seeds(seeds))
     else:
-        tasks, failed = _instantiate(cfg, inp)
+        tasks, _ = _instantiate(cfg, inp)
     _run_execution(cfg, tasks[:limit], execute)
     sizes = postprocess(cfg)
-    summary = summarise(cfg, failed)
-    _print_summary(summary)
+    # the run's instantiation as filed (a suite or more seeds add to earlier calls')
+    _print_summary(summarise(cfg))
     console.print(f"step samples: {sizes}; datasets: {out_dir / 'datasets'}")
 
 
@@ -405,4 +425,6 @@ def _print_summary(s: dict) -> None:
     reasons = Table("top failure reasons", "count")
     for reason, n in s["top_failure_reasons"][:8]:
         reasons.add_row(reason, str(n))
+    for reason, n in s["instantiation"].get("top_reasons", [])[:4]:
+        reasons.add_row(f"instantiation: {reason}", str(n))
     console.print(reasons)

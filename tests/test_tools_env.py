@@ -221,3 +221,92 @@ def test_function_docs_are_mined_into_task_plan_pairs(tmp_path: Path) -> None:
                          text=True, timeout=120)
     assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
         "error: unknown function documentation 'nope' (use bfcl or support)"]
+
+
+def test_mined_pairs_are_instantiated_executed_and_verified(tmp_path: Path) -> None:
+    """`lamforge data flow --env tools --in pairs.jsonl`: each mined function pair gets a real
+    back end (a BFCL entry's start state) and argument values from that state that the function
+    accepts; the call is executed again and verified (`called`), successes become step
+    samples, a pair no value works for is filed with why; a suite run afterwards adds its
+    demonstrated tasks (replayed, not explored) to the same run."""
+    import json
+    import os
+    import subprocess
+
+    from lamforge.core import TaskPlan
+    from lamforge.envs.tools.instantiate import NotInstantiable, instantiate
+
+    def lamforge(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "lamforge", *args], capture_output=True,
+                              text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+
+    pairs = tmp_path / "functions.jsonl"
+    assert lamforge("data", "mine", "--functions", "bfcl", "--out", str(pairs)).returncode == 0
+    fs = [line for line in pairs.read_text().splitlines()
+          if '"bfcl:GorillaFileSystem#' in line]
+    pairs.write_text("\n".join(fs) + "\n")
+    run = tmp_path / "flow"
+    proc = lamforge("data", "flow", "--env", "tools", "--in", str(pairs), "--seeds", "0",
+                    "--out-dir", str(run))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    tasks = [json.loads(x) for x in (run / "instantiation" / "pass.jsonl").read_text()
+             .splitlines()]
+    failed = [json.loads(x) for x in (run / "instantiation" / "fail.jsonl").read_text()
+              .splitlines()]
+    assert len(tasks) + len(failed) == len(fs) and len(tasks) >= len(fs) // 2
+    assert all(f["reason"] for f in failed)
+    cd = next(t for t in tasks if t["actions"][0]["control_label"] == "cd")
+    folder = cd["actions"][0]["args"]["folder"]
+    assert cd["request"].endswith(f"folder {folder!r}") and cd["checks"] == [
+        {"kind": "called", "function": "cd", "args": {"folder": folder}}]
+    passed = (run / "execution" / "pass.jsonl").read_text().splitlines()
+    assert len(passed) == len(tasks)  # every instance found by trying runs again and passes
+    assert sum(1 for _ in (run / "samples").rglob("*.jsonl")) and \
+        "step samples: {'train': " in proc.stdout
+
+    # the found call is what passes: another folder fails the instance's check
+    task = Task.model_validate(cd)
+    _, _, verdict = replay(task, [call("cd", folder="no-such-folder"), Action(function="finish")])
+    assert verdict.status == "fail"
+    # a function no back end state can give arguments to is filed, not guessed
+    ticket = TaskPlan(id="t", app="tools", task="Edit a ticket", plan=["Call edit_ticket."],
+                      source="bfcl:TicketAPI#edit_ticket",
+                      meta={"function": "edit_ticket", "parameters": {
+                          "type": "dict", "required": ["ticket_id", "updates"], "properties": {
+                              "ticket_id": {"type": "integer"},
+                              "updates": {"type": "dict", "properties": {}}}}})
+    with pytest.raises(NotInstantiable, match="'updates'"):
+        instantiate(ticket, 0)
+
+    proc = lamforge("data", "flow", "--env", "tools", "--suite", "bfcl", "--task",
+                    "multi_turn_base_0", "--seeds", "0", "--out-dir", str(run))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ids = [json.loads(x)["id"] for x in (run / "instantiation" / "pass.jsonl").read_text()
+           .splitlines()]
+    assert len(ids) == len(tasks) + 1 and "multi_turn_base_0" in ids
+    assert len((run / "execution" / "pass.jsonl").read_text().splitlines()) == len(tasks) + 1
+
+
+def test_phase1_holds_out_the_functions_of_held_out_tasks(tmp_path: Path) -> None:
+    """A tools family is one documented function: phase 1 leaves out the pairs of functions
+    whose tasks are held out (test_family), and a held-out suite task (no family) holds none
+    out, so the pairs of every other function are learnt."""
+    from lamforge.core import TaskPlan, write_jsonl
+    from lamforge.train.config import TrainConfig
+    from lamforge.train.phases import plan_rows
+
+    def pair(fn: str) -> TaskPlan:
+        return TaskPlan(id=fn, app="tools", task=f"Do {fn}", plan=[f"Call {fn}."],
+                        source=f"bfcl:GorillaFileSystem#{fn}", meta={"function": fn})
+
+    flow = tmp_path / "flow"
+    (flow / "tasks").mkdir(parents=True)
+    write_jsonl(flow / "tasks" / "test_family.jsonl", [
+        Task(id="cd-0", app="tools", request="Change directory", template="bfcl",
+             meta={"family": "bfcl:GorillaFileSystem#cd"}),
+        suite("tools", "bfcl").task("multi_turn_base_0", 0)])
+    write_jsonl(tmp_path / "pairs.jsonl", [pair("cd"), pair("ls"), pair("mkdir")])
+    cfg = TrainConfig.load(HERE.parent / "configs" / "tiny-tools.yaml").model_copy(deep=True)
+    cfg.data.flow_dir, cfg.data.plans = flow, [tmp_path / "pairs.jsonl"]
+    prompts = " ".join(r["prompt"] for r in plan_rows(cfg))
+    assert "Do ls" in prompts and "Do mkdir" in prompts and "Do cd" not in prompts

@@ -21,6 +21,9 @@ class EnvEntry:
     check: str  # "module:function" returning EnvStatus; must not need the app to be running
     description: str
     suites: dict[str, str] = field(default_factory=dict)  # name -> "module:Class" (a Suite)
+    # "module:function" (pairs, seeds) -> (tasks, failed): makes mined pairs executable when
+    # the environment has no template documents (Writer's instantiation lives in the dataflow)
+    instantiate: str = ""
 
 
 _REGISTRY: dict[str, EnvEntry] = {}
@@ -66,6 +69,16 @@ def suite(env: str, name: str) -> Suite:
     return _load(entry.suites[name])()
 
 
+def instantiate(env: str, pairs: list, seeds: list[int]) -> tuple[list, list[dict]]:
+    """Mined task-plan pairs made into executable tasks by the environment's own
+    instantiation (`EnvEntry.instantiate`): the tasks, and the pairs filed as failed."""
+    entry = resolve(env)
+    if not entry.instantiate:
+        raise LamforgeError(f"environment '{entry.id}' cannot instantiate task-plan pairs; "
+                            "give --suite with one of its suites")
+    return _load(entry.instantiate)(pairs, seeds)
+
+
 def check(name: str) -> EnvStatus:
     """Say whether the environment can start here and, if not, why."""
     return _load(resolve(name).check)()
@@ -99,4 +112,5 @@ register(EnvEntry(
                 "BFCL's stateful back ends; arguments validated against JSON schemas",
     suites={"bfcl": "lamforge.envs.tools.bfcl:BfclSuite",
             "support": "lamforge.envs.tools.support.suite:SupportSuite"},
+    instantiate="lamforge.envs.tools.instantiate:instantiate_all",
 ))
