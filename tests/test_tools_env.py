@@ -310,3 +310,53 @@ def test_phase1_holds_out_the_functions_of_held_out_tasks(tmp_path: Path) -> Non
     cfg.data.flow_dir, cfg.data.plans = flow, [tmp_path / "pairs.jsonl"]
     prompts = " ".join(r["prompt"] for r in plan_rows(cfg))
     assert "Do ls" in prompts and "Do mkdir" in prompts and "Do cd" not in prompts
+
+
+def test_constrained_decoding_calls_only_shown_functions_with_arguments_they_accept(
+        tmp_path: Path) -> None:
+    """Constrained decoding on a tools action space follows each function's own schema (a
+    nested model through `$defs`, a choice, a list; BFCL's back ends): even an untrained
+    model can then only write a call the environment's validation accepts, while the same
+    model unconstrained writes no action at all."""
+    from lamforge.agent.backends import HFBackend
+    from lamforge.agent.context import Memory, build_context
+    from lamforge.train.formats import parse_action
+    from lamforge.train.tiny import TinySpec, build_tiny
+
+    tasks = [suite("tools", "bfcl").task("multi_turn_base_0", 0),
+             Task(id="ship", app="tools", request="Ship a parcel of 2 kg to Oslo, fast",
+                  template="python:tests.tools_fixture:shipping")]
+    env = make("tools")
+    contexts = []
+    for task in tasks:
+        obs = env.reset(task)
+        contexts.append((build_context(Memory(request=task.request), obs, env.action_space(),
+                                       40, env.control_args_schema), dict(env.toolset.tools)))
+    model = build_tiny([c.prompt for c, _ in contexts] * 4, tmp_path / "tiny",
+                       TinySpec(vocab_size=600, hidden_size=32, layers=1, heads=2,
+                                max_length=2048))
+    free = HFBackend(model, max_new_tokens=40)
+    assert parse_action(free.act(contexts[1][0]).text) is None
+    backend = HFBackend(model, constrained=True, max_new_tokens=600)
+    called = set()
+    for ctx, tools in contexts:
+        assert set(ctx.arg_schemas) == set(tools)
+        for retry in range(4):  # a retry samples (temperature): other functions, other args
+            answer = parse_action(backend.act(ctx, retry).text)
+            assert answer is not None and answer["function"] in {"call", "finish"}
+            if answer["function"] == "call":
+                tool = tools[answer["control_label"]]
+                tool.validate(answer["args"])  # raises ToolError on any schema violation
+                assert answer["control_name"] == tool.signature()
+                called.add(tool.name)
+    assert called
+    ship = tools["ship"]
+    answer = None
+    for retry in range(12):  # the nested model, the choice and the list, written validly
+        answer = parse_action(backend.act(contexts[1][0], retry + 1).text)
+        if answer and answer.get("control_label") == "ship":
+            break
+    assert answer is not None and answer["control_label"] == "ship", answer
+    ship.validate(answer["args"])
+    assert answer["args"]["speed"] in ("slow", "fast") and set(answer["args"]["parcel"]) == {
+        "city", "kg"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 from lamforge.core import Task
 from lamforge.envs.tools.functions import Toolset, from_callables
@@ -27,3 +29,27 @@ def calculator(task: Task) -> Toolset:
         return {"memory": dict(memory)}
 
     return Toolset(from_callables([add, scale]), state=state)
+
+
+class Parcel(BaseModel):
+    """A parcel to ship: where to and how heavy."""
+
+    city: str
+    kg: float
+
+
+def shipping(task: Task) -> Toolset:
+    """Functions whose arguments are a nested model (a JSON schema `$ref` into `$defs`), a
+    choice and a list, for constrained decoding to follow."""
+    sent: list[dict[str, Any]] = []
+
+    def ship(parcel: Parcel, speed: Literal["slow", "fast"], tags: list[str]) -> str:
+        """Ship a parcel."""
+        sent.append({"parcel": parcel.model_dump(), "speed": speed, "tags": tags})
+        return f"shipment {len(sent)}"
+
+    def count_shipments() -> int:
+        """How many parcels were shipped."""
+        return len(sent)
+
+    return Toolset(from_callables([ship, count_shipments]), state=lambda: {"sent": sent})

@@ -85,7 +85,8 @@ class HFBackend:
                                                               RETRY_TEMPERATURE)
         processors = []
         if self.constrained:
-            schema = action_schema(ctx.functions, ctx.labels)
+            schema = action_schema(ctx.functions, ctx.labels, ctx.arg_schemas,
+                                   {c["label"]: c["name"] for c in ctx.shown})
             processors.append(JsonConstraint(self.generator.tokenizer, schema,
                                              self.generator.prompt_length(ctx.prompt)))
         t0 = time.perf_counter()

@@ -15,35 +15,85 @@ from lamforge.envs.base import ActionSpec
 
 _KEYS = ("control_label", "control_name", "function", "args", "status", "advance")
 _MAX_TEXT = 80
+_MAX_ITEMS = 16
+_MAX_NUMBER = 10**12
 
 
-def action_schema(functions: list[ActionSpec], labels: list[str]) -> dict[str, Any]:
-    """The answer's JSON schema: keys in the trained order, labels limited to `labels`."""
+def action_schema(functions: list[ActionSpec], labels: list[str],
+                  arg_schemas: dict[str, dict[str, Any]] | None = None,
+                  names: dict[str, str] | None = None) -> dict[str, Any]:
+    """The answer's JSON schema: keys in the trained order, labels limited to `labels`.
+
+    A function whose arguments are the control's own (`ActionSpec.control_args`, a tools
+    call) gets one branch per shown control: that label, its name as shown (`names`) and
+    its own argument schema (`arg_schemas`, from `Env.control_args_schema`), so the model
+    can only call a function that exists with arguments it accepts."""
+    arg_schemas, names = arg_schemas or {}, names or {}
     branches = []
     for spec in functions:
         if spec.needs_control and not labels:
             continue
-        args = {k: _bounded(v) for k, v in spec.args.items()}
-        props = {
-            "control_label": {"enum": labels} if spec.needs_control else {"type": "null"},
-            "control_name": ({"type": "string", "maxLength": _MAX_TEXT} if spec.needs_control
-                             else {"type": "null"}),
-            "function": {"const": spec.name},
-            "args": {"type": "object", "properties": args, "required": spec.required,
-                     "additionalProperties": False},
-            "status": {"const": "FINISH" if spec.name == "finish" else "CONTINUE"},
-            "advance": {"type": "integer", "minimum": 0, "maximum": 9},
-        }
-        branches.append({"type": "object", "properties": props, "required": list(_KEYS),
-                         "additionalProperties": False})
-    return {"anyOf": branches}
+        if spec.control_args:
+            for label in labels:
+                params = arg_schemas.get(label)
+                args = _bounded(params) if params is not None else {"type": "object"}
+                if params is not None:
+                    args.setdefault("additionalProperties", False)
+                name = ({"const": names[label]} if label in names
+                        else {"type": "string", "maxLength": _MAX_TEXT})
+                branches.append(_branch(spec, {"const": label}, name, args))
+            continue
+        args = {"type": "object", "required": spec.required, "additionalProperties": False,
+                "properties": {k: _bounded(v) for k, v in spec.args.items()}}
+        control = {"enum": labels} if spec.needs_control else {"type": "null"}
+        name = ({"type": "string", "maxLength": _MAX_TEXT} if spec.needs_control
+                else {"type": "null"})
+        branches.append(_branch(spec, control, name, args))
+    schema: dict[str, Any] = {"anyOf": branches}
+    defs = {k: v for s in arg_schemas.values() for k, v in s.get("$defs", {}).items()}
+    if defs:  # a pydantic schema's $ref points at the root: its definitions go there
+        schema["$defs"] = {k: _bounded(v) for k, v in defs.items()}
+    return schema
 
 
-def _bounded(arg: dict[str, Any]) -> dict[str, Any]:
-    """Strings get a length cap, so a model cannot loop inside a value until the token limit."""
-    out = {k: v for k, v in arg.items() if k != "default"}
-    if out.get("type") == "string":
-        out["maxLength"] = _MAX_TEXT
+def _branch(spec: ActionSpec, control: dict[str, Any], name: dict[str, Any],
+            args: dict[str, Any]) -> dict[str, Any]:
+    props = {
+        "control_label": control,
+        "control_name": name,
+        "function": {"const": spec.name},
+        "args": args,
+        "status": {"const": "FINISH" if spec.name == "finish" else "CONTINUE"},
+        "advance": {"type": "integer", "minimum": 0, "maximum": 9},
+    }
+    return {"type": "object", "properties": props, "required": list(_KEYS),
+            "additionalProperties": False}
+
+
+def _bounded(schema: dict[str, Any]) -> dict[str, Any]:
+    """Strings get a length cap, arrays an item cap and numbers bounds, at every depth, so
+    a model cannot loop inside a value until the token limit; defaults and definitions are dropped (the
+    model writes what it means; `$defs` move to the root)."""
+    out: dict[str, Any] = {}
+    for k, v in schema.items():
+        if k in ("default", "$defs", "title"):
+            continue
+        if k == "properties" and isinstance(v, dict):
+            out[k] = {p: _bounded(s) if isinstance(s, dict) else s for p, s in v.items()}
+        elif k in ("items", "additionalProperties") and isinstance(v, dict):
+            out[k] = _bounded(v)
+        elif k in ("anyOf", "oneOf", "allOf") and isinstance(v, list):
+            out[k] = [_bounded(s) if isinstance(s, dict) else s for s in v]
+        else:
+            out[k] = v
+    kinds = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+    if "string" in kinds and "enum" not in out:
+        out.setdefault("maxLength", _MAX_TEXT)
+    if "array" in kinds:
+        out.setdefault("maxItems", _MAX_ITEMS)
+    if "integer" in kinds or "number" in kinds:  # bounds cap the digits before any point
+        out.setdefault("minimum", -_MAX_NUMBER)
+        out.setdefault("maximum", _MAX_NUMBER)
     return out
 
 

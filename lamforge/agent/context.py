@@ -9,6 +9,7 @@ thing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,9 @@ class StepContext:
     prompt: str
     feedback: str | None = None
     """Why the last answer at this step was rejected (on a retry), else None."""
+    arg_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per shown control, the JSON schema of its own arguments (`Env.control_args_schema`),
+    where the action space has a function taking them; constrained decoding reads it."""
 
     @property
     def labels(self) -> list[str]:
@@ -61,14 +65,19 @@ class StepContext:
 
 
 def build_context(memory: Memory, obs: Observation, functions: list[ActionSpec],
-                  k: int) -> StepContext:
-    """The step's context: the top-k controls ranked as in training, memory, the prompt."""
+                  k: int, arg_schema: Callable[[str], dict[str, Any] | None] | None = None
+                  ) -> StepContext:
+    """The step's context: the top-k controls ranked as in training, memory, the prompt;
+    `arg_schema(label)` gives a control's own argument schema (`Env.control_args_schema`)."""
     sample = StepSample(id="live", task_id="live", step=len(memory.previous),
                         request=memory.request, controls=obs.controls,
                         previous_actions=memory.previous, previous_plan=memory.plan,
                         canvas=obs.canvas, function="")
     shown = rank_controls(sample, k)
     prompt = state_prompt(memory.request, shown, memory.previous, memory.plan)
+    schemas: dict[str, dict[str, Any]] = {}
+    if arg_schema is not None and any(f.control_args for f in functions):
+        schemas = {c["label"]: s for c in shown if (s := arg_schema(c["label"])) is not None}
     return StepContext(request=memory.request, observation=obs, shown=shown,
                        previous=list(memory.previous), plan=list(memory.plan),
-                       functions=functions, prompt=prompt)
+                       functions=functions, prompt=prompt, arg_schemas=schemas)

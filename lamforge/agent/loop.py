@@ -365,7 +365,7 @@ class Agent:
         """One step through the layers; returns the next observation, a reason to stop (or
         None) and whether the model declared the task finished."""
         t = time.perf_counter()
-        ctx = build_context(memory, obs, functions, self.k)
+        ctx = build_context(memory, obs, functions, self.k, self.env.control_args_schema)
         t_context = time.perf_counter()
         proposal = self.actions.propose(ctx)
         t_action = time.perf_counter()

@@ -169,6 +169,13 @@ class Env(ABC):
         needs to know which app writes its own instructions."""
         return None
 
+    def control_args_schema(self, label: str) -> dict[str, Any] | None:
+        """The JSON schema of the arguments the control labelled `label` takes, for an
+        action space whose arguments are the control's own (`ActionSpec.control_args`: a
+        function's parameters); constrained decoding writes only arguments it accepts. None
+        when the environment has no such controls or does not know."""
+        return None
+
     def candidates(self, observation: Observation, request: str) -> list[Action]:
         """Actions worth trying in this state, best first, for verified exploration
         (`lamforge.dataflow.search`): the app's generic moves on the controls shown (click

@@ -202,6 +202,10 @@ class ToolsEnv(Env):
     def action_space(self) -> list[ActionSpec]:
         return [CALL, FINISH]
 
+    def control_args_schema(self, label: str) -> dict[str, Any] | None:
+        tool = self.toolset.tools.get(label) if self.toolset is not None else None
+        return tool.parameters if tool is not None else None
+
     @classmethod
     def validate_task(cls, task: Task) -> None:
         unknown = [c.kind for c in task.checks if c.kind not in CHECKS]

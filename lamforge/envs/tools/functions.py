@@ -66,6 +66,8 @@ class Tool:
 def _type_name(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         return "|".join(map(repr, schema["enum"]))
+    if "$ref" in schema:  # a definition (a nested model): its name says what it is
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     kind = schema.get("type", "any")
     if isinstance(kind, list):
         return "|".join(kind)
@@ -124,7 +126,14 @@ def _from_callable(fn: Callable[..., Any]) -> Tool:
         params["$defs"] = schema["$defs"]
     doc = inspect.getdoc(fn) or ""
     return Tool(name=fn.__name__, description=doc.split("\n\n")[0].replace("\n", " "),
-                parameters=params, call=lambda args: fn(**args))
+                parameters=params, call=lambda args: fn(**_typed(model, args)))
+
+
+def _typed(model: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """The JSON arguments as the function's own types (a nested model arrives as that model,
+    not a dict), only those given, so the function's defaults stand."""
+    parsed = model.model_validate(args)
+    return {k: getattr(parsed, k) for k in args}
 
 
 def call_text(name: str, args: dict[str, Any]) -> str:
