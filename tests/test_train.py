@@ -89,6 +89,15 @@ def test_phase1_then_phase2_train_reload_and_act(run_dir: Path) -> None:
         assert (run_dir / "out" / f"lam{phase[-1]}" / "README.md").is_file()
     cfg = TrainConfig.load(run_dir / "tiny.yaml")
     samples = fixture_samples()
+    # the answer budget beside the checkpoint covers its longest training answer
+    from lamforge.train.formats import step_completion
+    from lamforge.train.sft import Generator
+
+    gen = Generator(run_dir / "out" / "lam2" / "model")
+    longest = max(len(gen.tokenizer(step_completion(s))["input_ids"]) for s in samples)
+    settings = json.loads((run_dir / "out" / "lam2" / "model" / "lamforge.json").read_text())
+    assert settings["controls_top_k"] == 8
+    assert gen.answer_tokens == settings["max_new_tokens"] >= max(96, longest + 16)
     answers = generate(run_dir / "out" / "lam2" / "model",
                        [step_prompt(s, controls=with_target(s, cfg.controls_top_k))
                         for s in samples])

@@ -55,7 +55,7 @@ class HFBackend:
     """A saved Hugging Face causal LM, loaded once."""
 
     def __init__(self, model_dir: str | Path, *, constrained: bool = False,
-                 temperature: float = 0.0, max_new_tokens: int = 96) -> None:
+                 temperature: float = 0.0, max_new_tokens: int | None = None) -> None:
         from lamforge.train.sft import Generator
 
         path = Path(model_dir)

@@ -67,13 +67,21 @@ def state_prompt(request: str, shown: list[dict[str, Any]], previous: list[dict[
     the group says what is on screen, which the names alone do not."""
     groups: dict[str, list[str]] = {}
     for c in shown:
-        groups.setdefault(c.get("group") or "other", []).append(
-            f"{c['label']} {c['name']} ({c['type']})")
+        groups.setdefault(c.get("group") or "other", []).append(_control_line(c))
     lines = [f"Request: {request}",
              *(f"{g.capitalize()}: " + "; ".join(items) for g, items in groups.items()),
              "Done: " + (" > ".join(_done(a) for a in previous[-3:]) or "nothing"),
              "Plan: " + " | ".join(plan[:3])]
     return "\n".join(lines) + "\nAction:"
+
+
+def _control_line(c: dict[str, Any]) -> str:
+    """`label name (type)`; a name that already starts with its label (a function's
+    signature, `mv(source: string, …)`) is not repeated, which keeps a tools prompt of 40
+    functions inside a small model's context."""
+    name = c["name"] or ""
+    head = name if name.startswith(f"{c['label']}(") else f"{c['label']} {name}"
+    return f"{head} ({c['type']})"
 
 
 PROMPT_RESULT_CHARS = 120

@@ -258,13 +258,29 @@ def run(cfg: TrainConfig, phase: str, progress: Any = None) -> dict[str, Any]:
         raise DataError(f"unknown phase '{phase}' (use phase1, phase2, phase3, phase4 or all)")
     kwargs = {"progress": progress} if phase == "phase3" else {}
     out = PHASES[phase](cfg, **kwargs)
-    from lamforge.train.sft import PROMPT_FILE
-
-    _write(cfg.output_dir / f"lam{phase[-1]}" / "model" / PROMPT_FILE,
-           {"controls_top_k": cfg.controls_top_k, "trained_by": f"lamforge train {phase}",
-            "config": cfg.name})
+    record_prompt_settings(cfg, phase)
     _write(cfg.output_dir / f"{phase}.json", out)  # last: the phase is done when it exists
     return out
+
+
+def record_prompt_settings(cfg: TrainConfig, phase: str) -> None:
+    """Beside the phase's checkpoint, what its prompts were like: the controls it saw and
+    how long an answer may be (the longest training answer in its tokens, plus a margin),
+    so inference is never cut shorter than what the model learnt to write."""
+    from lamforge.train.sft import DEFAULT_ANSWER_TOKENS, PROMPT_FILE
+
+    model = cfg.output_dir / f"lam{phase[-1]}" / "model"
+    answer_tokens = DEFAULT_ANSWER_TOKENS
+    if (cfg.data.flow_dir / "samples" / "train.jsonl").is_file():
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(model)
+        longest = max((len(tok(step_completion(s))["input_ids"])
+                       for s in _samples(cfg, "train")), default=0)
+        answer_tokens = max(DEFAULT_ANSWER_TOKENS, longest + 16)
+    _write(model / PROMPT_FILE,
+           {"controls_top_k": cfg.controls_top_k, "max_new_tokens": answer_tokens,
+            "trained_by": f"lamforge train {phase}", "config": cfg.name})
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:

@@ -162,20 +162,33 @@ def _model_card(out_dir: Path, metrics: dict[str, Any], card: dict[str, Any]) ->
 
 
 PROMPT_FILE = "lamforge.json"
-"""Beside a checkpoint: the prompt settings it was trained with (how many controls it saw)."""
+"""Beside a checkpoint: the prompt settings it was trained with (how many controls it saw,
+how long its answers may be)."""
 DEFAULT_TOP_K = 16
+DEFAULT_ANSWER_TOKENS = 96
+
+
+def _trained(model_dir: str | Path, key: str, default: int) -> int:
+    path = Path(model_dir) / PROMPT_FILE
+    if path.is_file():
+        try:
+            return int(json.loads(path.read_text())[key])
+        except (ValueError, KeyError, TypeError):
+            pass
+    return default
 
 
 def trained_top_k(model_dir: str | Path) -> int:
     """How many ranked controls the model saw per prompt in training; a prompt with another
     number is one it never saw (a tiny LAM then answers garbage). 16 if not recorded."""
-    path = Path(model_dir) / PROMPT_FILE
-    if path.is_file():
-        try:
-            return int(json.loads(path.read_text())["controls_top_k"])
-        except (ValueError, KeyError, TypeError):
-            pass
-    return DEFAULT_TOP_K
+    return _trained(model_dir, "controls_top_k", DEFAULT_TOP_K)
+
+
+def trained_answer_tokens(model_dir: str | Path) -> int:
+    """How many tokens an answer may take: the longest completion the model was trained on,
+    with a margin (a function call with its arguments is longer than a click); 96 if not
+    recorded. An answer cut short is no action at all."""
+    return _trained(model_dir, "max_new_tokens", DEFAULT_ANSWER_TOKENS)
 
 
 class Generator:
@@ -200,10 +213,13 @@ class Generator:
         if gpus:
             self.model.to(f"cuda:{worker % gpus}")
         self.model.eval()
+        self.answer_tokens = trained_answer_tokens(model_dir)
 
-    def complete(self, prompts: list[str], max_new_tokens: int = 96, temperature: float = 0.0,
-                 batch_size: int = 32) -> list[str]:
+    def complete(self, prompts: list[str], max_new_tokens: int | None = None,
+                 temperature: float = 0.0, batch_size: int = 32) -> list[str]:
         import torch
+
+        max_new_tokens = max_new_tokens or self.answer_tokens
 
         sample = temperature > 0
         tok = self.tokenizer
@@ -225,12 +241,14 @@ class Generator:
         return out
 
 
-    def answer(self, prompt: str, max_new_tokens: int = 96, temperature: float = 0.0,
+    def answer(self, prompt: str, max_new_tokens: int | None = None, temperature: float = 0.0,
                processors: list[Any] | None = None) -> tuple[str, int]:
         """One completion (the agent's step), optionally through logits processors (a
         constraint); returns the text and how many tokens were generated."""
         import torch
         from transformers import LogitsProcessorList
+
+        max_new_tokens = max_new_tokens or self.answer_tokens
 
         sample = temperature > 0
         tok = self.tokenizer
@@ -248,7 +266,7 @@ class Generator:
         return len(self.tokenizer(prompt)["input_ids"])
 
 
-def generate(model_dir: Path, prompts: list[str], max_new_tokens: int = 96,
+def generate(model_dir: Path, prompts: list[str], max_new_tokens: int | None = None,
              batch_size: int = 32) -> list[str]:
     """Greedy completions of `prompts` by a saved checkpoint (what the evaluation reads)."""
     return Generator(model_dir).complete(prompts, max_new_tokens, batch_size=batch_size)
