@@ -184,7 +184,9 @@ def serve(
                                                   "checkpoint's folder name)")] = None,
     api_key: Annotated[str | None, typer.Option(envvar="LAMFORGE_SERVE_API_KEY",
                                                 help="Require this bearer token")] = None,
-    max_tokens: Annotated[int, typer.Option(min=1, help="Default completion limit")] = 128,
+    max_tokens: Annotated[int | None, typer.Option(
+        min=1, help="Default completion limit (default: the checkpoint's recorded answer "
+                    "budget, at least 128)")] = None,
 ) -> None:
     """Serve a trained LAM with the OpenAI chat-completions protocol."""
     import uvicorn

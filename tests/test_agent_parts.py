@@ -53,6 +53,64 @@ def test_answer_schema_limits_labels_and_follows_the_trained_key_order() -> None
     assert names == {"type_text", "select_text", "keyboard", "finish"}
 
 
+def test_tool_argument_schemas_compile_and_keep_their_own_meaning(tmp_path: Path) -> None:
+    """Tools' own schemas in one grammar: two models of one name stay apart (`$defs` and
+    draft-07 `definitions`), a format the grammar cannot enforce or a minimum above the caps
+    does not make a function uncallable, and a schema that cannot compile at all (a
+    look-ahead) leaves that step's arguments open instead of ending the run."""
+    import json
+
+    from lamforge.agent.constrained import JsonConstraint, open_calls
+    from lamforge.envs.base import ActionSpec
+    from lamforge.train.tiny import TinySpec, build_tiny
+
+    call = ActionSpec(name="call", description="", needs_control=True, args={},
+                      control_args=True)
+    item = {"type": "object", "properties": {"item": {"$ref": "#/$defs/Item"}},
+            "required": ["item"]}
+    schemas = {
+        "f": item | {"$defs": {"Item": {"type": "object", "required": ["name"],
+                                        "properties": {"name": {"type": "string"}}}}},
+        "g": {"type": "object", "properties": {"item": {"$ref": "#/definitions/Item"}},
+              "required": ["item"], "definitions": {"Item": {
+                  "type": "object", "required": ["size"],
+                  "properties": {"size": {"type": "integer"}}}}},
+        "h": {"type": "object", "required": ["path", "code"], "properties": {
+            "path": {"type": "string", "format": "path"},
+            "code": {"type": "string", "minLength": 300}}},
+        "any": {"type": "object", "properties": {}},
+    }
+    tok_dir = build_tiny(["{}" * 50, json.dumps(schemas)], tmp_path / "tok",
+                         TinySpec(vocab_size=400, hidden_size=16, layers=1, heads=2))
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tok_dir)
+    schema = action_schema([call], list(schemas), schemas, {k: f"{k}()" for k in schemas})
+
+    def accepts(grammar: dict, label: str, args: dict) -> bool:
+        text = " " + json.dumps({"control_label": label, "control_name": f"{label}()",
+                                 "function": "call", "args": args, "status": "CONTINUE",
+                                 "advance": 0})
+        matcher = JsonConstraint(tok, grammar, 0).matcher
+        ids = tok(text)["input_ids"]
+        return matcher.validate_tokens(ids) == len(ids) and matcher.consume_tokens(ids) \
+            and matcher.is_accepting()
+
+    assert accepts(schema, "f", {"item": {"name": "x"}})
+    assert accepts(schema, "g", {"item": {"size": 2}})
+    assert not accepts(schema, "f", {"item": {"size": 2}})  # g's Item is not f's
+    assert not accepts(schema, "g", {"item": {"name": "x"}})
+    assert accepts(schema, "h", {"path": "/tmp/a", "code": "x" * 300})
+    assert accepts(schema, "any", {"anything": [1, 2]})
+    assert not accepts(schema, "f", {"item": {"name": "x"}, "extra": 1})
+    bad = schemas | {"h": {"type": "object", "properties": {
+        "code": {"type": "string", "pattern": "^(?!x).*$"}}}}
+    broken = action_schema([call], list(bad), bad, {k: f"{k}()" for k in bad})
+    with pytest.raises(ValueError, match="bad action grammar"):
+        JsonConstraint(tok, broken, 0)
+    assert accepts(open_calls(broken), "h", {"code": "anything"})
+
+
 def test_plans_are_parsed_and_action_json_is_not_a_plan() -> None:
     assert parse_plan(" Select 'quick'. | Click Bold.") == ["Select 'quick'.", "Click Bold."]
     assert parse_plan(' {"control_label": "1", "function": "click"}') is None

@@ -15,6 +15,7 @@ for all, so backends differ only in how they think.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from lamforge.agent.context import StepContext
 from lamforge.core import FatalError, StepSample
 from lamforge.envs.match import normalize
 from lamforge.train.formats import plan_prompt
+
+log = logging.getLogger(__name__)
 
 RETRY_TEMPERATURE = 0.7
 """A retry after a malformed or invalid answer samples, so it can differ from the first."""
@@ -70,6 +73,7 @@ class HFBackend:
         self.top_k = trained_top_k(path)
         """Controls per prompt, as in training (the agent's default)."""
         self.constrained = constrained
+        self._open_grammars: set[tuple[str, ...]] = set()
         self.temperature = temperature
         self.max_new_tokens = max_new_tokens
         try:
@@ -79,21 +83,33 @@ class HFBackend:
                              f"{str(e).splitlines()[0] if str(e) else ''}") from None
 
     def act(self, ctx: StepContext, retry: int = 0) -> Answer:
-        from lamforge.agent.constrained import JsonConstraint, action_schema
-
         temperature = self.temperature if retry == 0 else max(self.temperature,
                                                               RETRY_TEMPERATURE)
-        processors = []
-        if self.constrained:
-            schema = action_schema(ctx.functions, ctx.labels, ctx.arg_schemas,
-                                   {c["label"]: c["name"] for c in ctx.shown})
-            processors.append(JsonConstraint(self.generator.tokenizer, schema,
-                                             self.generator.prompt_length(ctx.prompt)))
+        processors = [self._constraint(ctx)] if self.constrained else []
         t0 = time.perf_counter()
         text, tokens = self.generator.answer(ctx.prompt, self.max_new_tokens, temperature,
                                              processors)
         return Answer(text=text, seconds=time.perf_counter() - t0, tokens=tokens,
                       tokens_in=self.generator.prompt_length(ctx.prompt))
+
+    def _constraint(self, ctx: StepContext) -> Any:
+        """The step's grammar; if a function's own argument schema cannot be compiled (a
+        look-ahead pattern), that step's calls take any JSON object as arguments — the
+        environment still validates them — and the reason is logged once per function set."""
+        from lamforge.agent.constrained import JsonConstraint, action_schema, open_calls
+
+        schema = action_schema(ctx.functions, ctx.labels, ctx.arg_schemas,
+                               {c["label"]: c["name"] for c in ctx.shown})
+        start = self.generator.prompt_length(ctx.prompt)
+        try:
+            return JsonConstraint(self.generator.tokenizer, schema, start)
+        except ValueError as e:
+            key = tuple(sorted(ctx.arg_schemas))
+            if key not in self._open_grammars:
+                self._open_grammars.add(key)
+                log.warning("constrained decoding: the functions' argument schemas do not "
+                            "compile (%s); their arguments are left open", e)
+            return JsonConstraint(self.generator.tokenizer, open_calls(schema), start)
 
     def plan(self, request: str) -> list[str] | None:
         """The phase-1 skill: a LAM1 writes a plan; a later LAM may have lost it, so an

@@ -14,9 +14,15 @@ from typing import Any
 from lamforge.envs.base import ActionSpec
 
 _KEYS = ("control_label", "control_name", "function", "args", "status", "advance")
-_MAX_TEXT = 80
+_MAX_NAME = 80
+_MAX_TEXT = 256
+"""A string argument's cap: BFCL's longest (a tweet, a file's content) is 205 characters."""
 _MAX_ITEMS = 16
 _MAX_NUMBER = 10**12
+_FORMATS = {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6",
+            "uuid"}
+"""String formats the grammar can enforce; any other (pydantic's `path`, `binary`) is
+dropped, and the environment's validation still checks it."""
 
 
 def action_schema(functions: list[ActionSpec], labels: list[str],
@@ -27,33 +33,69 @@ def action_schema(functions: list[ActionSpec], labels: list[str],
     A function whose arguments are the control's own (`ActionSpec.control_args`, a tools
     call) gets one branch per shown control: that label, its name as shown (`names`) and
     its own argument schema (`arg_schemas`, from `Env.control_args_schema`), so the model
-    can only call a function that exists with arguments it accepts."""
+    can only call a function that exists with arguments it accepts. Each tool's
+    definitions (`$defs`, `definitions`) move to the root under its own prefix, so two
+    tools' models of one name stay apart."""
     arg_schemas, names = arg_schemas or {}, names or {}
     branches = []
+    defs: dict[str, Any] = {}
     for spec in functions:
         if spec.needs_control and not labels:
             continue
         if spec.control_args:
             for label in labels:
                 params = arg_schemas.get(label)
-                args = _bounded(params) if params is not None else {"type": "object"}
-                if params is not None:
-                    args.setdefault("additionalProperties", False)
+                if params is None:
+                    args: dict[str, Any] = {"type": "object"}
+                else:
+                    own = {**params.get("definitions", {}), **params.get("$defs", {})}
+                    prefix = f"{label}__"
+                    args = _bounded(_rename_refs(params, prefix))
+                    defs.update({prefix + k: _bounded(_rename_refs(v, prefix))
+                                 for k, v in own.items()})
                 name = ({"const": names[label]} if label in names
-                        else {"type": "string", "maxLength": _MAX_TEXT})
+                        else {"type": "string", "maxLength": _MAX_NAME})
                 branches.append(_branch(spec, {"const": label}, name, args))
             continue
         args = {"type": "object", "required": spec.required, "additionalProperties": False,
                 "properties": {k: _bounded(v) for k, v in spec.args.items()}}
         control = {"enum": labels} if spec.needs_control else {"type": "null"}
-        name = ({"type": "string", "maxLength": _MAX_TEXT} if spec.needs_control
+        name = ({"type": "string", "maxLength": _MAX_NAME} if spec.needs_control
                 else {"type": "null"})
         branches.append(_branch(spec, control, name, args))
     schema: dict[str, Any] = {"anyOf": branches}
-    defs = {k: v for s in arg_schemas.values() for k, v in s.get("$defs", {}).items()}
-    if defs:  # a pydantic schema's $ref points at the root: its definitions go there
-        schema["$defs"] = {k: _bounded(v) for k, v in defs.items()}
+    if defs:
+        schema["$defs"] = defs
     return schema
+
+
+def open_calls(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same answers with any JSON object as a call's arguments: the fallback when a
+    function's own schema is one the grammar cannot compile (a look-ahead pattern)."""
+    out = json.loads(json.dumps(schema))
+    out.pop("$defs", None)
+    for branch in out["anyOf"]:
+        if "const" in branch["properties"]["control_label"]:
+            branch["properties"]["args"] = {"type": "object"}
+    return out
+
+
+def _rename_refs(schema: Any, prefix: str) -> Any:
+    """`#/$defs/X` and `#/definitions/X` as `#/$defs/<prefix>X`, at any depth."""
+    if isinstance(schema, list):
+        return [_rename_refs(s, prefix) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for k, v in schema.items():
+        if k in ("$defs", "definitions"):
+            continue
+        if k == "$ref" and isinstance(v, str):
+            for head in ("#/$defs/", "#/definitions/"):
+                if v.startswith(head):
+                    v = "#/$defs/" + prefix + v[len(head):]
+        out[k] = _rename_refs(v, prefix)
+    return out
 
 
 def _branch(spec: ActionSpec, control: dict[str, Any], name: dict[str, Any],
@@ -70,30 +112,47 @@ def _branch(spec: ActionSpec, control: dict[str, Any], name: dict[str, Any],
             "additionalProperties": False}
 
 
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SUBSCHEMAS = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+
+
 def _bounded(schema: dict[str, Any]) -> dict[str, Any]:
     """Strings get a length cap, arrays an item cap and numbers bounds, at every depth, so
-    a model cannot loop inside a value until the token limit; defaults and definitions are dropped (the
-    model writes what it means; `$defs` move to the root)."""
+    a model cannot loop inside a value until the token limit; an object of named properties
+    takes no others (a model would invent keys). A cap never contradicts the schema's own
+    minimum, defaults and titles are dropped (the model writes what it means), and string
+    formats the grammar does not know are left to the environment's validation."""
     out: dict[str, Any] = {}
     for k, v in schema.items():
-        if k in ("default", "$defs", "title"):
+        if k in ("default", "$defs", "definitions", "title"):
             continue
-        if k == "properties" and isinstance(v, dict):
+        if k in ("properties", "patternProperties") and isinstance(v, dict):
             out[k] = {p: _bounded(s) if isinstance(s, dict) else s for p, s in v.items()}
-        elif k in ("items", "additionalProperties") and isinstance(v, dict):
+        elif k in _SUBSCHEMAS and isinstance(v, dict):
             out[k] = _bounded(v)
-        elif k in ("anyOf", "oneOf", "allOf") and isinstance(v, list):
+        elif k in (*_SUBSCHEMA_LISTS, "items") and isinstance(v, list):
             out[k] = [_bounded(s) if isinstance(s, dict) else s for s in v]
+        elif k == "format" and v not in _FORMATS:
+            continue
         else:
             out[k] = v
+    if "const" in out or "enum" in out or "$ref" in out:
+        return out
     kinds = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
-    if "string" in kinds and "enum" not in out:
-        out.setdefault("maxLength", _MAX_TEXT)
+    if "string" in kinds and "pattern" not in out:
+        out.setdefault("maxLength", max(_MAX_TEXT, out.get("minLength", 0)))
     if "array" in kinds:
-        out.setdefault("maxItems", _MAX_ITEMS)
+        out.setdefault("maxItems", max(_MAX_ITEMS, out.get("minItems", 0)))
     if "integer" in kinds or "number" in kinds:  # bounds cap the digits before any point
-        out.setdefault("minimum", -_MAX_NUMBER)
-        out.setdefault("maximum", _MAX_NUMBER)
+        low = out.get("minimum", out.get("exclusiveMinimum"))
+        high = out.get("maximum", out.get("exclusiveMaximum"))
+        if low is None:
+            out["minimum"] = min(-_MAX_NUMBER, high if high is not None else 0)
+        if high is None:
+            out["maximum"] = max(_MAX_NUMBER, low if low is not None else 0)
+    if ("object" in kinds and out.get("properties")
+            and not any(k in out for k in (*_SUBSCHEMA_LISTS, "patternProperties"))):
+        out.setdefault("additionalProperties", False)
     return out
 
 

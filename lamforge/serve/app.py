@@ -60,13 +60,15 @@ class ChatResponse(BaseModel):
 
 
 def make_app(model_dir: Path, name: str, api_key: str | None = None,
-             max_tokens: int = 128) -> Any:
+             max_tokens: int | None = None) -> Any:
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse
 
     from lamforge.train.sft import PROMPT_FILE, Generator
 
     generator = Generator(model_dir)
+    # a request without a limit gets the checkpoint's own answer budget (at least 128)
+    max_tokens = max_tokens or max(128, generator.answer_tokens)
     # a checkpoint lamforge trained read its prompts verbatim, even if its base (a Qwen,
     # a Llama) brought a chat template along; any other model gets its own template
     verbatim = (Path(model_dir) / PROMPT_FILE).is_file()

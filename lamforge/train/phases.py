@@ -267,8 +267,11 @@ def record_prompt_settings(cfg: TrainConfig, phase: str) -> None:
     """Beside the phase's checkpoint, what its prompts were like: the controls it saw and
     how long an answer may be (the longest training answer in its tokens, plus a margin),
     so inference is never cut shorter than what the model learnt to write."""
+    from lamforge.train.launch import is_main
     from lamforge.train.sft import DEFAULT_ANSWER_TOKENS, PROMPT_FILE
 
+    if not is_main():
+        return
     model = cfg.output_dir / f"lam{phase[-1]}" / "model"
     answer_tokens = DEFAULT_ANSWER_TOKENS
     if (cfg.data.flow_dir / "samples" / "train.jsonl").is_file():

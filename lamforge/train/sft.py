@@ -219,7 +219,7 @@ class Generator:
                  temperature: float = 0.0, batch_size: int = 32) -> list[str]:
         import torch
 
-        max_new_tokens = max_new_tokens or self.answer_tokens
+        max_new_tokens = self.answer_tokens if max_new_tokens is None else max_new_tokens
 
         sample = temperature > 0
         tok = self.tokenizer
@@ -248,7 +248,7 @@ class Generator:
         import torch
         from transformers import LogitsProcessorList
 
-        max_new_tokens = max_new_tokens or self.answer_tokens
+        max_new_tokens = self.answer_tokens if max_new_tokens is None else max_new_tokens
 
         sample = temperature > 0
         tok = self.tokenizer
