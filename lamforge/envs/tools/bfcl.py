@@ -129,7 +129,8 @@ def toolset(entry_id: str) -> Toolset:
 
 def parse_call(text: str, params: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
     """`mv(source='a', destination='b')` (or positional, `sort('a.txt')`) as name and
-    keyword arguments, positional ones named by the function's documented parameter order."""
+    keyword arguments, positional ones named by the function's documented parameter order;
+    the arguments in that order (the order constrained decoding writes them in)."""
     node = ast.parse(text.strip(), mode="eval").body
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
         raise LamforgeError(f"not a function call: {text!r}")
@@ -137,7 +138,9 @@ def parse_call(text: str, params: dict[str, list[str]]) -> tuple[str, dict[str, 
     args = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
     for i, value in enumerate(node.args):
         args[params[name][i]] = ast.literal_eval(value)
-    return name, args
+    order = params.get(name, [])
+    return name, {k: args[k] for k in sorted(args, key=lambda k: (
+        order.index(k) if k in order else len(order)))}
 
 
 def judge(entry_id: str, turns: list[list[str]]) -> dict[str, Any]:
