@@ -2,7 +2,7 @@
 own checker on held-out entries.
 
     .venv/bin/python benchmarks/tools_bfcl.py [--run-dir runs/tools] [--workers 2]
-        [--models lam2,lam3,lam4] [--offline-limit 100]
+        [--models lam2,lam3,lam4] [--phases all|phase1,phase2] [--offline-limit 100]
 
 1. `lamforge data mine --functions bfcl`: task-plan pairs from the back ends' function docs
    (phase 1's plans).
@@ -12,8 +12,10 @@ own checker on held-out entries.
    are the held-out set, never trained on.
 3. `lamforge train all --config configs/tiny-tools.yaml`: the four phases (tiny preset, CPU).
 4. `lamforge eval online --env tools --tasks <held-out>` for the expert (the harness's
-   ceiling) and LAM2-LAM4: the agent alone, every turn of the conversation, success = BFCL's
-   multi-turn checker (state and response); `lamforge eval offline` on the held-out steps.
+   ceiling) and LAM2-LAM4, then LAM2-LAM4 again with `--constrained` (each answer decoded
+   under the functions' own schemas): the agent alone, every turn of the conversation,
+   success = BFCL's multi-turn checker (state and response); `lamforge eval offline` on the
+   held-out steps.
 
 Prints per-back-end and overall accuracy, writes benchmarks/results/tools_bfcl.json and the
 section between the `tools-bfcl` markers of benchmarks/RESULTS.md. Each command resumes, so
@@ -69,6 +71,8 @@ def main() -> None:
     ap.add_argument("--run-dir", type=Path, default=Path("runs/tools"))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--models", default="lam2,lam3,lam4")
+    ap.add_argument("--phases", default="all",
+                    help="training phases to run, e.g. phase1,phase2 (with --models lam2)")
     ap.add_argument("--offline-limit", type=int, default=100,
                     help="held-out steps per split for the offline metrics")
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/tools_bfcl.json"))
@@ -86,15 +90,31 @@ def main() -> None:
     cfg["phase3"]["explore"]["workers"] = args.workers
     config = run / "tiny-tools.yaml"
     config.write_text(yaml.safe_dump(cfg))
-    seconds["train"] = sh("train", "all", "--config", str(config))
+    if args.phases == "all":
+        seconds["train"] = sh("train", "all", "--config", str(config))
+    else:  # some phases only (a finished one is kept, as `train all` keeps it)
+        seconds["train"] = sum(sh("train", p, "--config", str(config))
+                               for p in args.phases.split(",")
+                               if not (train / f"{p}.json").is_file())
+    # each phase's own training time and loss, also when an earlier run trained it
+    phases = {f.stem: json.loads(f.read_text()) for f in sorted(train.glob("phase*.json"))}
+    training = {k: {"steps": v.get("steps"), "seconds": v.get("seconds"),
+                    "loss": [round(v.get("first_loss") or 0, 3),
+                             round(v.get("last_loss") or 0, 3)]}
+                for k, v in phases.items()}
     names = args.models.split(",")
     models = [str(train / m / "model") for m in names]
     held = [flow / "tasks" / f"{s}.jsonl" for s in ("test_instance", "test_family")]
-    online = run / "online.json"
-    seconds["online"] = sh("eval", "online", "--env", "tools",
-                           *(x for h in held for x in ("--tasks", str(h))), "--model", "expert",
+    online, constrained = run / "online.json", run / "online-constrained.json"
+    tasks = [x for h in held for x in ("--tasks", str(h))]
+    seconds["online"] = sh("eval", "online", "--env", "tools", *tasks, "--model", "expert",
                            *(x for m in models for x in ("--model", m)), "--workers",
                            str(args.workers), "--max-steps", "40", "--json", str(online))
+    # the same models under constrained decoding: every answer a call the schema accepts
+    seconds["online_constrained"] = sh(
+        "eval", "online", "--env", "tools", *tasks, *(x for m in models for x in ("--model", m)),
+        "--constrained", "--workers", str(args.workers), "--max-steps", "40", "--json",
+        str(constrained))
     offline = run / "offline.json"
     seconds["offline"] = sh("eval", "offline", *(x for m in models for x in ("--model", m)),
                             *(x for s in ("test_instance", "test_family") for x in (
@@ -104,10 +124,11 @@ def main() -> None:
     from lamforge.envs.tools.bfcl import entries
 
     classes = {eid: e["involved_classes"] for eid, e in entries().items()}
-    result = json.loads(online.read_text())
+    rows = [(r, "") for r in json.loads(online.read_text())["rows"]]
+    rows += [(r, " constrained") for r in json.loads(constrained.read_text())["rows"]]
     merged: dict[str, dict] = {}  # model -> by_family over both held-out splits
-    for row in result["rows"]:
-        by = merged.setdefault(row["model"], {"by_family": {}})["by_family"]
+    for row, how in rows:
+        by = merged.setdefault(_short(row["model"]) + how, {"by_family": {}})["by_family"]
         by.update(row["by_family"])
     table_rows: dict[str, dict[str, list[int]]] = {m: per_back_end(r, classes)
                                                    for m, r in merged.items()}
@@ -118,9 +139,10 @@ def main() -> None:
     samples = sum(1 for _ in (flow / "samples" / "train.jsonl").open())
     out = {"date": date.today().isoformat(), "held_out_entries": overall["expert"][1],
            "train_samples": samples, "seconds": {k: round(v) for k, v in seconds.items()},
+           "training": training,
            "overall": {m: p / max(1, n) for m, (p, n) in overall.items()},
            "per_back_end": table_rows, "offline": step, "anchors": ANCHORS,
-           "online_rows": result["rows"]}
+           "online_rows": [r | {"constrained": bool(how)} for r, how in rows]}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))
     cols = list(merged)
@@ -131,6 +153,12 @@ def main() -> None:
     table.add_row("[bold]overall[/]", *(f"[bold]{_cell(overall[m])}[/]" for m in cols))
     console.print(table)
     write_results(out, cols, table_rows, overall)
+
+
+def _short(model: str) -> str:
+    """runs/tools/train/lam2/model -> lam2."""
+    path = Path(model)
+    return path.parent.name if path.name == "model" else model
 
 
 def _cell(pn: list[int]) -> str:
@@ -147,8 +175,7 @@ def _offline_lines(step: dict) -> list[str]:
     lines = ["", "Offline, on the held-out entries' steps: ", "",
              "| model | split | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
     for r in rows:
-        model = Path(str(r.get("model")))
-        name = model.parent.name if model.name == "model" else model.name
+        name = _short(str(r.get("model")))
         lines.append(f"| {name} | {r.get('split')} | " + " | ".join(
             "-" if r.get(k) is None else f"{r[k]:.1%}" for k in keys) + " |")
     return lines
@@ -160,8 +187,11 @@ def write_results(out: dict, cols: list[str], table_rows: dict, overall: dict) -
              f"{out['held_out_entries']} held-out entries (the flow's test splits), "
              f"{out['train_samples']} training steps from the other entries' verified ground "
              f"truth; tiny preset trained from scratch on 2 CPU cores. Success = BFCL's "
-             f"multi-turn checker. Wall time (s): {out['seconds']}. Published for the same "
-             "category: leaders ~0.77 (self-reported), a 9B model 0.67 (the goal).", "",
+             f"multi-turn checker. Wall time of this run (s): {out['seconds']}; training "
+             f"(steps, s, loss first → last): " + "; ".join(
+                 f"{k} {v['steps']} steps, {v['seconds']} s, {v['loss'][0]} → {v['loss'][1]}"
+                 for k, v in out["training"].items()) + ". Published for the same category: "
+             "leaders ~0.77 (self-reported), a 9B model 0.67 (the goal).", "",
              "| back end | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for cls in sorted({c for r in table_rows.values() for c in r}):
         lines.append(f"| {cls} | " + " | ".join(_cell(table_rows[m].get(cls, [0, 0]))
