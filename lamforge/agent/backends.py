@@ -85,14 +85,15 @@ class HFBackend:
     def act(self, ctx: StepContext, retry: int = 0) -> Answer:
         temperature = self.temperature if retry == 0 else max(self.temperature,
                                                               RETRY_TEMPERATURE)
-        processors = [self._constraint(ctx)] if self.constrained else []
+        tokens_in = self.generator.prompt_length(ctx.prompt)
+        processors = [self._constraint(ctx, tokens_in)] if self.constrained else []
         t0 = time.perf_counter()
         text, tokens = self.generator.answer(ctx.prompt, self.max_new_tokens, temperature,
                                              processors)
         return Answer(text=text, seconds=time.perf_counter() - t0, tokens=tokens,
-                      tokens_in=self.generator.prompt_length(ctx.prompt))
+                      tokens_in=tokens_in)
 
-    def _constraint(self, ctx: StepContext) -> Any:
+    def _constraint(self, ctx: StepContext, start: int) -> Any:
         """The step's grammar; if a function's own argument schema cannot be compiled (a
         look-ahead pattern), that step's calls take any JSON object as arguments — the
         environment still validates them — and the reason is logged once per function set."""
@@ -100,7 +101,6 @@ class HFBackend:
 
         schema = action_schema(ctx.functions, ctx.labels, ctx.arg_schemas,
                                {c["label"]: c["name"] for c in ctx.shown})
-        start = self.generator.prompt_length(ctx.prompt)
         try:
             return JsonConstraint(self.generator.tokenizer, schema, start)
         except ValueError as e:

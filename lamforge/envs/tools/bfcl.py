@@ -138,9 +138,7 @@ def parse_call(text: str, params: dict[str, list[str]]) -> tuple[str, dict[str, 
     args = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
     for i, value in enumerate(node.args):
         args[params[name][i]] = ast.literal_eval(value)
-    order = params.get(name, [])
-    return name, {k: args[k] for k in sorted(args, key=lambda k: (
-        order.index(k) if k in order else len(order)))}
+    return name, {**{k: args[k] for k in params.get(name, []) if k in args}, **args}
 
 
 def judge(entry_id: str, turns: list[list[str]]) -> dict[str, Any]:
