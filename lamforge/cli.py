@@ -200,7 +200,9 @@ def demo(
 
 def main() -> None:
     try:
-        code = app(standalone_mode=False)
+        # the click command itself, not `app(...)`: typer's wrapper tags every exception with
+        # an attribute, which a UNO exception refuses, hiding the cause behind its own error
+        code = typer.main.get_command(app)(standalone_mode=False)
     except typer.Exit as e:
         code = e.exit_code
     except LamforgeError as e:
@@ -213,7 +215,8 @@ def main() -> None:
             e.show()
             code = e.exit_code
         else:
-            code = _error_line(f"{type(e).__name__}: {e}")
+            first = next((line for line in str(e).splitlines() if line.strip()), "")
+            code = _error_line(f"{type(e).__name__}: {first}".rstrip(": "))
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -141,3 +141,51 @@ def test_templates_accepts_a_relative_directory(home, tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     names = {t["name"] for t in json.loads((tmp_path / "lib" / "description.json").read_text())}
     assert {"line", "report", "table", "bullets", "shape", "comments", "multipage"} <= names
+
+
+def _activated(home: Path) -> dict[str, str]:
+    """The environment of a shell after `source .venv/bin/activate` (the README's first step):
+    VIRTUAL_ENV set and the venv's bin first on PATH."""
+    venv = Path(sys.prefix)
+    return {**os.environ, "LAMFORGE_HOME": str(home), "COLUMNS": "200", "VIRTUAL_ENV": str(venv),
+            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.mark.writer
+def test_commands_work_with_the_virtualenv_activated(home, tmp_path) -> None:
+    """LibreOffice's embedded Python must not pick up the venv's interpreter from PATH: it
+    did, and every episode failed (std::bad_alloc from getScript) while `env check` said
+    ready."""
+    env = _activated(home)
+    exe = str(Path(sys.prefix) / "bin" / "lamforge")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([exe, *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=300)
+
+    check = run("env", "check", "writer")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "in-process reader: read a new document" in check.stdout
+    tasks = run("env", "run-task", "--tasks", str(SAMPLE_TASKS), "--id", "bold-word",
+                "--id", "insert-table")
+    assert tasks.returncode == 0, tasks.stdout + tasks.stderr
+    assert "2/2 tasks passed" in tasks.stdout
+    out = tmp_path / "out.docx"
+    agent = run("run", "Make 'quick' bold", "--doc", "line", "--model", "rules",
+                "--out", str(out), "--check", '{"kind": "bold", "text": "quick"}')
+    assert agent.returncode == 0, agent.stdout + agent.stderr
+    assert "pass:" in agent.stdout and out.is_file()
+
+
+@pytest.mark.writer
+def test_an_error_libreoffice_raises_reaches_the_user_as_one_line(home, tmp_path) -> None:
+    """A UNO exception refuses new attributes; typer's wrapper (and contextlib) tried to set one
+    on it, and the user saw "Couldn't convert <typer.models.DeveloperExceptionConfig …> to a
+    UNO type" over three lines instead of LibreOffice's reason."""
+    folder = tmp_path / "taken.docx"
+    folder.mkdir()  # LibreOffice cannot store a document where a folder stands
+    proc = lamforge("run", "Make 'quick' bold", "--doc", "line", "--model", "rules",
+                    "--out", str(folder), home=home)
+    line = one_error_line(proc)
+    assert f"cannot save {folder}" in line and "IOException" in line, line
+    assert "UNO type" not in line and " at ./" not in line

@@ -96,3 +96,36 @@ def test_soffice_dies_with_a_killed_owner(tmp_path) -> None:
     assert not _alive(pid)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
+
+
+def test_a_script_the_provider_cannot_load_is_one_readable_error() -> None:
+    """The in-process reader's failures arrive as lamforge errors of one line, without the
+    C++ source locations pyuno appends (not as raw UNO exceptions)."""
+    from lamforge.core import EnvironmentUnavailable
+    from lamforge.envs.writer.office import Office
+
+    with Office() as office:
+        with pytest.raises(EnvironmentUnavailable) as err:
+            office.script("no_such_function")
+        message = str(err.value)
+        assert "cannot load the in-process reader" in message and "\n" not in message
+        assert "ScriptFrameworkErrorException" in message and " at ./" not in message
+        assert office.script("state", office.new_document())["paragraphs"]  # still usable
+
+
+def test_libreoffice_gets_an_environment_of_its_own(tmp_path) -> None:
+    """An activated venv's or another interpreter's `python3` on PATH, VIRTUAL_ENV and
+    PYTHON* never reach soffice; the system's python3 and everything else on PATH stay."""
+    from lamforge.envs.writer.office import office_environment
+
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "python3").symlink_to(sys.executable)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    env = office_environment({"PATH": os.pathsep.join([str(venv_bin), str(tools), "/usr/bin"]),
+                              "VIRTUAL_ENV": str(venv_bin.parent), "PYTHONPATH": "/x",
+                              "PYTHONHOME": "/y", "HOME": "/root"})
+    assert env["PATH"].split(os.pathsep) == [str(tools), "/usr/bin"]
+    assert "VIRTUAL_ENV" not in env and "PYTHONPATH" not in env and "PYTHONHOME" not in env
+    assert env["HOME"] == "/root"

@@ -37,7 +37,7 @@ from lamforge.envs.base import ActionSpec, Env
 from lamforge.envs.writer import canvas, checks, keys
 from lamforge.envs.writer.colors import PALETTE
 from lamforge.envs.writer.dialogs import DIALOGS, FONTS, STYLES, OpenDialog
-from lamforge.envs.writer.office import Office
+from lamforge.envs.writer.office import Office, uno_error_text
 from lamforge.envs.writer.ops import DocOps
 from lamforge.envs.writer.templates import resolve_template
 from lamforge.envs.writer.ui import BLOCKED, COMBOS, SPLIT, MenuNode, Surface, command_support
@@ -304,8 +304,7 @@ class WriterEnv(Env):
         except LamforgeError:
             raise
         except Exception as e:  # an error LibreOffice raised for this action: the model's to see
-            return self._failed_step(f"LibreOffice refused the action: {type(e).__name__}: "
-                                     f"{str(e).splitlines()[0] if str(e) else ''}", t0)
+            return self._failed_step(f"LibreOffice refused the action: {uno_error_text(e)}", t0)
 
     def _failed_step(self, error: str, t0: float) -> StepResult:
         try:

@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -34,7 +35,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lamforge.core import EnvironmentCrashed, EnvironmentUnavailable, TemplateError
+from lamforge.core import EnvironmentCrashed, EnvironmentUnavailable, LamforgeError, TemplateError
 from lamforge.envs.base import EnvStatus
 
 T = TypeVar("T")
@@ -95,15 +96,102 @@ def check_installation() -> EnvStatus:
     details.append(("script provider", provider, "pythonscript.py present" if provider else
                     "missing: apt-get install libreoffice-script-provider-python"))
     if all(ok for _, ok, _ in details):
+        office = Office()
         try:
             t0 = time.perf_counter()
-            with Office() as office:
-                version = office.version()
+            office.start()
+            version = office.version()
             details.append(("start", True, f"LibreOffice {version} started and answered in "
                                            f"{time.perf_counter() - t0:.1f} s"))
+            details.append(_check_reader(office))
         except Exception as e:  # report any failure to start as a reason, not a traceback
-            details.append(("start", False, f"{type(e).__name__}: {e}"))
+            details.append(("start", False, _reason(e)))
+        finally:
+            office.close()
     return EnvStatus(ok=all(ok for _, ok, _ in details), details=details)
+
+
+def _check_reader(office: Office) -> tuple[str, bool, str]:
+    """Read a new document through the in-process reader, as every episode does: a Python
+    script provider that cannot run (an inherited virtualenv, a missing package) fails here
+    rather than in the first episode."""
+    try:
+        t0 = time.perf_counter()
+        doc = office.new_document()
+        try:
+            state = office.script("state", doc)
+        finally:
+            office.close_document(doc)
+        return ("in-process reader", True, f"read a new document's state "
+                                           f"({len(state['paragraphs'])} paragraph) in "
+                                           f"{time.perf_counter() - t0:.2f} s")
+    except Exception as e:
+        return ("in-process reader", False, _reason(e))
+
+
+def _reason(e: BaseException) -> str:
+    return str(e) if isinstance(e, LamforgeError) else uno_error_text(e)
+
+
+# Variables that point an embedded interpreter at another Python's files.
+_PYTHON_VARS = ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONUSERBASE",
+                "PYTHONEXECUTABLE", "PYTHONSAFEPATH", "__PYVENV_LAUNCHER__", "CONDA_PREFIX",
+                "CONDA_DEFAULT_ENV")
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def office_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment LibreOffice runs in: the caller's, minus everything that would make its
+    embedded Python load another Python's standard library.
+
+    Why: Debian's LibreOffice embeds the system libpython3.11, which finds its prefix by
+    looking `python3` up on PATH. An activated virtualenv (or a pyenv/conda interpreter first
+    on PATH) answers with a Python of another build and its site-packages; the embedded
+    interpreter then fails on its first script call (`std::bad_alloc` from `getScript`,
+    later "can't import __main__ module"). So `VIRTUAL_ENV` and `PYTHON*` go, and PATH keeps
+    only directories whose `python3`, if they have one, is the system's.
+    """
+    env = dict(os.environ if environ is None else environ)
+    for name in _PYTHON_VARS:
+        env.pop(name, None)
+    system = SYSTEM_PYTHON.resolve() if SYSTEM_PYTHON.exists() else None
+    kept = []
+    for entry in env.get("PATH", "").split(os.pathsep):
+        candidate = Path(entry or ".") / "python3"
+        if candidate.exists() and candidate.resolve() != system:
+            continue
+        kept.append(entry)
+    env["PATH"] = os.pathsep.join(kept) or "/usr/bin:/bin"
+    return env
+
+
+class OfficeError(Exception):
+    """LibreOffice refused a call: a UNO exception turned into a plain one of one readable line.
+
+    Why not let UNO exceptions travel: pyuno's exception objects refuse new attributes, so the
+    first `with` block or library that sets one (`__traceback__` in contextlib, typer's tag)
+    replaces the real cause with "Couldn't convert … to a UNO type"."""
+
+    def __init__(self, message: str, uno_type: str) -> None:
+        super().__init__(message)
+        self.uno_type = uno_type
+
+
+def uno_error_text(e: BaseException) -> str:
+    """One readable line for an exception from LibreOffice: its UNO type's short name and the
+    first line of its message, without the C++ source locations pyuno appends."""
+    if isinstance(e, OfficeError):
+        return str(e)
+    message = str(getattr(e, "Message", "") or e).strip()
+    first = next((line for line in message.splitlines() if line.strip()), "")
+    first = re.sub(r"\s+at \./\S+:\d+", "", first).strip()
+    first = re.sub(r"\bSt\d+(\w+): std::\1\b", r"std::\1", first)  # a mangled C++ type name
+    name = type(e).__name__.rsplit(".", 1)[-1]
+    return f"{name}: {first}" if first else name
+
+
+def _is_uno(e: BaseException) -> bool:
+    return type(e).__module__ == "uno" or "com.sun.star." in type(e).__name__
 
 
 def _free_port() -> int:
@@ -235,7 +323,7 @@ class Office:
     def _spawn(argv: list[str]) -> subprocess.Popen:
         return subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_die_with_parent,
+            env=office_environment(), start_new_session=True, preexec_fn=_die_with_parent,
         )
 
     @property
@@ -305,19 +393,38 @@ class Office:
             if "Disposed" in name or "bridge disposed" in str(e).lower() or "Bridge" in name:
                 self.kill()
                 raise EnvironmentCrashed(f"the UNO bridge to LibreOffice was lost ({name})") from None
+            if _is_uno(e):
+                raise OfficeError(uno_error_text(e), name) from None
             raise
 
     def script(self, fn: str, *args: Any, timeout: float | None = None) -> Any:
-        """Call a function of the in-process extractor and decode its JSON answer."""
+        """Call a function of the in-process extractor and decode its JSON answer.
+
+        A provider that cannot load the script is a set-up fault (`EnvironmentUnavailable`);
+        a script that fails on a document ends the episode (`EnvironmentCrashed`). Either way
+        the caller gets one readable line, never a raw UNO exception."""
         if fn not in self._scripts:
             smgr = self.ctx.ServiceManager
-            factory = self.call(lambda: smgr.createInstanceWithContext(
-                "com.sun.star.script.provider.MasterScriptProviderFactory", self.ctx))
-            provider = self.call(lambda: factory.createScriptProvider(""))
-            uri = SCRIPT_URI.format(fn=fn)
-            self._scripts[fn] = self.call(lambda: provider.getScript(uri))
+            try:
+                factory = self.call(lambda: smgr.createInstanceWithContext(
+                    "com.sun.star.script.provider.MasterScriptProviderFactory", self.ctx))
+                provider = self.call(lambda: factory.createScriptProvider(""))
+                uri = SCRIPT_URI.format(fn=fn)
+                self._scripts[fn] = self.call(lambda: provider.getScript(uri))
+            except LamforgeError:
+                raise
+            except Exception as e:
+                raise EnvironmentUnavailable(
+                    f"LibreOffice's Python script provider cannot load the in-process reader "
+                    f"({uno_error_text(e)}); run `lamforge env check writer`") from None
         script = self._scripts[fn]
-        out = self.call(lambda: script.invoke(tuple(args), (), ()), timeout=timeout)
+        try:
+            out = self.call(lambda: script.invoke(tuple(args), (), ()), timeout=timeout)
+        except LamforgeError:
+            raise
+        except Exception as e:
+            raise EnvironmentCrashed(
+                f"the in-process reader failed in {fn}() ({uno_error_text(e)})") from None
         return json.loads(out[0])
 
     def dispatch(self, frame: Any, command: str, args: dict[str, Any] | None = None) -> Any:
@@ -366,7 +473,10 @@ class Office:
         own location, as 'Save a Copy' does)."""
         props = self.props(FilterName=filter_name, Overwrite=True)
         uri = path.resolve().as_uri()
-        self.call(lambda: doc.storeToURL(uri, props))
+        try:
+            self.call(lambda: doc.storeToURL(uri, props))
+        except OfficeError as e:
+            raise OfficeError(f"cannot save {path}: {e}", e.uno_type) from None
 
     def close_document(self, doc: Any) -> None:
         try:
