@@ -165,6 +165,10 @@ def run(
     console.print(f"[{colour}]{v.status}[/]: {escape(v.reason)}  ({len(result.records)} steps, "
                   f"{result.seconds:.2f} s; session {result.session}; audit {audit})",
                   highlight=False)
+    if result.audit_hash:  # keep it elsewhere: `audit verify --head` then catches a cut tail
+        console.print(f"audit head {result.audit_hash} (keep it elsewhere to check the log "
+                      f"later: lamforge audit verify {escape(str(audit))} --head HASH)",
+                      highlight=False, soft_wrap=True)
     if saved:
         console.print(f"saved {saved}")
     elif out and not dry_run:
@@ -203,17 +207,30 @@ def serve(
 
 @audit_app.command("verify")
 def audit_verify(log: Annotated[Path, typer.Argument(help="Audit log (JSONL)")]
-                 = AGENT_DIR / "audit.jsonl") -> None:
-    """Check the hash chain of an audit log; exit 2 at the first tampered line."""
-    from lamforge.agent.audit import verify
+                 = AGENT_DIR / "audit.jsonl",
+                 head: Annotated[str | None, typer.Option(
+                     help="A record hash kept elsewhere (the head `lamforge run` printed): the "
+                          "log must still contain that record (it may have grown since)")]
+                 = None) -> None:
+    """Check the hash chain of an audit log and its end (against its head file, and --head).
 
-    result = verify(log)
+    Exits 0 when intact; 2 at the first tampered line, a cut or rewritten end, or a log with
+    no anchor to check its end against (no head file and no --head); 1 on bad input.
+    """
+    from lamforge.agent.audit import check_hash, verify
+
+    result = verify(log, check_hash(head, "--head") if head is not None else None)
     if not result.ok:
-        console.print(f"[red]tampered[/]: {escape(result.problem)} ({result.records} records "
-                      "before it are intact)", highlight=False)
+        label = "unverified" if result.kind == "unanchored" else "tampered"
+        where = (f" ({result.records} records before it are intact)" if result.kind == "chain"
+                 else "")
+        console.print(f"[red]{label}[/]: {escape(result.problem)}{where}", highlight=False,
+                      soft_wrap=True)
         raise typer.Exit(2)
     console.print(f"[green]intact[/]: {result.records} records, last hash {result.last_hash}",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
+    for note in result.notes:
+        console.print(f"  {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def sessions_cmd(
