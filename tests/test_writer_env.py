@@ -315,3 +315,23 @@ def test_workers_starting_on_a_fresh_library_build_it_once(tmp_path) -> None:
     stamps = {out.strip() for out, _ in results}
     assert len(stamps) == 1, "the library was built twice"
     assert all(zipfile.is_zipfile(p) for p in lib.glob("*.docx"))
+
+
+def test_an_episode_starts_with_libreoffices_own_settings_as_the_instance_started(
+        writer_env) -> None:
+    """"Show Whitespace" belongs to LibreOffice, not the document: switched in one episode it
+    stayed switched in the next, where headers were hidden and a header's text went into the
+    body."""
+    writer_env.reset(task("report"))
+    shown = control(act(writer_env, "click", "View").observation, "Show Whitespace").value
+    act(writer_env, "click", "Show Whitespace")
+    switched = control(act(writer_env, "click", "View").observation, "Show Whitespace").value
+    assert {shown, switched} == {"on", "off"}
+    writer_env.reset(task("report"))
+    obs = act(writer_env, "click", "View").observation
+    assert control(obs, "Show Whitespace").value == shown  # as the instance started
+    act(writer_env, "keyboard", keys="escape")
+    for name in ("Insert", "Header and Footer", "Header"):
+        assert act(writer_env, "click", name).ok
+    act(writer_env, "type_text", text="Quarterly report")
+    assert verdict(writer_env, Check(kind="header_text", text="Quarterly report")).status == "pass"

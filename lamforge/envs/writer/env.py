@@ -40,7 +40,15 @@ from lamforge.envs.writer.dialogs import DIALOGS, FONTS, STYLES, OpenDialog
 from lamforge.envs.writer.office import Office, uno_error_text
 from lamforge.envs.writer.ops import DocOps
 from lamforge.envs.writer.templates import resolve_template
-from lamforge.envs.writer.ui import BLOCKED, COMBOS, SPLIT, MenuNode, Surface, command_support
+from lamforge.envs.writer.ui import (
+    APP_TOGGLES,
+    BLOCKED,
+    COMBOS,
+    SPLIT,
+    MenuNode,
+    Surface,
+    command_support,
+)
 
 ACTIONS = [
     ActionSpec("click", "Click a control: open a menu, run a command, press a dialog button, "
@@ -92,6 +100,9 @@ class WriterEnv(Env):
         self._finished = False
         self._initial_state: dict[str, Any] = {}
         self._styles: dict[str, str] | None = None
+        self._app_toggles: tuple[int, dict[str, Any]] | None = None
+        """LibreOffice's toggles (`APP_TOGGLES`) as the running instance started, and which
+        instance (its restart count)."""
         self.effects: list[dict[str, Any]] = []
         """Per command run in this episode: whether it changed the document or its state."""
         self._pending: list[tuple[str, str | None, Any, str]] = []
@@ -136,6 +147,7 @@ class WriterEnv(Env):
                 self.office.restart()
                 raise TemplateError(f"{template}: LibreOffice crashed opening it ({e})") from None
         self.ops = DocOps(self.office, self._doc, self._episode_dir)
+        self._restore_app_toggles()
         self.task = task
         self._menu, self._dialog, self._crashed, self._notes = [], None, None, []
         self._finished, self._styles = False, None
@@ -143,6 +155,18 @@ class WriterEnv(Env):
         obs = self._observe()
         self._initial_state = self._state
         return obs
+
+    def _restore_app_toggles(self) -> None:
+        """Give every episode LibreOffice's own settings as the instance started with them: an
+        earlier episode may have switched one that is not the document's (`APP_TOGGLES`)."""
+        states = {c: v[1] for c, v in self.office.script(
+            "command_states", self._doc, json.dumps(APP_TOGGLES)).items()}
+        if self._app_toggles is None or self._app_toggles[0] != self.office.restarts:
+            self._app_toggles = (self.office.restarts, states)  # a fresh instance: its defaults
+            return
+        for command, value in self._app_toggles[1].items():
+            if isinstance(value, bool) and states.get(command) != value:
+                self.ops.dispatch(command)
 
     def close(self) -> None:
         self._closed = True  # a step still running in another thread must not restart the app

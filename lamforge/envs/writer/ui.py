@@ -33,6 +33,18 @@ BLOCKED = {
     ".uno:PasteUnformatted", ".uno:EditStyle",
 }
 
+# Toggles whose state belongs to LibreOffice, not to the document: switched in one episode's
+# document, they are switched in every later one (found by toggling each boolean command of the
+# menus in one new document and reading it in the next, LibreOffice 7.4). "Show Whitespace"
+# left off hides headers, and the next episode's text meant for a header went into the body.
+APP_TOGGLES = (
+    ".uno:ControlCodes", ".uno:Fieldnames", ".uno:GridUse", ".uno:GridVisible",
+    ".uno:HelplinesMove", ".uno:Marks", ".uno:OnlineAutoFormat", ".uno:Ruler", ".uno:ShadowCursor",
+    ".uno:ShowGraphics", ".uno:ShowHiddenParagraphs", ".uno:ShowWhitespace", ".uno:SpellOnline",
+    ".uno:TableBoundaries", ".uno:TableNumberRecognition", ".uno:UseHeaderFooterMenu",
+    ".uno:VRuler", ".uno:ViewBounds",
+)
+
 # Combo boxes and split buttons of the formatting toolbar: how the model sets them.
 COMBOS = {".uno:StyleApply", ".uno:CharFontName", ".uno:FontHeight"}
 SPLIT = {".uno:Color", ".uno:BackColor", ".uno:CharBackColor", ".uno:FontColor",
