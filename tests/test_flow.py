@@ -60,12 +60,24 @@ MISSING = Task(id="missing-template", app="writer", request="Make it bold", temp
                checks=[{"kind": "text_present", "text": "x"}])
 
 
+# passes in the app, but its request never names the header's text: the agent's grounding
+# would type the quoted text instead, so the flow must not keep it
+UNNAMED = Task(id="unnamed-header", app="writer", request="Add a header above 'quick brown fox'",
+               template="line", actions=[
+                   Action(function="click", control_text="Insert"),
+                   Action(function="click", control_text="Header and Footer"),
+                   Action(function="click", control_text="Header"),
+                   Action(function="type_text", args={"text": "Quarterly report"}),
+                   Action(function="finish")],
+               checks=[{"kind": "header_text", "text": "Quarterly report"}])
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, templates_dir) -> FlowConfig:
     cfg = FlowConfig(out_dir=tmp_path_factory.mktemp("flow"), instances=2, selector="keywords",
                      templates_dir=templates_dir, test_instance=0.3, test_family=0.3)
     tasks, failed = instantiate(PAIRS, cfg)
-    execute([*tasks, MISSING], cfg)
+    execute([*tasks, MISSING, UNNAMED], cfg)
     postprocess(cfg)
     summarise(cfg, failed)
     return cfg
@@ -84,10 +96,14 @@ def test_results_are_filed_with_reasons(run: FlowConfig) -> None:
     passed = _filed(run, "pass")
     assert {t.task.meta["pair"] for t in passed} == {"p1", "p2", "p3", "p4", "p8", "p9", "p10"}
     failed = _filed(run, "fail")
-    assert {t.task.meta.get("pair", t.task.id) for t in failed} == {"p5", "missing-template"}
-    for t in failed:
-        assert ("no control matches 'Sparkle'" if t.task.id != MISSING.id else
-                "unknown template 'nope'") in t.verdict.reason
+    assert {t.task.meta.get("pair", t.task.id) for t in failed} == {
+        "p5", "missing-template", "unnamed-header"}
+    reasons = {t.task.meta.get("pair", t.task.id): t.verdict.reason for t in failed}
+    assert "no control matches 'Sparkle'" in reasons["p5"]
+    assert "unknown template 'nope'" in reasons["missing-template"]
+    assert reasons["unnamed-header"] == (
+        "passed, but the agent would not replay it: step 4 (type_text): the agent's grounding "
+        "changes text 'Quarterly report' to 'quick brown fox' (the request does not name it)")
     summary = json.loads((run.out_dir / "summary.json").read_text())
     assert summary["execution"]["pass"] == len(passed)
     assert summary["distinct_commands_in_passing"] >= 5
@@ -112,7 +128,7 @@ def test_rerun_skips_finished_tasks(run: FlowConfig) -> None:
     before = (run.out_dir / "execution" / "pass.jsonl").read_bytes()
     assert execute(tasks, run) == {}
     assert (run.out_dir / "execution" / "pass.jsonl").read_bytes() == before
-    assert done_ids(run.out_dir) == {t.id for t in tasks} | {MISSING.id}
+    assert done_ids(run.out_dir) == {t.id for t in tasks} | {MISSING.id, UNNAMED.id}
 
 
 def test_samples_splits_and_dataset(run: FlowConfig) -> None:
@@ -137,7 +153,7 @@ def test_samples_splits_and_dataset(run: FlowConfig) -> None:
 def test_two_workers_give_the_same_verdicts(run, tmp_path, templates_dir) -> None:
     tasks = read_jsonl(run.out_dir / "instantiation" / "pass.jsonl", Task)
     cfg = FlowConfig(out_dir=tmp_path, workers=2, templates_dir=templates_dir)
-    execute([*tasks, MISSING], cfg)
+    execute([*tasks, MISSING, UNNAMED], cfg)
     one = {t.task.id: t.verdict.status for k in ("pass", "fail", "unsure")
            for t in _filed(run, k)}
     two = {t.task.id: t.verdict.status for k in ("pass", "fail", "unsure")

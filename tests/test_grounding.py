@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lamforge.agent.grounding import ground, request_values
 from lamforge.core import Control, Observation
+from lamforge.envs.grounding import ground, request_values
 
 REQUEST = "Open the Font command (on the text 'steady growth'; Size: 14 pt; Comments: Draft)"
 

@@ -172,3 +172,22 @@ def test_evolved_constraints_inside_a_path_and_run_time_lists() -> None:
     assert [a.control_text for a in t.actions[:3]] == ["Insert", "Header and Footer", "Header"]
     assert t.actions[3].args == {"text": "Confidential"}
     assert [(c.kind, c.params) for c in t.checks] == [("header_text", {"text": "Confidential"})]
+
+
+def test_the_request_names_every_value_the_actions_type_or_enter() -> None:
+    """A header's text that the request never named made the expert's own replay through the
+    agent fail: grounding replaced it with a text the request did name."""
+    from lamforge.envs.grounding import request_values
+
+    tasks = prefill(pair("Add or remove a header from the page style",
+                         ["Choose Insert - Header and Footer - Header."]), instances=3)
+    texts = set()
+    for t in tasks:
+        typed = [a.args["text"] for a in t.actions if a.function == "type_text"]
+        assert typed and all(x in request_values(t.request)[0] for x in typed), t.request
+        assert [c.params for c in t.checks if c.kind == "header_text"] == [{"text": typed[0]}]
+        texts.add(typed[0])
+    assert len(texts) > 1  # varied, so a model copies it rather than remembering one
+    (t,) = prefill(pair("Change the size", ["Select the text.", "Choose Format - Character, set "
+                                            "Size to 14 pt and click OK."]), instances=1)
+    assert "Size: 14 pt" in t.request

@@ -188,7 +188,7 @@ class RuleBackend:
         return Answer(text=json.dumps(answer), seconds=time.perf_counter() - t0)
 
     def _choose(self, ctx: StepContext, retry: int) -> dict[str, Any]:
-        from lamforge.agent.grounding import request_values
+        from lamforge.envs.grounding import request_values
         from lamforge.eval.baseline import rule_action
 
         quoted, _ = request_values(ctx.request)

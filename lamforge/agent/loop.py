@@ -29,7 +29,6 @@ from typing import Any
 from lamforge.agent.audit import AuditLog, digest_of
 from lamforge.agent.backends import Backend
 from lamforge.agent.context import Memory, StepContext, build_context
-from lamforge.agent.grounding import ground
 from lamforge.agent.policy import Confirm, Decision, Policy, deny_all
 from lamforge.agent.sessions import SessionStore
 from lamforge.core import (
@@ -47,6 +46,7 @@ from lamforge.core import (
     step_result,
 )
 from lamforge.envs.base import ActionSpec, Env
+from lamforge.envs.grounding import ground_answer
 from lamforge.train.formats import parse_action
 
 
@@ -139,12 +139,7 @@ class ActionLayer:
                 reason = f"malformed answer {answer.text.strip()[:80]!r}"
             else:
                 try:
-                    action = ground(parsed, ctx.observation, ctx.request)
-                    spec = specs.get(action.function)
-                    if spec is not None and spec.control_args:
-                        # a function's own arguments: passed as the model wrote them (the
-                        # value grounding is for a UI's fields, not for an API's parameters)
-                        action = action.model_copy(update={"args": parsed.get("args") or {}})
+                    action = ground_answer(parsed, ctx.observation, ctx.request, specs)
                 except (ValueError, TypeError) as e:
                     reason = f"answer is not an action ({e})"
                 else:

@@ -250,7 +250,23 @@ def _worker_run(task_json: str, match: str, threshold: float, search_json: str |
     else:
         traj = run_actions(_ENV, task, match=match, threshold=threshold)  # type: ignore[arg-type]
     assert traj.verdict is not None
+    if traj.verdict.status == "pass":
+        traj = agreed(traj, _ENV.action_space())  # type: ignore[union-attr]
     return traj.verdict.status, bool(traj.meta.get("crashed")), traj.model_dump_json()
+
+
+def agreed(traj: Trajectory, specs: list[Any]) -> Trajectory:
+    """A passing trajectory as it is if the agent's grounding leaves every step alone, else
+    filed as failed with where and why: the flow keeps no task that its own expert, replayed
+    through the agent, would fail."""
+    from lamforge.envs.grounding import disagreement
+
+    reason = disagreement(traj, {s.name: s for s in specs})
+    if reason is None:
+        return traj
+    assert traj.verdict is not None
+    return traj.model_copy(update={"verdict": traj.verdict.model_copy(update={
+        "status": "fail", "reason": f"passed, but the agent would not replay it: {reason}"})})
 
 
 def _read_ids(path: Path) -> set[str]:

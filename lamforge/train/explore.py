@@ -4,7 +4,7 @@ failed, and the attempts the environment's checks verify become new training dat
 Each task gets up to `attempts` episodes: the first greedy, the others sampled at
 `temperature`, stopping at the first success. An episode is ReAct-shaped: observe (the live
 controls, ranked as in training), act (the model's JSON action, grounded in the live controls
-and the request by `lamforge.agent.grounding`), read the result (a failed
+and the request by `lamforge.envs.grounding`), read the result (a failed
 action is marked "(failed)" in what the model reads next and it may try something else), until
 the model says FINISH or `max_steps` run out; then the task's checks judge the document. A
 malformed answer is reported in the trajectory and asked again (sampled), twice at most.
@@ -23,7 +23,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from lamforge.agent.grounding import ground
 from lamforge.core import (
     EnvironmentCrashed,
     Observation,
@@ -38,6 +37,7 @@ from lamforge.core import (
 )
 from lamforge.core.pool import PoolConfig, Worker, run_jobs
 from lamforge.envs.base import Env
+from lamforge.envs.grounding import ground_answer
 from lamforge.train.formats import parse_action, rank_controls, state_prompt
 
 MALFORMED_RETRIES = 2
@@ -92,6 +92,7 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
     if stated:  # the app wrote the request (a web page's utterance for this seed)
         task = task.model_copy(update={"request": stated})
     plan, previous = list(task.plan), []
+    specs = {s.name: s for s in env.action_space()}
     steps: list[Step] = []
     samples: list[StepSample] = []
     oks: list[bool] = []
@@ -111,7 +112,7 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
             verdict = Verdict(status="fail", reason=f"step {i + 1}: malformed answer "
                                                     f"{text[:80]!r}")
             break
-        action = ground(answer, obs, task.request)
+        action = ground_answer(answer, obs, task.request, specs)
         finish = action.function == "finish"
         control = obs.control(action.control_label) if action.control_label else None
         advance = answer.get("advance", 0)

@@ -57,6 +57,10 @@ TARGETS: dict[str, list[str]] = {
     "multipage": ["part 1 of the plan", "part 2 of the plan", "part 3 of the plan"],
 }
 PAGES = {"multipage": 3}  # page count of each template (1 if not listed)
+# What a header or footer says when the plan does not say (varied, so a model learns to copy it
+# from the request rather than to remember one text).
+PAGE_TEXTS = {"header": ["Quarterly report", "Confidential", "Draft for review", "Acme Ltd"],
+              "footer": ["Page footer", "Internal use only", "Version 2", "Printed copy"]}
 TABLE_SHAPE = {"table": (4, 3)}  # rows, columns of the first table
 HEADINGS = ("report", "multipage")  # templates with headings (a table of contents has entries)
 TOPIC_TEMPLATES = [
@@ -426,9 +430,10 @@ def _command_effect(d: _Draft, command: str) -> None:
     elif command == ".uno:InsertPagebreak":
         d.checks.append(Check(kind="page_count", min=PAGES.get(d.template, 1) + 1))
     elif command in (".uno:InsertPageHeader", ".uno:InsertPageFooter"):
-        part = "Header" if command.endswith("Header") else "Footer"
-        d.act("type_text", text=f"{part} text")
-        d.checks.append(Check(kind=f"{part.lower()}_text", text=f"{part} text"))
+        part = "header" if command.endswith("Header") else "footer"
+        text = PAGE_TEXTS[part][d.variant % len(PAGE_TEXTS[part])]
+        d.act("type_text", text=text)
+        d.checks.append(Check(kind=f"{part}_text", text=text))
     elif style := _paragraph_style(command):
         d.checks.append(Check(kind="paragraph_style", text=t, style=style))
 
@@ -792,7 +797,7 @@ def prefill(pair: TaskPlan, instances: int = 2, seed: int = 0,
         if key in seen:
             continue
         seen.add(key)
-        request = pair.task + (f" ({'; '.join(d.details)})" if d.details else "")
+        request = _request(pair.task, d)
         digest = hashlib.sha1(f"{pair.id}:{key}".encode()).hexdigest()[:8]
         tasks.append(Task(
             id=f"{pair.id}-i{len(tasks) + 1}-{digest}", app="writer", request=request,
@@ -804,6 +809,24 @@ def prefill(pair: TaskPlan, instances: int = 2, seed: int = 0,
                   "subtasks": [pair.plan[k] for k in plan_step],
                   "evolved_from": pair.evolved_from, "prefill": "rules"}))
     return tasks
+
+
+def _request(task: str, d: _Draft) -> str:
+    """The task with the instance's details, naming every value the actions type or enter that
+    the words do not: a request that leaves out what must be typed cannot be done (the agent's
+    grounding would replace such a value by one the request names, and rightly)."""
+    details = list(d.details)
+    for a in d.actions:
+        value = a.args.get("option" if a.function == "select_option" else "text")
+        if a.function not in ("type_text", "set_edit_text", "select_option", "select_text") or \
+                not isinstance(value, str) or not value.strip():
+            continue
+        said = (task + " " + "; ".join(details)).lower()
+        if value.lower() in said:
+            continue
+        details.append({"type_text": f"type '{value}'", "select_text": f"on the text '{value}'"}
+                       .get(a.function, f"{a.control_text}: {value}"))
+    return task + (f" ({'; '.join(details)})" if details else "")
 
 
 def page_of(source: str) -> str:

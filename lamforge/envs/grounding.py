@@ -9,15 +9,22 @@ request names right after the field's name ('the password "US"'), or by the requ
 text (else a date, time or number in it) closest to it; a text to select that is a quoted
 text cut short is completed.
 Any other value that is in the request is never touched.
+
+It lives beside `match` (below the agent) because the dataflow needs it too: a trajectory is
+kept only if the agent's grounding leaves every expert step as it is (`disagreement`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from lamforge.core import Action, Control, Observation
+from lamforge.core import Action, Control, Observation, Trajectory
 from lamforge.envs.match import normalize
+
+if TYPE_CHECKING:
+    from lamforge.envs.base import ActionSpec
 
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _FIELD = re.compile(r"^\s*([A-Za-z][\w .&/-]*?)\s*:\s*(.+?)\s*$")
@@ -103,3 +110,43 @@ def ground(answer: dict[str, Any], obs: Observation, request: str) -> Action:
     args = answer.get("args") or {}
     return Action(function=function, control_label=label,
                   args=ground_args(function, args, control, request))
+
+
+def ground_answer(answer: dict[str, Any], obs: Observation, request: str,
+                  specs: Mapping[str, ActionSpec]) -> Action:
+    """`ground`, except that a function whose arguments are its control's own (a tool's
+    parameters, `ActionSpec.control_args`) keeps them as written: value grounding is for a UI's
+    fields, not for an API's parameters."""
+    action = ground(answer, obs, request)
+    spec = specs.get(action.function)
+    if spec is not None and spec.control_args:
+        action = action.model_copy(update={"args": answer.get("args") or {}})
+    return action
+
+
+def disagreement(traj: Trajectory, specs: Mapping[str, ActionSpec]) -> str | None:
+    """Where the agent's grounding would change an expert step of `traj`, and how; None when
+    it leaves every step as it is.
+
+    Replaying the expert through the agent answers each step with the recorded action; the
+    grounding then sees that step's observation and request. A value the request does not
+    name is rewritten there, so the replay (and a model that learnt the step) fails online
+    though the trajectory passed offline."""
+    turns = list(traj.task.meta.get("turns") or [traj.task.request])
+    turn = 0
+    for i, step in enumerate(traj.steps):
+        a = step.action
+        control = step.observation.control(a.control_label) if a.control_label else None
+        answer = {"control_label": a.control_label, "control_name": control.name if control
+                  else None, "function": a.function, "args": a.args}
+        grounded = ground_answer(answer, step.observation, turns[turn], specs)
+        if grounded.control_label != a.control_label:
+            return (f"step {i + 1} ({a.function}): the agent's grounding picks control "
+                    f"{grounded.control_label} instead of {a.control_label}")
+        for key, value in a.args.items():
+            if grounded.args.get(key) != value:
+                return (f"step {i + 1} ({a.function}): the agent's grounding changes {key} "
+                        f"{value!r} to {grounded.args.get(key)!r} (the request does not name it)")
+        if a.function == "finish" and step.ok and turn + 1 < len(turns):
+            turn += 1
+    return None
