@@ -191,18 +191,30 @@ def serve(
     max_tokens: Annotated[int | None, typer.Option(
         min=1, help="Default completion limit (default: the checkpoint's recorded answer "
                     "budget, at least 128)")] = None,
+    max_body_bytes: Annotated[int, typer.Option(
+        min=1, help="Refuse a larger request body with 413, unread (default 1 MiB)")]
+    = 1 << 20,
+    max_time: Annotated[float, typer.Option(
+        min=0.01, help="Seconds one generation may take; then its answer is cut "
+                       "(finish_reason 'length')")] = 30.0,
+    queue_timeout: Annotated[float, typer.Option(
+        min=0.0, help="Seconds a request may wait for the model, then 503")] = 30.0,
 ) -> None:
-    """Serve a trained LAM with the OpenAI chat-completions protocol."""
-    import uvicorn
+    """Serve a trained LAM with the OpenAI chat-completions protocol.
 
-    from lamforge.serve.app import make_app
+    One request generates at a time; the others queue. A prompt longer than the model's
+    context (less the answer's tokens) is refused with 400, a body over --max-body-bytes with
+    413; SIGTERM interrupts a running generation and exits.
+    """
+    from lamforge.serve.app import make_app, run
 
     if not model.is_dir() or not (model / "config.json").is_file():
         raise DataError(f"model '{model}' is not a saved model directory (no config.json)")
     served = name or (model.parent.name if model.name == "model" else model.name)
-    app = make_app(model, served, api_key, max_tokens)
+    app = make_app(model, served, api_key, max_tokens, max_body_bytes=max_body_bytes,
+                   max_time=max_time, queue_timeout=queue_timeout)
     console.print(f"serving '{served}' from {model} at http://{host}:{port}/v1", highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    run(app, host, port)
 
 
 @audit_app.command("verify")

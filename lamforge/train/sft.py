@@ -242,11 +242,14 @@ class Generator:
 
 
     def answer(self, prompt: str, max_new_tokens: int | None = None, temperature: float = 0.0,
-               processors: list[Any] | None = None) -> tuple[str, int]:
+               processors: list[Any] | None = None,
+               stopping: list[Any] | None = None) -> tuple[str, int]:
         """One completion (the agent's step), optionally through logits processors (a
-        constraint); returns the text and how many tokens were generated."""
+        constraint) and stopping criteria (a server's time bound and shutdown flag: a
+        generation must be interruptible between tokens); returns the text and how many
+        tokens were generated."""
         import torch
-        from transformers import LogitsProcessorList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
         max_new_tokens = self.answer_tokens if max_new_tokens is None else max_new_tokens
 
@@ -258,7 +261,8 @@ class Generator:
                 **enc, max_new_tokens=max_new_tokens, do_sample=sample,
                 temperature=temperature if sample else None, top_k=0 if sample else None,
                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                logits_processor=LogitsProcessorList(processors or []))
+                logits_processor=LogitsProcessorList(processors or []),
+                stopping_criteria=StoppingCriteriaList(stopping or []))
         new = gen[0, enc["input_ids"].shape[1]:]
         return tok.decode(new, skip_special_tokens=True), int(new.shape[0])
 
