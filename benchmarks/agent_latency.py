@@ -36,6 +36,7 @@ from lamforge.agent.loop import Agent, StepRecord
 from lamforge.agent.sessions import SessionStore
 from lamforge.core import Task, read_jsonl
 from lamforge.envs.writer.env import WriterEnv
+from lamforge.eval.names import portable
 
 ROOT = Path(__file__).resolve().parent.parent
 console = Console()
@@ -80,7 +81,7 @@ def main() -> None:
     configs = {"LAM (greedy)": lambda: HFBackend(args.model),
                "LAM (constrained)": lambda: HFBackend(args.model, constrained=True),
                "rules (MiniLM)": RuleBackend}
-    out: dict[str, object] = {"date": date.today().isoformat(), "model": str(args.model),
+    out: dict[str, object] = {"date": date.today().isoformat(), "model": portable(args.model, ROOT),
                               "machine": platform.machine(), "torch_threads": args.threads,
                               "tasks": len(tasks), "runs": {}}
     table = Table("backend", "steps", "passed", "model p50 / p95", "else p50 / p95",

@@ -53,8 +53,9 @@ console = Console(width=120)
 
 def rel(path: Path) -> str:
     """A path as written to the results: relative to the repository when inside it."""
-    path = path.resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+    from lamforge.eval.names import portable
+
+    return portable(path.resolve(), ROOT)
 
 
 def tiny_lam() -> tuple[Path, list[str]]:

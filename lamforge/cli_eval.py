@@ -36,6 +36,7 @@ def offline(
     """The paper's offline metrics in one table: object, operation, args and status accuracy,
     step and task success per model and split; plan step precision/recall where a model
     writes plans."""
+    from lamforge.eval.names import portable, short_names
     from lamforge.eval.offline import evaluate, evaluate_model, evaluate_plans, write
     from lamforge.train.sft import DEFAULT_TOP_K, trained_top_k
 
@@ -56,8 +57,7 @@ def offline(
                 task_file = d.parent.parent / "tasks" / d.name
                 if plans and task_file.is_file():
                     result |= evaluate_plans(Path(m), read_jsonl(task_file, Task)[:limit])
-            rows.append({"model": m, "split": d.stem, "top_k": k, **result})
-    from lamforge.eval.names import short_names
+            rows.append({"model": portable(m), "split": d.stem, "top_k": k, **result})
 
     names = short_names(r["model"] for r in rows)
     table = Table("model", "split", "object", "operation", "args", "status", "step success",

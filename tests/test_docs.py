@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lamforge.envs.writer.checks import CHECKS
 from lamforge.envs.writer.dialogs import DIALOGS
 
@@ -46,3 +48,24 @@ def test_example_policy_loads_every_role() -> None:
     path = ROOT / "configs" / "policy.yaml"
     for role in yaml.safe_load(path.read_text())["roles"]:
         assert Policy.load(path, role).role_name == role
+
+
+def test_benchmark_results_name_no_path_of_the_machine_that_ran_them() -> None:
+    """Results read the same on every machine: paths relative to the repository, or a
+    model's phase name."""
+    import json
+
+    def strings(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+        elif isinstance(value, str):
+            yield value
+
+    results = ROOT / "benchmarks" / "results"
+    found = {p.name: s for p in sorted(results.glob("*.json"))
+             for s in strings(json.loads(p.read_text())) if re.match(r"^/[\w.-]+/", s)}
+    assert not found, found

@@ -347,3 +347,14 @@ def test_report_renders_in_chromium(run: Path, tmp_path: Path) -> None:
     rgb = (pixels[::2, ::2, :3] * 255).astype(np.uint32)
     colours = np.unique(rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2])
     assert len(colours) > 200  # text, tables and plots; a blank or failed page has a handful
+
+
+def test_models_are_recorded_as_paths_any_machine_reads(tmp_path: Path) -> None:
+    from lamforge.eval.names import portable, short_name
+
+    inside = tmp_path / "runs" / "demo" / "train" / "lam2" / "model"
+    assert portable(inside, tmp_path) == "runs/demo/train/lam2/model"
+    assert portable("/elsewhere/tiny-cpu/lam3/model", tmp_path) == "lam3/model"
+    assert short_name(portable("/elsewhere/tiny-cpu/lam3/model", tmp_path)) == "lam3"
+    assert portable("rules", tmp_path) == "rules"
+    assert portable("runs/x/lam1/model", tmp_path) == "runs/x/lam1/model"

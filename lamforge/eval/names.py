@@ -8,8 +8,9 @@ the same name keep as much more of their path as tells them apart.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 
 def _parts(model: str) -> tuple[str, ...]:
@@ -31,3 +32,20 @@ def short_names(models: Iterable[str]) -> dict[str, str]:
             depth += 1
         out[model] = short_name(model, depth)
     return out
+
+
+def portable(model: str | os.PathLike[str], root: Path | None = None) -> str:
+    """A model as results record it, the same on every machine: a path inside `root` (the
+    working directory by default; the repository, for the benchmarks) relative to it, another
+    absolute path cut to its last parts from the phase (`/tmp/x/lam3/model` is `lam3/model`, so
+    `short_name` still reads it), anything else (`rules`, a served name) as given."""
+    text = os.fspath(model)
+    path = Path(text)
+    if not path.is_absolute():
+        return text
+    base = (root or Path.cwd()).resolve()
+    resolved = path.resolve()
+    if resolved.is_relative_to(base):
+        return resolved.relative_to(base).as_posix()
+    keep = 2 if path.name == "model" else 1
+    return PurePosixPath(*path.parts[-keep:]).as_posix()
