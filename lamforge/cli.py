@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -17,6 +16,7 @@ from lamforge.cli_data import data_app
 from lamforge.cli_eval import eval_app
 from lamforge.cli_report import report
 from lamforge.cli_train import train
+from lamforge.console import Steps, make_console
 from lamforge.core import CONTRACTS, DataError, LamforgeError, Task, read_jsonl
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -31,8 +31,8 @@ app.command("serve")(serve)
 app.command("sessions")(sessions_cmd)
 app.add_typer(audit_app, name="audit")
 app.command("report")(report)
-console = Console()
-err = Console(stderr=True)
+console = make_console()
+err = make_console(stderr=True)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -133,8 +133,6 @@ def env_run_task(
 
     Exits 0 when every task passes, 2 when some fail, 1 on an error.
     """
-    from rich.progress import Progress
-
     from lamforge.core import append_jsonl
     from lamforge.envs import make
     from lamforge.envs.episode import run_actions
@@ -142,8 +140,7 @@ def env_run_task(
     selected = _load_tasks(tasks, task_id, env_name)
     table = Table("task", "verdict", "steps", "time", "reason", title=str(tasks))
     results = []
-    with make(env_name) as env, Progress(console=console, transient=True) as progress:
-        bar = progress.add_task("running tasks", total=len(selected))
+    with make(env_name) as env, Steps(console, "running tasks", len(selected)) as progress:
         for task in selected:
             traj = run_actions(env, task)
             v = traj.verdict
@@ -160,7 +157,7 @@ def env_run_task(
                             "checks": [r.model_dump() for r in v.checks]})
             if out:
                 append_jsonl(out, [traj])
-            progress.advance(bar)
+            progress.advance()
     console.print(table)
     passed = sum(r["status"] == "pass" for r in results)
     console.print(f"{passed}/{len(results)} tasks passed")

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from lamforge.cli_options import ApiKey
+from lamforge.console import make_console
 from lamforge.core import Check, DataError, LamforgeError
 
-console = Console()
+console = make_console()
 audit_app = typer.Typer(no_args_is_help=True, help="The agent's audit log.")
 
 AGENT_DIR = Path("runs/agent")

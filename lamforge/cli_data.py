@@ -7,22 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lamforge.cli_options import Address, Backend, check_backend
+from lamforge.console import Steps, make_console
 from lamforge.core import DataError, Task, TaskPlan, read_jsonl, write_jsonl
 
 data_app = typer.Typer(no_args_is_help=True, help="Task-plan data: mine, evolve, stats.")
-console = Console()
-err = Console(stderr=True)
+console = make_console()
+err = make_console(stderr=True)
 DEFAULT_APPS = ["swriter", "scalc", "simpress", "sdraw", "shared"]
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True)
 
 
 @data_app.command("mine")
@@ -66,12 +60,11 @@ def mine(
                         + (" (install libreoffice-help-en-us)" if not paths else ""))
     files = list(iter_files(sources))
     mreport, creport = MineReport(), CleanReport()
-    with _progress() as progress:
-        bar = progress.add_task("mining help pages", total=len(files))
+    with Steps(console, "mining help pages", len(files)) as progress:
 
         def tick_files():
             for f in files:
-                progress.advance(bar)
+                progress.advance()
                 yield f
 
         raw = list(mine_paths(list(tick_files()), app=app, report=mreport))
@@ -162,9 +155,8 @@ def evolve(
         total = len(pairs) * per_pair
     else:
         raise DataError(f"unknown provider '{provider}' (use rules or llm)")
-    with _progress() as progress:
-        bar = progress.add_task(f"evolving ({provider})", total=total)
-        variants = evolver.evolve(pairs, on_done=lambda: progress.advance(bar))
+    with Steps(console, f"evolving ({provider})", total) as progress:
+        variants = evolver.evolve(pairs, on_done=progress.advance)
     write_jsonl(out, variants)
     ratio = len(variants) / len(pairs) if pairs else 0.0
     console.print(f"{len(variants)} variants of {len(pairs)} pairs ({ratio:.2f}x) -> {out}")
@@ -301,9 +293,8 @@ def _instantiate(cfg, inp: list[Path]):
     from lamforge.dataflow.flow import instantiate
 
     pairs, bad = _pairs(inp)
-    with _progress() as progress:
-        bar = progress.add_task("instantiating", total=len(pairs))
-        return instantiate(pairs, cfg, on_done=lambda: progress.advance(bar), bad_records=bad)
+    with Steps(console, "instantiating", len(pairs)) as progress:
+        return instantiate(pairs, cfg, on_done=progress.advance, bad_records=bad)
 
 
 def _instantiate_in_env(cfg, inp: list[Path], seeds: list[int]):
@@ -328,10 +319,9 @@ def _run_execution(cfg, tasks, execute) -> None:
     from lamforge.dataflow.flow import done_ids
 
     todo = len([t for t in tasks if t.id not in done_ids(cfg.out_dir)])
-    with _progress() as progress:
-        what = "exploring" if cfg.suite else "executing"
-        bar = progress.add_task(f"{what} ({describe(cfg.pool)})", total=todo)
-        execute(tasks, cfg, on_done=lambda kind: progress.advance(bar))
+    what = "exploring" if cfg.suite else "executing"
+    with Steps(console, f"{what} ({describe(cfg.pool)})", todo) as progress:
+        execute(tasks, cfg, on_done=lambda kind: progress.advance())
 
 
 EnvName = Annotated[str, typer.Option("--env", help="Environment (writer, web, …)")]
@@ -421,7 +411,9 @@ def _print_summary(s: dict) -> None:
                   str(ex["errors"]))
     console.print(table)
     console.print(f"distinct commands in passing trajectories: "
-                  f"{s['distinct_commands_in_passing']}; mean time per task: {s['mean_stage_s']}")
+                  f"{s['distinct_commands_in_passing']}; mean time per task: "
+                  + ", ".join(f"{k.removesuffix('_s')} {v:.3f} s"
+                              for k, v in s["mean_stage_s"].items()))
     reasons = Table("top failure reasons", "count")
     for reason, n in s["top_failure_reasons"][:8]:
         reasons.add_row(reason, str(n))

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from lamforge.cli_options import Address, ApiKey, Backend, check_backend
+from lamforge.console import Steps, make_console
 from lamforge.core import DataError, StepSample, Task, read_jsonl
 
-console = Console()
+console = make_console()
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate models offline and online.")
 
 
@@ -122,8 +122,6 @@ def online(
     """Run the agent live on every task, judge by the task's checks, and compare models: task
     success, completion time, steps, step latency p50/p95, tokens, failure kinds. Resumable:
     a rerun with the same --json does only the episodes not filed yet."""
-    from rich.progress import Progress
-
     from lamforge.core.pool import describe
     from lamforge.envs.registry import resolve
     from lamforge.eval.online import (
@@ -166,11 +164,9 @@ def online(
     names = display_names(model)
     episodes_file = json_out.with_suffix("") / "episodes.jsonl"
     total = len(names) * sum(len(v) for v in splits.values())
-    with Progress(console=console, transient=True) as progress:
-        bar = progress.add_task(f"online evaluation ({describe(cfg.pool)})", total=total)
-        progress.update(bar, completed=0)
+    with Steps(console, f"online evaluation ({describe(cfg.pool)})", total) as progress:
         episodes = evaluate_online(model, splits, cfg, episodes_file,
-                                   on_done=lambda rec: progress.advance(bar))
+                                   on_done=lambda rec: progress.advance())
     result = write_summary(json_out, cfg, names, sources,
                            episodes_file, list(episodes.values()))
     console.print(online_table(result["rows"]))

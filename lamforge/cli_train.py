@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from lamforge.cli_options import Address, check_backend
+from lamforge.console import Steps, make_console
 
-console = Console()
+console = make_console()
 
 
 def train(
@@ -30,8 +30,6 @@ def train(
 ) -> None:
     """Train a LAM in the paper's four phases: LAM1 (task -> plan), LAM2 (imitation of the
     expert), LAM3 (self-boosting exploration in the app), LAM4 (reward model + GRPO)."""
-    from rich.progress import Progress
-
     from lamforge.train.config import TrainConfig
     from lamforge.train.launch import is_main, launch, launched
     from lamforge.train.phases import run
@@ -41,18 +39,13 @@ def train(
     if backend is not None or address is not None:
         explore.backend, explore.address = backend or explore.backend, address
     check_backend(explore.backend, explore.address)
-    with Progress(console=console, transient=True) as bar:
-        job = bar.add_task("phase 3: exploring failed tasks",
-                           total=cfg.phase3.explore.max_tasks, visible=False)
-
-        def advance() -> None:
-            bar.update(job, advance=1, visible=True)
-
+    with Steps(console, "phase 3: exploring failed tasks", cfg.phase3.explore.max_tasks,
+               show_at_start=False) as bar:
         acc = accelerate or cfg.accelerate
         if acc and not launched():
-            out = launch(config, cfg, phase, acc, progress=advance)
+            out = launch(config, cfg, phase, acc, progress=bar.advance)
         else:
-            out = run(cfg, phase, progress=advance)
+            out = run(cfg, phase, progress=bar.advance)
     if launched() or not is_main():
         return  # the driver, or the main process of a plain launch, prints the table
     results = out if phase == "all" else {phase: out}

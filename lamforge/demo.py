@@ -22,6 +22,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from lamforge.console import heading
+
 SPLITS = ("test_instance", "test_family")
 PHASES = ("lam1", "lam2", "lam3", "lam4")
 
@@ -136,7 +138,7 @@ class Demo:
                 self.console.print(f"[dim]stage {i}/{len(stages)} {name}: done in an earlier "
                                    f"run ({timings[name]:.0f} s), kept[/]")
                 continue
-            self.console.rule(f"stage {i}/{len(stages)}: {name}")
+            heading(self.console, f"stage {i}/{len(stages)}: {name}")
             self.console.print(f"[dim]$ {command}[/]", highlight=False)
             t0 = time.perf_counter()
             fn()

@@ -189,3 +189,26 @@ def test_an_error_libreoffice_raises_reaches_the_user_as_one_line(home, tmp_path
     line = one_error_line(proc)
     assert f"cannot save {folder}" in line and "IOException" in line, line
     assert "UNO type" not in line and " at ./" not in line
+
+
+def test_progress_off_a_terminal_is_a_plain_line_per_tenth_and_a_last_one() -> None:
+    import io
+
+    from rich.console import Console
+
+    from lamforge.console import Steps
+
+    out = io.StringIO()
+    console = Console(file=out, width=10_000, soft_wrap=True)
+    with Steps(console, "executing", 20) as steps:
+        steps.gap_s = 0.0
+        for _ in range(20):
+            steps.advance()
+    lines = out.getvalue().splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        *(f"executing: {n}/20 ({n * 5}%)" for n in range(2, 20, 2)), "executing: 20/20 (100%)"]
+    quick = io.StringIO()
+    with Steps(Console(file=quick, width=10_000), "mining", 1000) as steps:
+        for _ in range(1000):  # done well within the gap: only the last line
+            steps.advance()
+    assert quick.getvalue().count("\n") == 1 and "mining: 1000/1000 (100%)" in quick.getvalue()

@@ -85,8 +85,16 @@ def train_reward(base: Path, rows: list[dict[str, Any]], out_dir: Path, cfg: Rew
 
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        base, num_labels=1, problem_type="regression")
+    from transformers.utils import logging as hf_logging
+
+    # the score head is new by design: transformers' LOAD REPORT saying so is not a problem
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base, num_labels=1, problem_type="regression")
+    finally:
+        hf_logging.set_verbosity(level)
     model.config.pad_token_id = tokenizer.pad_token_id
     if cfg.lora:
         from peft import get_peft_model

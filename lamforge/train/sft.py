@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,54 @@ class PhaseConfig(BaseModel):
 
 
 def show_progress() -> bool:
-    """Transformers' own progress bar on a terminal; its plain log lines elsewhere (CI, files,
-    the tests), where a redrawn bar is noise."""
+    """Progress bars (transformers', datasets', the tokenizer trainer's) on a terminal; off one
+    (CI, a log file, the tests), where a bar redrawn with carriage returns is noise, they are
+    switched off and training reports plain lines (`log_lines`)."""
     import sys
 
-    return sys.stderr.isatty()
+    on = sys.stderr.isatty()
+    if not on:
+        import datasets
+        from transformers.utils import logging as hf_logging
+
+        datasets.disable_progress_bars()
+        hf_logging.disable_progress_bar()
+    return on
+
+
+def log_lines(name: str) -> Any:
+    """Off a terminal, transformers prints every log event as a raw dict
+    (`{'loss': '0.1225', 'grad_norm': …}`); this callback prints one plain line instead, e.g.
+    `lam2: step 120/760 (16%), loss 0.412, lr 1.9e-03, 38 s`, and one when training ends."""
+    from transformers import TrainerCallback
+
+    class LogLines(TrainerCallback):
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.t0 = time.perf_counter()
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None,
+                   **kw: Any) -> None:
+            if not state.is_world_process_zero or not logs:
+                return
+            took = time.perf_counter() - getattr(self, "t0", time.perf_counter())
+            if "train_runtime" in logs:
+                loss = logs.get("train_loss")
+                print(f"{name}: done, {state.global_step} steps in {took:.0f} s"
+                      + (f", mean loss {float(loss):.4g}" if loss is not None else ""),
+                      flush=True)
+                return
+            total = state.max_steps or 0
+            parts = [f"step {state.global_step}/{total} ({state.global_step / total:.0%})"
+                     if total else f"step {state.global_step}"]
+            for key, label in (("loss", "loss"), ("reward", "reward"),
+                               ("learning_rate", "lr")):
+                if key in logs:
+                    value = float(logs[key])
+                    parts.append(f"{label} {value:.1e}" if key == "learning_rate"
+                                 else f"{label} {value:.4g}")
+            print(f"{name}: {', '.join(parts)}, {took:.0f} s", flush=True)
+
+    return LogLines()
 
 
 def train_sft(base: str | Path, rows: list[dict[str, str]], out_dir: Path, cfg: PhaseConfig,
@@ -117,9 +161,18 @@ def fit(trainer: Any, out_dir: Path, rows: int, seed: int, cfg: BaseModel,
         base: str | Path) -> dict[str, Any]:
     """Train (resuming from the last checkpoint in out_dir/trainer) and return the metrics
     every phase reports: rows, steps, losses, seconds, seed, config, base."""
+    if not show_progress():  # a log: plain lines instead of raw dicts
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
+        trainer.add_callback(log_lines(phase_label(out_dir)))
     resume = _last_checkpoint(out_dir / "trainer")
     t0 = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    with warnings.catch_warnings():
+        # raised inside transformers on TRL's behalf, nothing a user of lamforge can change
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
+                                category=FutureWarning)
+        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - t0
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     return {"rows": rows, "steps": trainer.state.global_step,
@@ -127,6 +180,12 @@ def fit(trainer: Any, out_dir: Path, rows: int, seed: int, cfg: BaseModel,
             "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1),
             "resumed_from": str(resume) if resume else None, "seed": seed,
             "config": cfg.model_dump(), "base": str(base)}
+
+
+def phase_label(out_dir: Path) -> str:
+    """A phase's name in log lines: `lam2`, or `lam4/reward` for a part of a phase."""
+    return out_dir.name if out_dir.name.startswith("lam") else \
+        f"{out_dir.parent.name}/{out_dir.name}"
 
 
 def write_metrics(out_dir: Path, metrics: dict[str, Any],
