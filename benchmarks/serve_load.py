@@ -205,13 +205,7 @@ def sigterm_under_load(proc: subprocess.Popen, url: str, prompts: list[str], cli
     while httpx.get(url + "/health", timeout=5).json()["waiting"] < clients // 2 and \
             time.monotonic() < deadline:
         time.sleep(0.02)
-    start = time.perf_counter()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    exit_s = time.perf_counter() - start
+    exit_s = terminate(proc, 60)
     for t in threads:
         t.join()
     statuses: dict[str, int] = {}
@@ -219,6 +213,17 @@ def sigterm_under_load(proc: subprocess.Popen, url: str, prompts: list[str], cli
         statuses[str(status)] = statuses.get(str(status), 0) + 1
     return {"clients_in_flight": clients, "exit_s": round(exit_s, 2),
             "returncode": proc.returncode, "client_statuses": statuses}
+
+
+def terminate(proc: subprocess.Popen, timeout: float) -> float:
+    """SIGTERM, then the seconds until the server exited (killed after `timeout`)."""
+    start = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    return time.perf_counter() - start
 
 
 def long_generations(work: Path) -> dict:
@@ -240,13 +245,7 @@ def long_generations(work: Path) -> dict:
     while httpx.get(url + "/health", timeout=5).json()["generating"] < 1:
         time.sleep(0.02)
     time.sleep(1)
-    start_s = time.perf_counter()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    exit_s = time.perf_counter() - start_s
+    exit_s = terminate(proc, 120)
     client.join()
     return {"cut": cut, "sigterm": {"exit_s": round(exit_s, 2), "returncode": proc.returncode,
                                     "client_status": got[0][0], "client_message": got[0][2]}}
