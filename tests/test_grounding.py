@@ -56,3 +56,14 @@ def test_a_field_gets_the_value_the_request_names_after_it() -> None:
     kept = ground({"control_label": "4", "function": "fill", "args": {"text": "EiT"}}, o,
                   request)
     assert kept.args == {"text": "EiT"}  # in the request: never touched
+
+
+def test_what_the_request_quotes_is_kept_as_the_user_wrote_it() -> None:
+    """A quote cut with an ellipsis quotes the text before it, and a space typed before a
+    quoted text is the user's: neither was invented."""
+    request = "Make the paragraph 'We expect demand…' a Heading 2 and add 'Signed.' at the end"
+    assert request_values(request)[0] == ["We expect demand", "Signed."]
+    sel = ground({"function": "select_text", "args": {"text": "We expect demand"}}, obs(), request)
+    assert sel.args == {"text": "We expect demand"}
+    typed = ground({"function": "type_text", "args": {"text": " Signed."}}, obs(), request)
+    assert typed.args == {"text": " Signed."}

@@ -10,6 +10,7 @@ import pytest
 
 from lamforge.core import Action, Task, read_jsonl
 from lamforge.envs.episode import run_actions
+from lamforge.envs.grounding import disagreement
 
 from .conftest import SAMPLE_TASKS
 
@@ -31,6 +32,10 @@ def test_sample_task_passes_when_replayed(writer_env, task: Task) -> None:
     assert traj.verdict.status == "pass", traj.verdict.reason
     assert all(r.passed for r in traj.verdict.checks)
     assert all(s.ok for s in traj.steps)
+    # and the agent replays it: its grounding leaves every step as it is (the expert through
+    # the agent failed 4 of these: a number, a leading space, a quote cut with '…')
+    specs = {s.name: s for s in writer_env.action_space()}
+    assert disagreement(traj, specs) is None
 
 
 @pytest.mark.parametrize("task", TASKS, ids=[t.id for t in TASKS])

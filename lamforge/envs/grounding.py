@@ -8,7 +8,9 @@ it is replaced by the request's value for that field ("…; Columns: 2)"), by th
 request names right after the field's name ('the password "US"'), or by the request's quoted
 text (else a date, time or number in it) closest to it; a text to select that is a quoted
 text cut short is completed.
-Any other value that is in the request is never touched.
+Any other value that is in the request is never touched, nor one that only adds spaces around
+a text the request has (' Signed.' typed after the last word); a quote that ends in an
+ellipsis ('We expect demand…') quotes the text before it.
 
 It lives beside `match` (below the agent) because the dataflow needs it too: a trajectory is
 kept only if the agent's grounding leaves every expert step as it is (`disagreement`).
@@ -33,7 +35,9 @@ _FIELD = re.compile(r"^\s*([A-Za-z][\w .&/-]*?)\s*:\s*(.+?)\s*$")
 def request_values(request: str) -> tuple[list[str], dict[str, str]]:
     """The quoted texts of a request and its `Field: value` pairs (from a trailing
     parenthesis such as "(on the text 'lazy dog'; Columns: 2)")."""
-    quoted = [a or b for a, b in _QUOTED.findall(request)]
+    # a quote that ends in an ellipsis ('We expect demand…') quotes the text before it
+    quoted = [re.sub(r"\s*(…|\.\.\.)$", "", a or b) or (a or b)
+              for a, b in _QUOTED.findall(request)]
     fields: dict[str, str] = {}
     tail = re.search(r"\(([^()]*)\)\s*$", request)
     if tail:
@@ -65,7 +69,7 @@ def ground_args(function: str, args: dict[str, Any], control: Control | None,
         if function in ("select_text", "type_text") and cut:  # a quoted text cut short
             out[key] = _closest(value, quoted) or value
             continue
-        if value.lower() in request.lower():
+        if value.strip().lower() in request.lower():  # a space typed before it is the user's
             continue
         if control is not None and normalize(control.name) in fields:
             out[key] = fields[normalize(control.name)]
