@@ -158,7 +158,7 @@ def _search(env: Env, replay: _Replay, cfg: SearchConfig,
             obs = node.obs
             before = _signature(obs)
             seen.add(before)
-            for rank, action in enumerate(env.candidates(obs, replay.request)[:cfg.branch]):
+            for rank, action in enumerate(env.candidates(obs, replay.request, cfg.branch)):
                 if replay.spent:
                     return None, tried
                 tried += 1

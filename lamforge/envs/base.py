@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from lamforge.core import (
     Action,
+    Control,
     DataError,
     LamforgeError,
     Observation,
@@ -176,14 +177,26 @@ class Env(ABC):
         when the environment has no such controls or does not know."""
         return None
 
-    def candidates(self, observation: Observation, request: str) -> list[Action]:
-        """Actions worth trying in this state, best first, for verified exploration
-        (`lamforge.dataflow.search`): the app's generic moves on the controls shown (click
-        a control, type a string taken from the request, choose an option), never a
-        per-task solution. An environment that cannot propose actions says so."""
-        raise LamforgeError(f"environment '{self.name}' proposes no candidate actions, so it "
-                            "cannot be explored without demonstrations (implement "
-                            "Env.candidates)")
+    @classmethod
+    def candidates(cls, observation: Observation, request: str,
+                   limit: int | None = None) -> list[Action]:
+        """Actions a user could take in this state: the app's generic moves on the controls
+        shown (click a control, enter a value the request gives, choose an option), never a
+        per-task solution. Verified exploration (`lamforge.dataflow.search`) tries them best
+        first, at most `limit`; a ranker LAM (`lamforge.ranker`) chooses among all of them
+        (`limit` None). A class method of the observation and request alone, so offline
+        evaluation of a step sample sees what the live agent sees. An environment that
+        cannot propose actions says so."""
+        raise LamforgeError(f"environment '{cls.name}' proposes no candidate actions, so it "
+                            "cannot be explored without demonstrations nor used by a ranker "
+                            "LAM (implement Env.candidates)")
+
+    @classmethod
+    def describe_candidate(cls, action: Action, control: Control | None) -> str:
+        """A candidate action as a ranker LAM reads it (what it does, on what control)."""
+        target = f" {control.group or ''} {control.type} '{control.name}'" if control else ""
+        args = " ".join(f"{k}='{v}'" for k, v in action.args.items())
+        return f"{action.function}{target} {args}".strip()
 
     @classmethod
     def resolve_document(cls, doc: str) -> str:

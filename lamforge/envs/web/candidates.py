@@ -88,8 +88,8 @@ def _owner(text: str, fields: list[str], request: str) -> str | None:
     return best
 
 
-def propose(obs: Observation, request: str, limit: int = 14) -> list[Action]:
-    """Candidate actions, best first."""
+def propose(obs: Observation, request: str, limit: int | None = None) -> list[Action]:
+    """Candidate actions, best first; all of them when `limit` is None."""
     scored: list[tuple[float, int, Action]] = []
     strings = strings_in(request)
     # text the instruction names ("@leo") marks a block of the page: the controls right

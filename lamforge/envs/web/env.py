@@ -428,8 +428,10 @@ class WebEnv(Env):
             raise DataError(f"task '{task.id}': template '{task.template}' is not a MiniWoB++ "
                             "page (expected miniwob/<task>, e.g. miniwob/click-button)")
 
-    def candidates(self, observation: Observation, request: str) -> list[Action]:
-        return propose(observation, request)
+    @classmethod
+    def candidates(cls, observation: Observation, request: str,
+                   limit: int | None = None) -> list[Action]:
+        return propose(observation, request, limit)
 
     def reward(self) -> dict[str, Any]:
         """The page's reward globals: done, reward, raw reward (no time penalty), reason."""

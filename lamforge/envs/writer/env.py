@@ -201,6 +201,20 @@ class WriterEnv(Env):
     def action_space(self) -> list[ActionSpec]:
         return list(ACTIONS)
 
+    @classmethod
+    def candidates(cls, observation: Observation, request: str,
+                   limit: int | None = None) -> list[Action]:
+        """Every action a user could take here (`lamforge.envs.writer.candidates`)."""
+        from lamforge.envs.writer.candidates import propose
+
+        return propose(observation, request)[:limit]
+
+    @classmethod
+    def describe_candidate(cls, action: Action, control: Control | None) -> str:
+        from lamforge.envs.writer.candidates import describe
+
+        return describe(action, control)
+
     def risk_rules(self) -> list[dict[str, Any]]:
         """Writer's risky actions (data/risks.yaml): deleting content, writing files,
         running macros, closing the document."""
