@@ -67,3 +67,23 @@ def test_what_the_request_quotes_is_kept_as_the_user_wrote_it() -> None:
     assert sel.args == {"text": "We expect demand"}
     typed = ground({"function": "type_text", "args": {"text": " Signed."}}, obs(), request)
     assert typed.args == {"text": " Signed."}
+
+
+def test_values_that_exist_on_screen_are_not_invented() -> None:
+    """An option the control offers and a text the document shows are the user's to pick,
+    even when the request names them otherwise ("make 'Tool shed' a heading")."""
+    from lamforge.core import Observation
+
+    styles = Control(label="1", name="Paragraph Style", type="ComboBox", group="toolbar",
+                     options=["Default Paragraph Style", "Heading 1", "Heading 2"])
+    screen = Observation(controls=[styles], canvas='p0 [Standard] "Tool shed rules"')
+    request = "make 'Tool shed' a heading"
+    opt = ground({"control_label": "1", "function": "select_option",
+                  "args": {"option": "Heading 2"}}, screen, request)
+    assert opt.args == {"option": "Heading 2"}
+    sel = ground({"function": "select_text", "args": {"text": "Tool shed rules"}}, screen,
+                 request)
+    assert sel.args == {"text": "Tool shed rules"}
+    bad = ground({"control_label": "1", "function": "select_option",
+                  "args": {"option": "Heading 7"}}, screen, request)
+    assert bad.args == {"option": "Tool shed"}  # not an option: the request's value

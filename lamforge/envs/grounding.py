@@ -9,8 +9,9 @@ request names right after the field's name ('the password "US"'), or by the requ
 text (else a date, time or number in it) closest to it; a text to select that is a quoted
 text cut short is completed.
 Any other value that is in the request is never touched, nor one that only adds spaces around
-a text the request has (' Signed.' typed after the last word); a quote that ends in an
-ellipsis ('We expect demand…') quotes the text before it.
+a text the request has (' Signed.' typed after the last word), an option the control itself
+offers ('Heading 1' in the paragraph styles), or a text to select that the document shows; a
+quote that ends in an ellipsis ('We expect demand…') quotes the text before it.
 
 It lives beside `match` (below the agent) because the dataflow needs it too: a trajectory is
 kept only if the agent's grounding leaves every expert step as it is (`disagreement`).
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lamforge.core import Action, Control, Observation, Trajectory
-from lamforge.envs.match import normalize
+from lamforge.envs.match import match_control, normalize
 
 if TYPE_CHECKING:
     from lamforge.envs.base import ActionSpec
@@ -57,8 +58,9 @@ def _closest(value: str, candidates: list[str]) -> str | None:
 
 
 def ground_args(function: str, args: dict[str, Any], control: Control | None,
-                request: str) -> dict[str, Any]:
-    """The args with every invented value replaced by the request's (see the module doc)."""
+                request: str, document: str = "") -> dict[str, Any]:
+    """The args with every invented value replaced by the request's (see the module doc);
+    `document` is the observation's canvas, where a text to select may be found."""
     quoted, fields = request_values(request)
     out = dict(args)
     for key in ("text", "option"):
@@ -71,6 +73,11 @@ def ground_args(function: str, args: dict[str, Any], control: Control | None,
             continue
         if value.strip().lower() in request.lower():  # a space typed before it is the user's
             continue
+        if control is not None and any(normalize(o) == normalize(value)
+                                       for o in control.options or []):
+            continue  # an option the control offers exists, whatever the request says
+        if function == "select_text" and value.strip() and value in document:
+            continue  # a text the document shows exists too
         if control is not None and normalize(control.name) in fields:
             out[key] = fields[normalize(control.name)]
         elif function in ("select_text", "type_text"):
@@ -113,7 +120,7 @@ def ground(answer: dict[str, Any], obs: Observation, request: str) -> Action:
     function = str(answer["function"])
     args = answer.get("args") or {}
     return Action(function=function, control_label=label,
-                  args=ground_args(function, args, control, request))
+                  args=ground_args(function, args, control, request, obs.canvas))
 
 
 def ground_answer(answer: dict[str, Any], obs: Observation, request: str,
@@ -140,13 +147,18 @@ def disagreement(traj: Trajectory, specs: Mapping[str, ActionSpec]) -> str | Non
     turn = 0
     for i, step in enumerate(traj.steps):
         a = step.action
-        control = step.observation.control(a.control_label) if a.control_label else None
-        answer = {"control_label": a.control_label, "control_name": control.name if control
+        if a.control_label:
+            control = step.observation.control(a.control_label)
+        else:  # an action written by the control's name (a sample task's `control_text`)
+            control = match_control(a.control_text, step.observation.controls, "exact") \
+                if a.control_text else None
+        label = control.label if control else a.control_label
+        answer = {"control_label": label, "control_name": control.name if control
                   else None, "function": a.function, "args": a.args}
         grounded = ground_answer(answer, step.observation, turns[turn], specs)
-        if grounded.control_label != a.control_label:
+        if grounded.control_label != label:
             return (f"step {i + 1} ({a.function}): the agent's grounding picks control "
-                    f"{grounded.control_label} instead of {a.control_label}")
+                    f"{grounded.control_label} instead of {label}")
         for key, value in a.args.items():
             if grounded.args.get(key) != value:
                 return (f"step {i + 1} ({a.function}): the agent's grounding changes {key} "
