@@ -39,8 +39,9 @@ def train(
     if backend is not None or address is not None:
         explore.backend, explore.address = backend or explore.backend, address
     check_backend(explore.backend, explore.address)
-    with Steps(console, "phase 3: exploring failed tasks", cfg.phase3.explore.max_tasks,
-               show_at_start=False) as bar:
+    runs = explore.max_tasks  # a ranker also recovers from its own mistakes on train tasks
+    runs += cfg.ranker.recovery_tasks if cfg.model.kind == "ranker" else 0
+    with Steps(console, "phase 3: exploring failed tasks", runs, show_at_start=False) as bar:
         acc = accelerate or cfg.accelerate
         if acc and not launched():
             out = launch(config, cfg, phase, acc, progress=bar.advance)
@@ -49,18 +50,31 @@ def train(
     if launched() or not is_main():
         return  # the driver, or the main process of a plain launch, prints the table
     results = out if phase == "all" else {phase: out}
-    table = Table("phase", "steps", "loss first -> last", "time", "notes",
-                  title=f"{cfg.name} -> {cfg.output_dir}")
+    table = Table("phase", "steps", "loss first -> last", "time", "validation step / task",
+                  "notes", title=f"{cfg.name} -> {cfg.output_dir}")
     for name, m in results.items():
-        notes = ""
+        notes = []
         if "explore" in m:
             e = m["explore"]
-            notes = f"recovered {e['recovered']} of {e['tasks']} failed tasks"
+            notes.append(f"recovered {e['recovered']} of {e['tasks']} failed tasks")
+            if "recovery_kept" in e:
+                notes.append(f"{e['recovery_kept']} of {e['recovery_runs']} recovery runs kept")
         if "reward_model" in m:
-            notes = (f"reward model fit {m['reward_model']['train_accuracy']:.0%}; mean "
-                     f"reward {_num(m['first_reward'])} -> {_num(m['last_reward'])}")
+            notes.append(f"reward model fit {m['reward_model']['train_accuracy']:.0%}")
+            if "first_reward" in m:
+                notes.append(f"mean reward {_num(m['first_reward'])} -> "
+                             f"{_num(m['last_reward'])}")
+            if "expected_reward_gain" in m:
+                notes.append(f"expected reward +{_num(m['expected_reward_gain'])} at KL "
+                             f"{_num(m['kl_to_lam3'])} to LAM3")
+        if m.get("shipped") and m["shipped"] != f"lam{name[-1]}":
+            notes.append(f"not shipped: {m['shipped'].upper()}'s model kept (worse on "
+                         "validation)")
+        val = m.get("validation")
         table.add_row(name, str(m["steps"]), f"{_num(m['first_loss'])} -> "
-                      f"{_num(m['last_loss'])}", f"{m['seconds']} s", notes)
+                      f"{_num(m['last_loss'])}", f"{m['seconds']} s",
+                      f"{val['step_success']:.1%} / {val['task_success']:.1%}" if val else "-",
+                      "; ".join(notes))
     console.print(table)
 
 

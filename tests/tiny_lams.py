@@ -78,3 +78,32 @@ def train_all(root: Path, templates: Path) -> Path:
                           timeout=900, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     return root / "out"
+
+
+def ranker_config(root: Path, templates: Path) -> dict:
+    """A ranker LAM's four phases in miniature (`model.kind: ranker`, MiniLM)."""
+    step = {"batch_size": 8, "logging_steps": 2, "save_steps": 1000}
+    return {
+        "name": "ranker-test", "output_dir": str(root / "out"), "seed": 0,
+        "model": {"kind": "ranker", "preset": "minilm"},
+        "data": {"flow_dir": str(root / "flow"), "templates_dir": str(templates)},
+        "ranker": {"validation": 0.0, "recovery_tasks": 2, "policy_states": 24,
+                   "max_candidates": 48},
+        "phase1": {**step, "max_steps": 3, "lr": 1.0e-4},
+        "phase2": {**step, "max_steps": 60, "lr": 5.0e-4},
+        "phase3": {**step, "max_steps": 4, "lr": 5.0e-5,
+                   "explore": {"attempts": 2, "max_tasks": 2, "max_steps": 6}},
+        "phase4": {"reward": {**step, "max_steps": 6, "lr": 5.0e-5},
+                   "policy": {**step, "beta": 0.5, "max_steps": 4, "lr": 3.0e-5}}}
+
+
+def train_ranker(root: Path, templates: Path) -> Path:
+    """Build the flow and run `lamforge train all` for a ranker; returns the output
+    directory."""
+    build_flow(root / "flow", templates)
+    (root / "ranker.yaml").write_text(json.dumps(ranker_config(root, templates)))
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "train", "all", "--config",
+                           "ranker.yaml"], capture_output=True, text=True, cwd=root,
+                          timeout=900, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return root / "out"

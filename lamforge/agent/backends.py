@@ -4,6 +4,8 @@
   optionally with constrained decoding (`lamforge.agent.constrained`);
 - `OpenAIBackend`: any OpenAI-compatible endpoint (vLLM, Ollama, OpenAI, `lamforge serve`)
   through the project's `LLMClient`;
+- `RankerBackend`: a ranker LAM (`lamforge.ranker`): it chooses among the environment's
+  candidate actions (the CPU LAM);
 - `RuleBackend`: the baseline: follow the plan's words when there is a plan, else select the
   request's quoted text and click the control whose name is most similar to the request by the
   offline MiniLM sentence embeddings, then finish.
@@ -118,6 +120,42 @@ class HFBackend:
         return parse_plan(text)
 
 
+class RankerBackend:
+    """A ranker LAM (`lamforge.ranker`): it chooses one of the environment's candidate actions
+    for the step instead of writing one. A retry after a rejected answer takes the next best
+    candidate. It keeps the whole plan in view (its answers advance nothing): it reads from
+    what was done how far it is, as in training. A request without a plan gets the closest
+    plan it knows, when it was trained with plans (phase 1)."""
+
+    def __init__(self, model_dir: str | Path, temperature: float = 0.0) -> None:
+        import random
+
+        from lamforge.ranker.model import Ranker
+
+        self.ranker = Ranker(model_dir)
+        self.name = str(model_dir)
+        self.top_k = None  # every control is a candidate
+        self.temperature = temperature
+        """0: the best candidate; above: sampled from the policy (phase 3's exploration)."""
+        self.rng = random.Random(0)
+
+    def act(self, ctx: StepContext, retry: int = 0) -> Answer:
+        t0 = time.perf_counter()
+        choice, _ = self.ranker.decide(rank_state(ctx), self.temperature, self.rng, rank=retry)
+        return Answer(text=json.dumps(choice.answer()), seconds=time.perf_counter() - t0)
+
+    def plan(self, request: str) -> list[str] | None:
+        return self.ranker.plan(request)
+
+
+def rank_state(ctx: StepContext) -> Any:
+    """The step as a ranker reads it, here or behind `lamforge serve` (its prompt)."""
+    from lamforge.ranker.state import RankState
+
+    return RankState(request=ctx.request, controls=ctx.observation.controls,
+                     previous=ctx.previous, plan=ctx.plan, canvas=ctx.observation.canvas)
+
+
 def parse_plan(text: str) -> list[str] | None:
     """Plan steps from 'step | step | …', or None if the text is not a plan."""
     steps = [s.strip() for s in text.strip().split(" | ")]
@@ -133,6 +171,16 @@ class OpenAIBackend:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.name = f"{client.config.base_url}#{client.model}"
+        self._kind: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """`ranker` when the endpoint is `lamforge serve` of a ranker LAM (it then reads the
+        step's rank state, not the text prompt), else `generative`; asked once."""
+        if self._kind is None:
+            ask = getattr(self.client, "model_kind", None)
+            self._kind = (ask() if ask else None) or "generative"
+        return self._kind
 
     def _system(self, ctx: StepContext) -> str:
         functions = "\n".join(f"- {s.name}: {s.description} args: {json.dumps(s.args)}"
@@ -143,6 +191,11 @@ class OpenAIBackend:
                 "plan steps this action completes}. Functions:\n" + functions)
 
     def act(self, ctx: StepContext, retry: int = 0) -> Answer:
+        if self.kind == "ranker":
+            t0 = time.perf_counter()
+            prompt = rank_state(ctx).to_prompt(rank=retry)  # a retry: the next best
+            text = self.client.complete([{"role": "user", "content": prompt}], temperature=0.0)
+            return Answer(text=text, seconds=time.perf_counter() - t0)
         prompt = ctx.prompt
         if ctx.feedback:  # said before the final "Action:", so the prompt still ends with it
             head, _, tail = prompt.rpartition("\nAction:")
@@ -279,4 +332,8 @@ def load_backend(model: str, *, endpoint: str | None = None, constrained: bool =
         return OpenAIBackend(OpenAIClient(config))
     if model == "rules":
         return RuleBackend()
+    from lamforge.ranker.model import is_ranker
+
+    if is_ranker(model):
+        return RankerBackend(model)
     return HFBackend(model, constrained=constrained)

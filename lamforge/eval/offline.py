@@ -59,6 +59,18 @@ def evaluate(samples: list[StepSample], answers: list[str]) -> dict[str, Any]:
 
 
 def evaluate_model(model_dir: Path, samples: list[StepSample], k: int) -> dict[str, Any]:
+    """A checkpoint's metrics: a generative LAM writes its answers to the top-k prompts; a
+    ranker LAM (`lamforge.ranker`) chooses among each state's candidates, with its task's
+    whole plan as it has online."""
+    from lamforge.ranker.model import is_ranker
+
+    if is_ranker(model_dir):
+        from lamforge.ranker.data import state_of, task_plans
+        from lamforge.ranker.model import Ranker
+
+        ranker, plans = Ranker(model_dir), task_plans(samples)
+        answers = [json.dumps(ranker.choose(state_of(s, plans))[0].answer()) for s in samples]
+        return evaluate(samples, answers)
     from lamforge.train.sft import generate
 
     answers = generate(model_dir, [step_prompt(s, k) for s in samples])
@@ -96,6 +108,16 @@ def plan_scores(tasks: list[Task], answers: list[str]) -> dict[str, Any]:
 
 
 def evaluate_plans(model_dir: Path, tasks: list[Task]) -> dict[str, Any]:
+    """Plan step precision/recall of the plans a model gives: written (a generative LAM) or
+    retrieved from the task-plan pairs it learnt (a ranker; none when it has no pairs)."""
+    from lamforge.ranker.model import PlanIndex, is_ranker, load_encoder
+
+    if is_ranker(model_dir):
+        index = PlanIndex.load(Path(model_dir), load_encoder(model_dir))
+        if not index:
+            return {}
+        return plan_scores(tasks, [" | ".join(index.nearest(t.request) or [])  # type: ignore[union-attr]
+                                   for t in tasks])
     from lamforge.train.sft import generate
 
     answers = generate(model_dir, [plan_prompt(t.request) for t in tasks], max_new_tokens=160)

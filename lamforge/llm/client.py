@@ -86,6 +86,17 @@ class OpenAIClient:
         self.last_usage: tuple[int, int] | None = None
         """(prompt, completion) tokens of the last answer, where the endpoint reports them."""
 
+    def model_kind(self) -> str | None:
+        """What `lamforge serve` says the model is (`generative` or `ranker`, its models
+        list's `lamforge_kind`); None for any other endpoint or when it cannot tell."""
+        try:
+            for m in self._client.models.list():
+                if m.id == self.model:
+                    return (m.model_extra or {}).get("lamforge_kind")
+        except Exception:  # not every endpoint lists models; the completion will say more
+            return None
+        return None
+
     def complete(self, messages: list[Message], *, json_mode: bool = False,
                  temperature: float | None = None) -> str:
         """One chat completion; `temperature` overrides the configured one for this call."""

@@ -20,6 +20,7 @@ so the server exits at once instead of after it (`run`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -102,18 +103,22 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
     from transformers import MaxTimeCriteria, StoppingCriteria
 
     from lamforge.core import DataError
+    from lamforge.ranker.model import Ranker, is_ranker
     from lamforge.train.sft import PROMPT_FILE, Generator
 
-    generator = Generator(model_dir)
+    # a ranker LAM chooses among the candidates of the state its prompt holds (a
+    # `RankState`, as `lamforge run --endpoint` sends it); it generates no tokens
+    ranker = Ranker(model_dir) if is_ranker(model_dir) else None
+    generator = None if ranker else Generator(model_dir)
     # a request without a limit gets the checkpoint's own answer budget (at least 128)
-    max_tokens = max_tokens or max(128, generator.answer_tokens)
-    context = _context_length(generator)
+    max_tokens = max_tokens or max(128, generator.answer_tokens if generator else 0)
+    context = _context_length(generator) if generator else None
     if context is not None and max_tokens >= context:
         raise DataError(f"--max-tokens {max_tokens} leaves no room for a prompt in the model's "
                         f"context of {context} tokens")
     # a checkpoint lamforge trained read its prompts verbatim, even if its base (a Qwen,
     # a Llama) brought a chat template along; any other model gets its own template
-    verbatim = (Path(model_dir) / PROMPT_FILE).is_file()
+    verbatim = ranker is not None or (Path(model_dir) / PROMPT_FILE).is_file()
     # one model, one generation at a time; an asyncio lock (not a thread lock held by a
     # worker thread) so a waiting request costs no thread and can give up after queue_timeout
     lock = asyncio.Lock()
@@ -179,7 +184,9 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
         return {"object": "list", "data": [{"id": name, "object": "model", "created": 0,
-                                            "owned_by": "lamforge"}]}
+                                            "owned_by": "lamforge",
+                                            "lamforge_kind": "ranker" if ranker else
+                                            "generative"}]}
 
     def prepare(req: ChatRequest, limit: int) -> tuple[str, int, int, list[Any]]:
         """The prompt, its length in tokens, the answer's token limit and the constraint (a
@@ -191,6 +198,8 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
         action at all: better a clear 400 than a truncated answer); a larger max_tokens is a
         cap, as clients send it (the project's own client asks for 512), and the answer
         stops at the end of the context."""
+        if ranker is not None:
+            return _rank_state(req.messages), 0, limit, []
         prompt = _prompt(generator.tokenizer, req.messages, verbatim)
         # verbose=False: an oversized prompt is refused below, not warned about
         n = len(generator.tokenizer(prompt, verbose=False)["input_ids"])
@@ -212,6 +221,9 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
         time under the lock)."""
         import torch
 
+        if ranker is not None:  # `prompt` is the state and the rank asked for
+            state, rank = prompt
+            return json.dumps(ranker.decide(state, rank=rank)[0].answer()), 0, False
         if req.seed is not None:
             torch.manual_seed(req.seed)
         timer = MaxTimeCriteria(max_time)  # started here: queueing does not count
@@ -277,6 +289,22 @@ def make_app(model_dir: Path, name: str, api_key: str | None = None,
                    "total_tokens": prompt_tokens + tokens})
 
     return app
+
+
+def _rank_state(messages: list[Message]) -> Any:
+    """The rank state in the last user message and the rank asked for, or a 400 that says
+    what a ranker reads."""
+    from fastapi import HTTPException
+
+    from lamforge.ranker.state import RankState
+
+    users = [m for m in messages if m.role == "user"]
+    state = RankState.from_prompt(users[-1].text()) if users else None
+    if state is None:
+        raise HTTPException(400, "this model is a ranker LAM: the last user message must be a "
+                                 "rank state (lamforge.ranker.state.RankState.to_prompt, JSON), "
+                                 "as `lamforge run --endpoint` sends to it")
+    return state
 
 
 def run(app: Any, host: str, port: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -18,7 +18,11 @@ from lamforge.train.tiny import TinySpec
 
 class ModelConfig(BaseModel):
     model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
-    preset: str | None = None  # "tiny": built from scratch on the training corpus
+    # generative: a causal LM writes each action (the paper's LAM; the GPU path);
+    # ranker: a pretrained sentence encoder chooses among the app's candidate actions
+    # (lamforge.ranker; the CPU path)
+    kind: Literal["generative", "ranker"] = "generative"
+    preset: str | None = None  # "tiny": built from scratch on the training corpus; a ranker: minilm
     path: str | None = None  # a hub id or local path of any causal LM
     tiny: TinySpec = TinySpec()
     lora: dict[str, Any] | None = None  # {r, alpha, dropout, target_modules}: PEFT LoRA
@@ -44,6 +48,18 @@ class Phase4Config(BaseModel):
     policy: PolicyConfig = PolicyConfig()
 
 
+class RankerConfig(BaseModel):
+    """What only a ranker's training needs (`model.kind: ranker`)."""
+
+    model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
+    plan_dropout: float = 0.3  # share of training states shown without their plan
+    max_candidates: int = 0  # candidates per training state; 0: all of them
+    validation: float = 0.1  # share of train tasks held out to judge each phase
+    recovery_tasks: int = 120  # phase 3: train tasks where LAM2's own mistakes are recovered
+    policy_states: int = 1500  # phase 4: logged states the improved policy is distilled on
+    freeze_layers: int = 0  # bottom transformer layers left as they are in phases 2-4
+
+
 class TrainConfig(BaseModel):
     model_config = ConfigDict(extra='forbid')  # a misspelt key is an error, not ignored
     name: str
@@ -56,6 +72,7 @@ class TrainConfig(BaseModel):
     phase2: PhaseConfig = PhaseConfig()
     phase3: Phase3Config = Phase3Config()
     phase4: Phase4Config = Phase4Config()
+    ranker: RankerConfig = RankerConfig()
     # an accelerate config (configs/accelerate/*.yaml): each phase trains under `accelerate
     # launch` with it (GPUs, DDP, DeepSpeed ZeRO); `lamforge train --accelerate` overrides
     accelerate: Path | None = None
@@ -74,6 +91,15 @@ class TrainConfig(BaseModel):
             err = e.errors()[0]
             where = ".".join(str(x) for x in err["loc"])
             raise DataError(f"{path}: {where}: {err['msg']}") from None
+        if cfg.model.kind == "ranker":
+            if cfg.model.preset not in (None, "minilm") or cfg.model.lora:
+                raise DataError(f"{path}: model: a ranker starts from the offline MiniLM "
+                                "(preset: minilm) or a sentence-transformers path, without "
+                                "lora")
+            if cfg.accelerate:
+                raise DataError(f"{path}: accelerate: a ranker trains in one process (remove "
+                                "`accelerate`)")
+            return cfg
         if (cfg.model.preset is None) == (cfg.model.path is None):
             raise DataError(f"{path}: model: give exactly one of preset or path")
         if cfg.model.preset not in (None, "tiny"):

@@ -243,22 +243,33 @@ def done(cfg: TrainConfig, phase: str) -> bool:
                                                              ).is_file()
 
 
+def phases_of(cfg: TrainConfig) -> dict[str, Any]:
+    """The four phases of the configured kind of model (`model.kind`)."""
+    if cfg.model.kind == "ranker":
+        from lamforge.ranker.phases import PHASES as RANKER_PHASES
+
+        return RANKER_PHASES
+    return PHASES
+
+
 def run(cfg: TrainConfig, phase: str, progress: Any = None) -> dict[str, Any]:
     """One phase, or `all` four in order (a phase already finished in output_dir is kept, so a
     stopped `all` resumes where it stopped)."""
+    phases = phases_of(cfg)
     if phase == "all":
         out: dict[str, Any] = {}
-        for name in PHASES:
+        for name in phases:
             if done(cfg, name):
                 out[name] = json.loads((cfg.output_dir / f"{name}.json").read_text())
             else:
                 out[name] = run(cfg, name, progress)
         return out
-    if phase not in PHASES:
+    if phase not in phases:
         raise DataError(f"unknown phase '{phase}' (use phase1, phase2, phase3, phase4 or all)")
     kwargs = {"progress": progress} if phase == "phase3" else {}
-    out = PHASES[phase](cfg, **kwargs)
-    record_prompt_settings(cfg, phase)
+    out = phases[phase](cfg, **kwargs)
+    if cfg.model.kind != "ranker":  # a ranker's lamforge.json is written with its model
+        record_prompt_settings(cfg, phase)
     _write(cfg.output_dir / f"{phase}.json", out)  # last: the phase is done when it exists
     return out
 

@@ -1,0 +1,93 @@
+"""Step samples as a ranker's training examples: the state's context, its candidates, and
+which one the expert took.
+
+Every candidate of the state is a negative of its own state. A state has 30–200 candidates
+(Writer: ~140, most of them toolbar buttons and colours that are rarely right), so an example
+keeps the ones that are hard to tell from the answer (the open dialog's or menu's controls,
+the menu bar, every value entered or selected, the same function on other controls, finish)
+and a seeded sample of the rest, up to `max_candidates`.
+
+A share of the examples (`plan_dropout`) are shown without their plan: a request in plain
+words comes with none, and the ranker must act on the request alone.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from lamforge.core import StepSample
+from lamforge.ranker.model import Candidate, candidates, same_action
+from lamforge.ranker.state import RankState, context_text
+
+
+def task_plans(samples: list[StepSample]) -> dict[str, list[str]]:
+    """Each task's whole plan: the `previous_plan` of its first step."""
+    out: dict[str, list[str]] = {}
+    for s in sorted(samples, key=lambda s: s.step):
+        out.setdefault(s.task_id, list(s.previous_plan))
+    return out
+
+
+def state_of(sample: StepSample, plans: dict[str, list[str]]) -> RankState:
+    return RankState.from_sample(sample, plans.get(sample.task_id, sample.previous_plan))
+
+
+def target_index(sample: StepSample, cands: list[Candidate]) -> int | None:
+    """Which candidate the expert took, or None when the candidates do not hold it."""
+    return next((i for i, c in enumerate(cands) if same_action(
+        c.action, sample.function, sample.control_label, sample.args)), None)
+
+
+def _hard(c: Candidate, target: Candidate) -> bool:
+    group = c.control.group if c.control else None
+    return (group in ("dialog", "menu", "menubar") or c.action.function == target.action.function
+            or c.action.function in ("finish", "select_text", "type_text", "set_edit_text")
+            or (c.control is not None and c.control is target.control))
+
+
+@dataclass
+class Built:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    uncovered: Counter = field(default_factory=Counter)
+    """Expert actions the candidates did not hold, per function (not trainable)."""
+
+
+def listwise_rows(samples: list[StepSample], env_cls: Any, *, max_candidates: int = 64,
+                  plan_dropout: float = 0.3, seed: int = 0,
+                  plans: dict[str, list[str]] | None = None,
+                  targets: list[list[float]] | None = None) -> Built:
+    """Training rows {context, candidates, target} of `samples`: one-hot on the expert's
+    action, or the given distributions `targets` (then over all of the state's candidates)."""
+    rng = random.Random(seed)
+    plans = plans if plans is not None else task_plans(samples)
+    out = Built()
+    for n, s in enumerate(samples):
+        state = state_of(s, plans)
+        cands = candidates(env_cls, state)
+        if targets is not None:
+            chosen, dist = cands, targets[n]
+        else:
+            i = target_index(s, cands)
+            if i is None:
+                out.uncovered[s.function] += 1
+                continue
+            target = cands[i]
+            others = [c for j, c in enumerate(cands) if j != i]
+            # finish first (a state always has it, and it is the costliest confusion), then
+            # the hard ones in a seeded order: a cut by display order would only ever show
+            # the menu bar and the toolbar as negatives
+            hard = [c for c in others if _hard(c, target)]
+            rng.shuffle(hard)
+            hard.sort(key=lambda c: c.action.function != "finish")
+            rest = [c for c in others if not _hard(c, target)]
+            keep = max(0, max_candidates - 1 - len(hard))
+            chosen = [target, *hard[: max_candidates - 1],
+                      *rng.sample(rest, min(keep, len(rest)))]
+            dist = [1.0] + [0.0] * (len(chosen) - 1)
+        with_plan = rng.random() >= plan_dropout
+        out.rows.append({"context": context_text(state, with_plan=with_plan),
+                         "candidates": [c.text for c in chosen], "target": dist})
+    return out

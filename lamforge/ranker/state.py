@@ -1,0 +1,118 @@
+"""What a ranker LAM reads at one step, built the same way offline and live.
+
+`RankState` holds the request, the whole plan, every previous action with its result, the
+controls on screen and the document's canvas. It comes from a step sample (training, offline
+evaluation) or from the agent's step context (live), and it travels as the served model's
+prompt (`to_prompt`/`from_prompt`), so a ranker behind `lamforge serve` sees exactly what the
+local one sees.
+
+`context_text` is the model's view of it: the request, what is on screen, where the cursor
+is, what was done (latest first) and the plan. The plan is the whole plan, not what is left
+of it: the model works out from what was done how far it is (a step sample's own `plan` is
+the plan after the expert's step, which would give the answer away).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from lamforge.core import Control, Observation, StepSample
+
+PROMPT_MARK = "lamforge-rank-state"
+"""The served ranker's prompt is a JSON object with this key (its format version)."""
+HISTORY = 8
+"""Previous actions shown, latest first."""
+
+
+@dataclass
+class RankState:
+    request: str
+    controls: list[Control]
+    previous: list[dict[str, Any]] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)
+    canvas: str = ""
+
+    @classmethod
+    def from_sample(cls, sample: StepSample, plan: list[str] | None = None) -> RankState:
+        """A step sample's state; `plan` is its task's whole plan (the first step's
+        `previous_plan` when not given)."""
+        return cls(request=sample.request, controls=list(sample.controls),
+                   previous=list(sample.previous_actions),
+                   plan=list(sample.previous_plan if plan is None else plan),
+                   canvas=sample.canvas)
+
+    @property
+    def observation(self) -> Observation:
+        return Observation(controls=self.controls, canvas=self.canvas)
+
+    def to_prompt(self, rank: int = 0) -> str:
+        """The state as a served ranker's prompt; `rank` > 0 asks for the rank-th best
+        candidate instead of the best (a retry after a rejected answer)."""
+        return json.dumps({PROMPT_MARK: 1, "rank": rank, "request": self.request,
+                           "plan": self.plan,
+                           "previous": self.previous, "canvas": self.canvas,
+                           "controls": [c.model_dump(exclude_none=True) for c in self.controls]},
+                          ensure_ascii=False)
+
+    @classmethod
+    def from_prompt(cls, text: str) -> tuple[RankState, int] | None:
+        """The state a `to_prompt` text holds and the rank asked for, or None when the text
+        is not one."""
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError):
+            return None
+        if not isinstance(data, dict) or data.get(PROMPT_MARK) != 1:
+            return None
+        try:
+            state = cls(request=str(data["request"]), plan=list(data.get("plan") or []),
+                        previous=list(data.get("previous") or []),
+                        canvas=str(data.get("canvas") or ""),
+                        controls=[Control.model_validate(c) for c in data.get("controls") or []])
+            return state, max(0, int(data.get("rank") or 0))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def _screen(controls: list[Control]) -> str:
+    """What is open: a dialog (its fields and buttons), a menu (its items), or the document."""
+    dialog = [c.name for c in controls if c.group == "dialog" and c.enabled]
+    if dialog:
+        return "dialog with " + ", ".join(dialog[:8])
+    menu = [c.name for c in controls if c.group == "menu" and c.enabled]
+    if menu:
+        return "menu open with " + ", ".join(menu[:8])
+    return "document, no menu open"
+
+
+def _cursor(canvas: str) -> str:
+    """The canvas's selection or cursor line (the last line that says where input goes)."""
+    for line in reversed(canvas.splitlines()):
+        if line.startswith(("selection", "cursor")):
+            return line
+    return "unknown"
+
+
+def _done(a: dict[str, Any]) -> str:
+    args = " ".join(f"'{v}'" for v in (a.get("args") or {}).values())
+    text = " ".join(x for x in (a.get("function"), a.get("control_name") and
+                                f"'{a['control_name']}'", args) if x)
+    if a.get("result"):
+        text += f" = {str(a['result'])[:80]}"
+    return text + ("" if a.get("ok", True) else " (failed)")
+
+
+def context_text(state: RankState, with_plan: bool = True) -> str:
+    """The step as the ranker reads it (the first tokens matter most: a long plan is cut
+    at the end, never the request or the screen)."""
+    done = [_done(a) for a in reversed(state.previous[-HISTORY:])]
+    lines = [f"request: {state.request}",
+             f"screen: {_screen(state.controls)}",
+             f"cursor: {_cursor(state.canvas)}",
+             f"step {len(state.previous) + 1}; done, latest first: " + ("; ".join(done) or
+                                                                        "nothing yet")]
+    if with_plan and state.plan:
+        lines.append("plan: " + " | ".join(state.plan))
+    return "\n".join(lines)

@@ -1,0 +1,164 @@
+"""The ranker LAM (`model.kind: ranker`) on real Writer data: it trains through the four
+phases on a fixture flow, reloads and picks the expert's action on the states it trained on;
+a request in words it never saw still yields only actions the application accepts; a phase
+that is worse on validation is not shipped; `lamforge serve` of a ranker answers as the local
+backend does."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lamforge.core import StepSample, read_jsonl
+
+from .tiny_lams import TASKS
+
+pytestmark = pytest.mark.writer
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory: pytest.TempPathFactory, templates_dir: Path) -> Path:
+    """A ranker trained by `lamforge train all` on the fixture flow; the output directory."""
+    from .tiny_lams import train_ranker
+
+    return train_ranker(tmp_path_factory.mktemp("ranker"), templates_dir)
+
+
+def _samples(out: Path) -> list[StepSample]:
+    seen, out_ = set(), []
+    for s in read_jsonl(out.parent / "flow" / "samples" / "train.jsonl", StepSample):
+        if s.id not in seen:
+            seen.add(s.id)
+            out_.append(s)
+    return out_
+
+
+def test_the_four_phases_train_a_ranker_and_each_ships(ranked: Path) -> None:
+    for n in (1, 2, 3, 4):
+        meta = json.loads((ranked / f"lam{n}" / "model" / "lamforge.json").read_text())
+        assert meta["kind"] == "ranker" and meta["env"] == "writer", meta
+        phase = json.loads((ranked / f"phase{n}.json").read_text())
+        assert phase["shipped"] == f"lam{n}", phase
+    assert (ranked / "lam1" / "model" / "plans.jsonl").is_file()
+    lam2 = json.loads((ranked / "phase2.json").read_text())
+    assert lam2["last_loss"] < lam2["first_loss"], lam2
+    explore = json.loads((ranked / "lam3" / "explore" / "summary.json").read_text())
+    assert explore["tasks"] == len(TASKS) and explore["errors"] == 0, explore
+    lam4 = json.loads((ranked / "phase4.json").read_text())
+    assert lam4["states"] > 0 and lam4["kl_to_lam3"] is not None, lam4
+
+
+def test_a_reloaded_ranker_picks_the_experts_action_on_trained_states(ranked: Path) -> None:
+    from lamforge.envs.writer.env import WriterEnv
+    from lamforge.ranker.data import state_of, target_index, task_plans
+    from lamforge.ranker.model import Ranker, candidates, same_action
+
+    samples = _samples(ranked)
+    plans = task_plans(samples)
+    # the states it trained on: those whose expert action is a candidate (center-line's
+    # expert selects 'quick', a word neither the request nor a paragraph's opening gives)
+    trained = [s for s in samples
+               if target_index(s, candidates(WriterEnv, state_of(s, plans))) is not None]
+    assert len(trained) >= len(samples) - 1 >= 4
+    for n in (2, 4):
+        ranker = Ranker(ranked / f"lam{n}" / "model")
+        for s in trained:
+            choice, _ = ranker.choose(state_of(s, plans))
+            assert same_action(choice.action, s.function, s.control_label, s.args), \
+                (n, s.request, s.step, s.function, s.control_name, choice.text)
+
+
+def test_a_request_in_unseen_words_yields_only_actions_the_app_accepts(
+        ranked: Path, writer_env) -> None:
+    from lamforge.agent.backends import RankerBackend
+    from lamforge.agent.loop import Agent, Budget, make_task
+    from lamforge.agent.policy import approve_all
+
+    backend = RankerBackend(ranked / "lam4" / "model")
+    requests = ["yo can u make the 2nd bit look fancier pls",
+                "Zorgle the wibble until it flumps, then stop",
+                "donner plus d'importance au titre s'il vous plaît",
+                "???"]
+    for request in requests:
+        result = Agent(writer_env, backend, budget=Budget(max_steps=6),
+                       confirm=approve_all).run(
+            make_task(request, "report"))
+        assert result.records, request
+        for record in result.records:
+            assert record.action is not None, (request, record)
+            assert record.ok, (request, record.action, record.error)
+
+
+def test_a_phase_worse_on_validation_is_not_shipped(ranked: Path, tmp_path: Path) -> None:
+    """LAM3 here is the untrained base encoder: it is worse than LAM2 on LAM2's own training
+    states, so the gate ships LAM2's model as LAM3 and keeps the rejected one aside."""
+    from lamforge.ranker.model import load_encoder
+    from lamforge.ranker.phases import gate, save_ranker, validate
+    from lamforge.train.config import TrainConfig
+
+    cfg = TrainConfig.model_validate(json.loads(
+        (ranked.parent / "ranker.yaml").read_text()) | {"output_dir": str(tmp_path)})
+    shutil.copytree(ranked / "lam2", tmp_path / "lam2")
+    val = _samples(ranked)
+    before = validate(tmp_path / "lam2" / "model", val)
+    (tmp_path / "phase2.json").write_text(json.dumps({"validation": before}))
+    save_ranker(load_encoder(), tmp_path / "lam3", "writer", None)
+    metrics = gate(cfg, 3, tmp_path / "lam3", val, {})
+    assert metrics["shipped"] == "lam2", metrics
+    assert metrics["validation_rejected"]["step_success"] < before["step_success"]
+    assert "below LAM2" in metrics["why"]
+    shipped = json.loads((tmp_path / "lam3" / "model" / "lamforge.json").read_text())
+    assert shipped["shipped_from"] == "lam2"
+    assert (tmp_path / "lam3" / "rejected-model" / "lamforge.json").is_file()
+    assert validate(tmp_path / "lam3" / "model", val)["step_success"] == before["step_success"]
+
+
+def test_a_served_ranker_acts_as_the_local_one(ranked: Path, writer_env,
+                                               tmp_path: Path) -> None:
+    from lamforge.agent.backends import RankerBackend, load_backend
+    from lamforge.agent.loop import Agent, Budget, make_task
+    from lamforge.agent.policy import approve_all
+
+    model = ranked / "lam4" / "model"
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    log = (tmp_path / "serve.log").open("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "lamforge", "serve", "--model", str(model),
+                             "--port", str(port), "--api-key", "k"], stdout=log,
+                            stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, \
+                    (log.seek(0), log.read())[1]
+                time.sleep(0.3)
+        remote = load_backend("lam4", endpoint=url + "/v1", api_key="k")
+        assert remote.kind == "ranker"
+        local = RankerBackend(model)
+        for request in ("Make the word 'Revenue' bold.", "center the first line please"):
+            task = make_task(request, "report")
+            runs = [Agent(writer_env, b, budget=Budget(max_steps=5), confirm=approve_all).run(task)
+                    for b in (local, remote)]
+            actions = [[r.action for r in run.records] for run in runs]
+            assert actions[0] == actions[1], (request, actions)
+            assert actions[0]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
