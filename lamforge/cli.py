@@ -177,21 +177,37 @@ def demo(
     workers: Annotated[int, typer.Option(min=1, help="Processes for the flow, exploration and "
                                                      "online evaluation")] = 2,
     fresh: Annotated[bool, typer.Option(help="Delete the run directory first")] = False,
+    kind: Annotated[str, typer.Option(help="The LAMs trained and compared: both, ranker (the "
+                                           "CPU LAM: MiniLM choosing among the app's "
+                                           "actions) or generative (the tiny preset)")]
+    = "both",
 ) -> None:
     """The main job: the whole workflow end to end with no network — mine Writer's help,
-    evolve, dataflow, train LAM1-LAM4, evaluate offline and online against the rule
-    baseline, and write a report (docs/demo in the README)."""
+    evolve, dataflow, train LAM1-LAM4 (a ranker and a generative LAM), evaluate offline and
+    online against the rule baseline and on plain-words requests, and write a report
+    (docs/demo in the README)."""
     import shutil
 
-    from lamforge.demo import Demo, DemoSettings, small_settings, train_config
+    from lamforge.demo import (
+        KINDS,
+        Demo,
+        DemoSettings,
+        ranker_config,
+        small_settings,
+        train_config,
+    )
 
     if size not in ("default", "small"):
         fail(f"unknown size '{size}' (use default or small)")
+    if kind not in ("both", *KINDS):
+        fail(f"unknown kind '{kind}' (use both, ranker or generative)")
     if fresh and run_dir.exists():
         shutil.rmtree(run_dir)
     settings = small_settings(run_dir) if size == "small" else DemoSettings(run_dir=run_dir)
     settings.workers = workers
+    settings.kinds = KINDS if kind == "both" else (kind,)
     settings.train = train_config(settings, small=size == "small")
+    settings.ranker = ranker_config(settings, small=size == "small")
     Demo(settings, console).go()
 
 

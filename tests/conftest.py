@@ -54,36 +54,45 @@ def trained(tmp_path_factory: pytest.TempPathFactory, templates_dir: Path) -> Pa
     return train_all(tmp_path_factory.mktemp("phases"), templates_dir)
 
 
+class Server:
+    """`lamforge serve` of `model` on a free 127.0.0.1 port, started and waited for; its
+    output goes to `log` (a pipe nobody reads would fill up and block the server)."""
+
+    def __init__(self, model: Path, log: Path, api_key: str = SERVE_KEY) -> None:
+        self.log = log.open("w+")
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        self.proc = subprocess.Popen([sys.executable, "-m", "lamforge", "serve", "--model",
+                                      str(model), "--port", str(port), "--api-key", api_key],
+                                     stdout=self.log, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, "COLUMNS": "200"})
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/health", timeout=1)
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.proc.kill()
+                    self.log.seek(0)
+                    raise AssertionError(self.log.read()[-2000:]) from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
 @pytest.fixture(scope="session")
 def served(trained: Path, tmp_path_factory: pytest.TempPathFactory):
-    """`lamforge serve` of the trained tiny LAM3 on a free 127.0.0.1 port; its /v1 URL. Its
-    output goes to a file (a pipe nobody reads would fill up and block the server)."""
-    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w+")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    proc = subprocess.Popen([sys.executable, "-m", "lamforge", "serve", "--model",
-                             str(trained / "lam3" / "model"), "--port", str(port),
-                             "--api-key", SERVE_KEY],
-                            stdout=log, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log.seek(0)
-                raise AssertionError(log.read()[-2000:]) from None
-            time.sleep(0.3)
-    yield url + "/v1"
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    """`lamforge serve` of the trained tiny LAM3; its /v1 URL."""
+    server = Server(trained / "lam3" / "model", tmp_path_factory.mktemp("serve") / "serve.log")
+    yield server.url + "/v1"
+    server.stop()
 
 
 @pytest.fixture(scope="module")

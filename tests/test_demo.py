@@ -1,6 +1,6 @@
 """`lamforge demo --size small`: the whole workflow end to end (mine → evolve → flow → train
-LAM1–LAM4 → offline and online evaluation → report) in real LibreOffice, in about two minutes;
-a rerun resumes instead of redoing anything."""
+LAM1–LAM4 of both kinds → offline and online evaluation, the plain-words requests → report) in
+real LibreOffice, in a few minutes; a rerun resumes instead of redoing anything."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ import pytest
 
 pytestmark = [pytest.mark.writer, pytest.mark.slow]
 
-STAGES = ["mine", "evolve", "flow", "train", "offline", "online", "report"]
-MODELS = ["rules", "lam1", "lam2", "lam3", "lam4"]
+STAGES = ["mine", "evolve", "flow", "train-ranker", "train-generative", "offline", "online",
+          "plain", "report"]
+PHASES = ["lam1", "lam2", "lam3", "lam4"]
+OFFLINE = ["rules", *(f"{kind}/{p}" for kind in ("ranker", "tiny") for p in PHASES)]
+ONLINE = ["rules", "ranker/lam2", "ranker/lam4", "tiny/lam4", "expert"]
 SPLITS = ["test_instance", "test_family"]
 
 
@@ -53,25 +56,30 @@ def test_the_log_off_a_terminal_reads_plainly(demo_run) -> None:
     assert "test_i…" not in log and "test…" not in log
     assert sum(line.startswith("| rules ") or line.startswith("│ rules ") for line in lines)
     # training reports plain progress lines per phase
-    for phase in MODELS[1:]:
-        assert any(line.startswith(f"{phase}: done, ") for line in lines), phase
+    for phase in PHASES:
+        assert sum(line.startswith(f"{phase}: done, ") for line in lines) == 2, phase
 
 
 def test_demo_runs_every_stage_and_reports_all_models_on_both_splits(demo_run) -> None:
     run, _, proc = demo_run
     assert sorted(p.name for p in (run / ".done").iterdir()) == sorted(STAGES)
-    for phase in MODELS[1:]:
-        assert (run / "train" / phase / "model" / "config.json").is_file()
+    for phase in PHASES:
+        assert (run / "tiny" / phase / "model" / "config.json").is_file()
+        meta = json.loads((run / "ranker" / phase / "model" / "lamforge.json").read_text())
+        assert meta["kind"] == "ranker"
     offline = json.loads((run / "offline.json").read_text())["rows"]
     online = json.loads((run / "online.json").read_text())["rows"]
-    short = {Path(r["model"]).parent.name if r["model"] != "rules" else "rules"
+    short = {"/".join(Path(r["model"]).parts[-3:-1]) if r["model"] != "rules" else "rules"
              for r in offline}
-    assert short == set(MODELS)
-    assert {(r["model"], r["split"]) for r in online} == {(m, s) for m in [*MODELS, "expert"]
+    assert short == set(OFFLINE)
+    assert {(r["model"], r["split"]) for r in online} == {(m, s) for m in ONLINE
                                                           for s in SPLITS}
     assert all(r["tasks"] > 0 for r in online)
+    plain = json.loads((run / "plain.json").read_text())["rows"]
+    assert {r["model"] for r in plain} == {"rules", "ranker/lam4", "tiny/lam4"}
+    assert all(r["tasks"] == 6 for r in plain)
     report = (run / "report.md").read_text()
-    for name in MODELS:
+    for name in OFFLINE:
         assert f"| {name} | test_instance |" in report and f"| {name} | test_family |" in report
     assert (run / "report.html").is_file() and list((run / "plots").glob("*.png"))
     # the final table in the terminal, and the stage timings
@@ -82,7 +90,7 @@ def test_demo_runs_every_stage_and_reports_all_models_on_both_splits(demo_run) -
 
 def test_a_rerun_resumes_and_redoes_nothing(demo_run) -> None:
     run, home, _ = demo_run
-    model = run / "train" / "lam4" / "model" / "model.safetensors"
+    model = run / "tiny" / "lam4" / "model" / "model.safetensors"
     before = model.stat().st_mtime_ns, (run / "online" / "episodes.jsonl").read_text()
     proc = demo(run, home)
     assert proc.returncode == 0, proc.stderr[-3000:]

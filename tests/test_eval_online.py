@@ -227,8 +227,10 @@ def test_verdict_rules_and_names(tmp_path: Path) -> None:
     assert failure_kind(Verdict(status="fail", reason="x", checks=[ok, no])) == "checks failed"
     specs = ["rules", "runs/a/lam2/model", "runs/b/lam2/model", "c/lam4/model/", "gpt-4o",
              "ckpt/model"]
-    assert list(short_names(specs).values()) == ["rules", "lam2", "b/lam2", "lam4", "gpt-4o",
-                                                 "ckpt"]
+    assert list(short_names(specs).values()) == ["rules", "a/lam2", "b/lam2", "c/lam4",
+                                                 "gpt-4o", "ckpt"]
+    assert list(short_names(["rules", "x/lam1/model", "x/lam2/model"]).values()) == [
+        "rules", "lam1", "lam2"]
     rows = summarise([{"model": "m", "split": "s", "task_id": str(i), "family": "f",
                        "status": "pass" if i < 3 else "fail", "failure_kind": None if i < 3
                        else "checks failed", "steps": 2, "seconds": 1.0,

@@ -7,19 +7,14 @@ backend does."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from lamforge.core import StepSample, read_jsonl
 
+from .conftest import Server
 from .tiny_lams import TASKS
 
 pytestmark = pytest.mark.writer
@@ -129,25 +124,9 @@ def test_a_served_ranker_acts_as_the_local_one(ranked: Path, writer_env,
     from lamforge.agent.policy import approve_all
 
     model = ranked / "lam4" / "model"
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    log = (tmp_path / "serve.log").open("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "lamforge", "serve", "--model", str(model),
-                             "--port", str(port), "--api-key", "k"], stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
+    server = Server(model, tmp_path / "serve.log", api_key="k")
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, \
-                    (log.seek(0), log.read())[1]
-                time.sleep(0.3)
+        url = server.url
         remote = load_backend("lam4", endpoint=url + "/v1", api_key="k")
         assert remote.kind == "ranker"
         local = RankerBackend(model)
@@ -159,6 +138,4 @@ def test_a_served_ranker_acts_as_the_local_one(ranked: Path, writer_env,
             assert actions[0] == actions[1], (request, actions)
             assert actions[0]
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+        server.stop()

@@ -182,7 +182,7 @@ def test_every_table_and_figure_names_its_source(run: Path) -> None:
     assert "Source: `online.json` → `rows[]`" in md
     assert "Source: `offline.json` → `rows[]`" in md
     assert "Source: `online/episodes.jsonl` → `step_ms`" in md
-    assert "Source: `train/lamN/metrics.json`" in md and "Source: `flow/summary.json`" in md
+    assert "Source: `<run>/<kind>/lamN/metrics.json`" in md and "Source: `flow/summary.json`" in md
     assert "1234" in md and "987" in md and "53" in md  # the data and training section
 
 
@@ -354,7 +354,7 @@ def test_models_are_recorded_as_paths_any_machine_reads(tmp_path: Path) -> None:
 
     inside = tmp_path / "runs" / "demo" / "train" / "lam2" / "model"
     assert portable(inside, tmp_path) == "runs/demo/train/lam2/model"
-    assert portable("/elsewhere/tiny-cpu/lam3/model", tmp_path) == "lam3/model"
+    assert portable("/elsewhere/tiny-cpu/lam3/model", tmp_path) == "tiny-cpu/lam3/model"
     assert short_name(portable("/elsewhere/tiny-cpu/lam3/model", tmp_path)) == "lam3"
     assert portable("rules", tmp_path) == "rules"
     assert portable("runs/x/lam1/model", tmp_path) == "runs/x/lam1/model"

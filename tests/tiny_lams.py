@@ -69,12 +69,14 @@ def config(root: Path, templates: Path) -> dict:
 
 
 
-def train_all(root: Path, templates: Path) -> Path:
-    """Build the flow and run `lamforge train all`; returns the output directory."""
+def train_all(root: Path, templates: Path, cfg: dict | None = None,
+              name: str = "tiny.yaml") -> Path:
+    """Build the flow and run `lamforge train all` with `cfg` (the tiny LAM's `config` by
+    default); returns the output directory."""
     build_flow(root / "flow", templates)
-    (root / "tiny.yaml").write_text(json.dumps(config(root, templates)))
+    (root / name).write_text(json.dumps(cfg or config(root, templates)))
     proc = subprocess.run([sys.executable, "-m", "lamforge", "train", "all", "--config",
-                           "tiny.yaml"], capture_output=True, text=True, cwd=root,
+                           name], capture_output=True, text=True, cwd=root,
                           timeout=900, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     return root / "out"
@@ -98,12 +100,5 @@ def ranker_config(root: Path, templates: Path) -> dict:
 
 
 def train_ranker(root: Path, templates: Path) -> Path:
-    """Build the flow and run `lamforge train all` for a ranker; returns the output
-    directory."""
-    build_flow(root / "flow", templates)
-    (root / "ranker.yaml").write_text(json.dumps(ranker_config(root, templates)))
-    proc = subprocess.run([sys.executable, "-m", "lamforge", "train", "all", "--config",
-                           "ranker.yaml"], capture_output=True, text=True, cwd=root,
-                          timeout=900, env={**os.environ, "COLUMNS": "200"})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    return root / "out"
+    """The same for a ranker (`ranker_config`)."""
+    return train_all(root, templates, ranker_config(root, templates), "ranker.yaml")

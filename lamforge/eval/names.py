@@ -24,21 +24,26 @@ def short_name(model: str, depth: int = 1) -> str:
 
 
 def short_names(models: Iterable[str]) -> dict[str, str]:
-    """Model → display name, unique among `models` (in their order)."""
-    out: dict[str, str] = {}
-    for model in dict.fromkeys(models):
-        depth = 1
-        while short_name(model, depth) in out.values() and depth < len(_parts(model)):
-            depth += 1
-        out[model] = short_name(model, depth)
-    return out
+    """Model → display name, unique among `models` (in their order). When two checkpoints'
+    names would clash, every checkpoint keeps the same, least, depth of path that tells them
+    all apart (`ranker/lam1` … `ranker/lam4` beside `tiny/lam4`, not `lam1` beside
+    `tiny/lam4`)."""
+    models = list(dict.fromkeys(models))
+    deepest = max((len(_parts(m)) for m in models), default=1)
+    names = [short_name(m) for m in models]
+    for depth in range(2, deepest + 1):
+        if len(set(names)) == len(names):
+            break
+        names = [short_name(m, depth) for m in models]
+    return dict(zip(models, names, strict=True))
 
 
 def portable(model: str | os.PathLike[str], root: Path | None = None) -> str:
     """A model as results record it, the same on every machine: a path inside `root` (the
     working directory by default; the repository, for the benchmarks) relative to it, another
-    absolute path cut to its last parts from the phase (`/tmp/x/lam3/model` is `lam3/model`, so
-    `short_name` still reads it), anything else (`rules`, a served name) as given."""
+    absolute path cut to its last three parts (`/tmp/x/ranker/lam3/model` is
+    `ranker/lam3/model`, so `short_name` still reads it and tells a run's kinds apart),
+    anything else (`rules`, a served name) as given."""
     text = os.fspath(model)
     path = Path(text)
     if not path.is_absolute():
@@ -47,5 +52,5 @@ def portable(model: str | os.PathLike[str], root: Path | None = None) -> str:
     resolved = path.resolve()
     if resolved.is_relative_to(base):
         return resolved.relative_to(base).as_posix()
-    keep = 2 if path.name == "model" else 1
+    keep = 3 if path.name == "model" else 1  # <kind>/<phase>/model: ranker/ beside tiny/
     return PurePosixPath(*path.parts[-keep:]).as_posix()

@@ -69,7 +69,8 @@ def evaluate_model(model_dir: Path, samples: list[StepSample], k: int) -> dict[s
         from lamforge.ranker.model import Ranker
 
         ranker, plans = Ranker(model_dir), task_plans(samples)
-        answers = [json.dumps(ranker.choose(state_of(s, plans))[0].answer()) for s in samples]
+        chosen = ranker.choose_many([state_of(s, plans) for s in samples])
+        answers = [json.dumps(c.answer()) for c in chosen]
         return evaluate(samples, answers)
     from lamforge.train.sft import generate
 

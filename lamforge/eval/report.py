@@ -7,8 +7,9 @@ and figure carries a "Source:" line naming the JSON file and keys it was made fr
 number in a report is only worth as much as one's ability to find where it came from.
 
 Inputs, all relative to RUN_DIR: `offline.json` (`lamforge eval offline --json`), `online.json`
-and its episodes file (`lamforge eval online --json`), and, when present, `train/lamN/metrics.json`
-and `flow/summary.json`. At least one of the two evaluation files must exist.
+and its episodes file (`lamforge eval online --json`), and, when present, each trained kind's
+`<kind>/lamN/metrics.json` (train/, or the demo's ranker/ and tiny/) and `flow/summary.json`.
+At least one of the two evaluation files must exist.
 """
 
 from __future__ import annotations
@@ -126,12 +127,18 @@ def load(run_dir: Path) -> Run:
             run.episodes = _read_episodes(ep)
     if run.offline is None and run.online is None:
         raise DataError(f"{run_dir}: no offline.json or online.json to report")
-    for phase in ("lam1", "lam2", "lam3", "lam4"):
-        if (p := run_dir / "train" / phase / "metrics.json").is_file():
-            try:
-                run.train[phase] = _read_json(p)
-            except DataError as e:
-                run.skipped.append(str(e))
+    # each kind of model trained in the run (the demo: ranker/ and tiny/; a run of
+    # `lamforge train`: train/), its phases named as in the tables when there are several
+    trained = sorted(d for d in run_dir.iterdir()
+                     if d.is_dir() and any(d.glob("lam[1-4]/metrics.json")))
+    for d in trained:
+        for phase in ("lam1", "lam2", "lam3", "lam4"):
+            if (p := d / phase / "metrics.json").is_file():
+                try:
+                    run.train[phase if len(trained) == 1 else f"{d.name}/{phase}"] = \
+                        _read_json(p)
+                except DataError as e:
+                    run.skipped.append(str(e))
     if (p := run_dir / "flow" / "summary.json").is_file():
         try:
             run.flow = _read_json(p)
@@ -450,7 +457,7 @@ def _data(run: Run) -> Section | None:
                          "; ".join(notes) or "-"])
         blocks.append(Table("Training phases", ["phase", "rows", "steps", "time (s)",
                                                 "loss first / last", "notes"], body,
-                            "Source: `train/lamN/metrics.json` → `rows`, `steps`, `seconds`, "
+                            "Source: `<run>/<kind>/lamN/metrics.json` → `rows`, `steps`, `seconds`, "
                             "`first_loss`, `last_loss`, `explore.recovered` / `.tasks`, "
                             "`reward_model.train_accuracy`.", numeric={1, 2, 3, 4}))
     if run.flow is not None:

@@ -160,6 +160,24 @@ class Ranker:
             i = int(p.argsort()[::-1][min(rank, len(cands) - 1)])
         return cands[i], float(p[i])
 
+    def choose_many(self, states: list[RankState]) -> list[Candidate]:
+        """The best candidate of each state, the contexts and the new candidate texts encoded
+        in batches (offline evaluation and validation: as `choose`, several times faster)."""
+        import numpy as np
+
+        cands = [candidates(self.env_cls, s) for s in states]
+        if any(not c for c in cands):
+            raise DataError("no candidate action in a state")
+        contexts = self.encoder.encode([context_text(s) for s in states],
+                                       normalize_embeddings=True, batch_size=64,
+                                       convert_to_numpy=True, show_progress_bar=False)
+        self._embed_candidates([c.text for cs in cands for c in cs])
+        out = []
+        for ctx, cs in zip(contexts, cands, strict=True):
+            scores = np.stack([self._cache[c.text] for c in cs]) @ ctx
+            out.append(cs[int(scores.argmax())])
+        return out
+
     def decide(self, state: RankState, temperature: float = 0.0,
                rng: random.Random | None = None, rank: int = 0) -> tuple[Candidate, float]:
         """The step's action as the agent (and a served ranker) takes it: a state without a
