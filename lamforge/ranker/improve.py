@@ -68,7 +68,6 @@ def reward_data(cfg: Any, train: list[StepSample]) -> tuple[list[StepSample], li
 def train_reward(cfg: Any, lam3: Path, out: Path, positives: list[StepSample],
                  negatives: list[StepSample]) -> tuple[Any, dict[str, Any]]:
     """The reward model (sentence-transformers' trainer, cosine-similarity loss), balanced."""
-    import torch
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
@@ -76,10 +75,10 @@ def train_reward(cfg: Any, lam3: Path, out: Path, positives: list[StepSample],
         SentenceTransformerTrainingArguments,
     )
 
-    from lamforge.ranker.listwise import CONTEXT_TOKENS, freeze_bottom
+    from lamforge.ranker.listwise import CONTEXT_TOKENS, freeze_bottom, training_args
     from lamforge.ranker.model import load_encoder
     from lamforge.ranker.phases import env_cls
-    from lamforge.train.sft import bf16_ok, fit, show_progress
+    from lamforge.train.sft import fit
 
     rc = cfg.phase4.reward
     rng = random.Random(cfg.seed)
@@ -92,13 +91,7 @@ def train_reward(cfg: Any, lam3: Path, out: Path, positives: list[StepSample],
     encoder = load_encoder(lam3)
     freeze_bottom(encoder, cfg.ranker.freeze_layers)
     encoder.max_seq_length = CONTEXT_TOKENS  # as the ranker reads a context in training
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(out / "trainer"), num_train_epochs=rc.epochs, max_steps=rc.max_steps,
-        learning_rate=rc.lr, lr_scheduler_type=rc.scheduler, warmup_steps=rc.warmup_steps,
-        per_device_train_batch_size=rc.batch_size, logging_steps=rc.logging_steps,
-        save_steps=rc.save_steps, save_total_limit=1, seed=cfg.seed, report_to=[],
-        use_cpu=not torch.cuda.is_available(), bf16=bf16_ok(),
-        disable_tqdm=not show_progress())
+    args = training_args(SentenceTransformerTrainingArguments, out, rc, cfg.seed)
     trainer = SentenceTransformerTrainer(model=encoder, args=args,
                                          train_dataset=Dataset.from_list(rows),
                                          loss=CosineSimilarityLoss(encoder))

@@ -97,26 +97,36 @@ def freeze_bottom(encoder: Any, layers: int) -> None:
             p.requires_grad = False
 
 
+def training_args(kind: Any, out_dir: Any, p: Any, seed: int, **extra: Any) -> Any:
+    """A phase's trainer arguments (`kind`: transformers' or sentence-transformers' class)
+    from its config `p`: the schedule, logging and checkpoints every ranker phase shares,
+    bf16 where the CPU has it, no bars in a log."""
+    import torch
+
+    from lamforge.train.sft import bf16_ok, show_progress
+
+    return kind(output_dir=str(out_dir / "trainer"), num_train_epochs=p.epochs,
+                max_steps=p.max_steps, learning_rate=p.lr, lr_scheduler_type=p.scheduler,
+                warmup_steps=p.warmup_steps, per_device_train_batch_size=p.batch_size,
+                logging_steps=p.logging_steps, save_steps=p.save_steps, save_total_limit=1,
+                seed=seed, report_to=[], use_cpu=not torch.cuda.is_available(), bf16=bf16_ok(),
+                disable_tqdm=not show_progress(), **extra)
+
+
 def train_listwise(encoder: Any, rows: list[dict[str, Any]], out_dir: Any, cfg: Any,
                    seed: int, scale: float, base: str, freeze: int = 0) -> dict[str, Any]:
     """Fine-tune `encoder` on `rows` with the listwise loss (HF Trainer: schedule, logging,
     checkpoints and resumption as every phase has them); returns the phase's metrics.
     `freeze`: bottom layers left as they are (`freeze_bottom`)."""
-    import torch
     from datasets import Dataset
     from transformers import Trainer, TrainingArguments
 
-    from lamforge.train.sft import bf16_ok, fit, show_progress
+    from lamforge.train.sft import fit
 
     freeze_bottom(encoder, freeze)
 
-    args = TrainingArguments(
-        output_dir=str(out_dir / "trainer"), num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
-        learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler, warmup_steps=cfg.warmup_steps,
-        per_device_train_batch_size=cfg.batch_size, logging_steps=cfg.logging_steps,
-        save_steps=cfg.save_steps, save_total_limit=1, seed=seed, report_to=[],
-        use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
-        remove_unused_columns=False, disable_tqdm=not show_progress(), bf16=bf16_ok())
+    args = training_args(TrainingArguments, out_dir, cfg, seed, dataloader_num_workers=0,
+                         remove_unused_columns=False)
     trainer = Trainer(model=_module(encoder, scale), args=args,
                       train_dataset=Dataset.from_list(rows),
                       data_collator=Collator(encoder.tokenizer))

@@ -189,7 +189,6 @@ def phase1(cfg: Any) -> dict[str, Any]:
     and its multiple-negatives ranking loss); LAM1 keeps the pairs for plan retrieval."""
     import time
 
-    import torch
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
@@ -198,7 +197,8 @@ def phase1(cfg: Any) -> dict[str, Any]:
         SentenceTransformerTrainingArguments,
     )
 
-    from lamforge.train.sft import bf16_ok, fit, show_progress
+    from lamforge.ranker.listwise import training_args
+    from lamforge.train.sft import fit
 
     pairs = plan_pairs(cfg)
     out = cfg.output_dir / "lam1"
@@ -208,13 +208,8 @@ def phase1(cfg: Any) -> dict[str, Any]:
     encoder = load_encoder(cfg.model.path)
     encoder.max_seq_length = PLAN_TOKENS
     p = cfg.phase1
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(out / "trainer"), num_train_epochs=p.epochs, max_steps=p.max_steps,
-        learning_rate=p.lr, lr_scheduler_type=p.scheduler, warmup_steps=p.warmup_steps,
-        per_device_train_batch_size=p.batch_size, logging_steps=p.logging_steps,
-        save_steps=p.save_steps, save_total_limit=1, seed=cfg.seed, report_to=[],
-        use_cpu=not torch.cuda.is_available(), bf16=bf16_ok(),
-        disable_tqdm=not show_progress(), batch_sampler=BatchSamplers.NO_DUPLICATES)
+    args = training_args(SentenceTransformerTrainingArguments, out, p, cfg.seed,
+                         batch_sampler=BatchSamplers.NO_DUPLICATES)
     data = Dataset.from_list([{"anchor": x["task"], "positive": plan_text(x)} for x in pairs])
     trainer = SentenceTransformerTrainer(model=encoder, args=args, train_dataset=data,
                                          loss=MultipleNegativesRankingLoss(encoder))
