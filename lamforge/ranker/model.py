@@ -119,6 +119,7 @@ class Ranker:
                              f"{str(e).splitlines()[0] if str(e) else ''}") from None
         self._cache: dict[str, Any] = {}
         self._plans: PlanIndex | bool | None = None
+        self._plan_of: dict[str, list[str] | None] = {}
 
     # ---- scoring ----------------------------------------------------------------------------
     def _embed_candidates(self, texts: list[str]) -> Any:
@@ -191,7 +192,11 @@ class Ranker:
         model), or None when it has none."""
         if self._plans is None:
             self._plans = PlanIndex.load(self.dir, self.encoder)
-        return self._plans.nearest(request) if self._plans else None
+        if not self._plans:
+            return None
+        if request not in self._plan_of:  # `decide` asks at every step of a plan-less run
+            self._plan_of[request] = self._plans.nearest(request)
+        return self._plan_of[request]
 
 
 def write_meta(model_dir: Path, env: str, **fields: Any) -> None:
