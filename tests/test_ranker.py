@@ -139,3 +139,66 @@ def test_a_served_ranker_acts_as_the_local_one(ranked: Path, writer_env,
             assert actions[0]
     finally:
         server.stop()
+
+
+def test_the_context_says_which_of_the_requests_values_are_used() -> None:
+    """`Field: value` pairs, quoted texts and file names of the request; a value counts as
+    used once an action took it (an argument holding it, or a switch clicked on its field)."""
+    from lamforge.ranker.state import RankState, context_text, request_values
+
+    request = ("Insert a table, then save the file as draft.odt (on the text 'north region'; "
+               "Columns: 2; Show numbering: on)")
+    assert request_values(request) == [("Columns", "2"), ("Show numbering", "on"),
+                                       (None, "north region"), (None, "draft.odt")]
+
+    def line(previous: list[dict]) -> str:
+        text = context_text(RankState(request=request, controls=[], previous=previous))
+        return text.splitlines()[1]
+
+    assert line([]) == ("values used: none; not yet used: 2, on, north region, draft.odt")
+    done = [{"function": "select_text", "args": {"text": "north region"}, "ok": True},
+            {"function": "set_edit_text", "control_name": "Columns", "args": {"text": "2"},
+             "ok": True},
+            {"function": "click", "control_name": "Show numbering", "args": {}, "ok": True},
+            {"function": "set_edit_text", "control_name": "File name",
+             "args": {"text": "draft.odt"}, "ok": False}]
+    assert line(done) == "values used: 2, on, north region; not yet used: draft.odt"
+    plain = RankState(request="make the title bold", controls=[])
+    assert "values used" not in context_text(plain)
+
+
+def test_a_ranker_reads_a_context_as_far_as_it_was_trained_to(ranked: Path) -> None:
+    """Contexts are cut at CONTEXT_TOKENS in training; at run time too (a longer read made
+    the ranker see plan text it never learnt from): what comes after does not change a
+    choice."""
+    from lamforge.envs.writer.env import WriterEnv
+    from lamforge.ranker.data import state_of, task_plans
+    from lamforge.ranker.model import Ranker, candidates
+
+    samples = _samples(ranked)
+    state = state_of(samples[0], task_plans(samples))
+    from dataclasses import replace
+
+    common = [*state.plan, *(["Choose Format - Character"] * 60)]  # past 128 tokens
+    long, longer = replace(state, plan=common), replace(state, plan=[*common, *["Tools"] * 40])
+    ranker = Ranker(ranked / "lam4" / "model")
+    cands = candidates(WriterEnv, long)
+    assert (ranker.probabilities(long, cands) == ranker.probabilities(longer, cands)).all()
+
+
+def test_a_state_with_no_candidate_ends_the_episode_instead_of_an_error(ranked: Path) -> None:
+    from lamforge.envs.web.env import WebEnv
+    from lamforge.ranker.model import Ranker
+    from lamforge.ranker.state import RankState
+
+    ranker = Ranker(ranked / "lam4" / "model")
+    empty = RankState(request="click the button", controls=[])
+    # an app that offers nothing in this state (Writer always offers its shortcuts)
+    ranker.env_cls = type("Bare", (WebEnv,), {"candidates": classmethod(
+        lambda cls, observation, request, limit=None: [])})
+    assert ranker.choose(empty)[0].action.function == "finish"
+    assert ranker.choose_many([empty])[0].action.function == "finish"
+    # a page's full list (a ranker's) always holds finish; the search's (a limit) does not
+    assert [a.function for a in WebEnv.candidates(empty.observation, empty.request)] == \
+        ["finish"]
+    assert WebEnv.candidates(empty.observation, empty.request, limit=5) == []

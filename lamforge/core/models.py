@@ -83,6 +83,8 @@ class Control(_Model):
     options: list[str] | None = Field(default=None, description="Choices of a ComboBox/ListBox.")
     group: str | None = Field(default=None, description="Where it is: menubar, menu, toolbar, "
                               "dialog… (grounding prefers the innermost).")
+    params: dict[str, Any] | None = Field(default=None, description="The JSON schema of the "
+                                          "arguments a Function control takes (tools).")
 
 
 class Observation(_Model):

@@ -8,6 +8,7 @@ fatal problems (the app cannot start, a template is missing) raise.
 
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -25,6 +26,28 @@ from lamforge.core import (
     Task,
     Verdict,
 )
+
+OMIT: Any = type("Omit", (), {"__repr__": lambda self: "OMIT"})()
+"""A slot value that leaves an optional argument out (the function's default stands)."""
+
+
+@dataclass
+class Slot:
+    """An argument of a candidate action still to choose: a ranker LAM fills a candidate's
+    slots one by one, each among `values` (pointers to text that exists: the request, earlier
+    results, the schema's enums; `OMIT` leaves an optional one out)."""
+
+    name: str
+    about: str
+    """What the argument is, for the model's context: `folder (string): the folder to enter`."""
+    values: list[Any]
+
+    @staticmethod
+    def value_text(value: Any) -> str:
+        """A value as the ranker reads it."""
+        if value is OMIT:
+            return "leave it out (the default)"
+        return json.dumps(value, ensure_ascii=False, default=str)[:300]
 
 
 @dataclass(frozen=True)
@@ -192,6 +215,14 @@ class Env(ABC):
                             "LAM (implement Env.candidates)")
 
     @classmethod
+    def slots(cls, action: Action, control: Control | None, observation: Observation,
+              request: str, previous: list[dict[str, Any]]) -> list[Slot]:
+        """The arguments of candidate `action` still to fill, in order, with the values each
+        may take here (`previous`: the actions so far, with their results). None by default:
+        an app's candidates come with their arguments."""
+        return []
+
+    @classmethod
     def describe_candidate(cls, action: Action, control: Control | None) -> str:
         """A candidate action as a ranker LAM reads it (what it does, on what control)."""
         target = f" {control.group or ''} {control.type} '{control.name}'" if control else ""
@@ -216,6 +247,13 @@ class Env(ABC):
         """Raise DataError when `task` cannot run here (an unknown check, a missing page),
         before any application starts; nothing to check by default."""
         return None
+
+    @classmethod
+    def recovery_moves(cls) -> list[Action]:
+        """Moves that undo a wrong step in this app, tried in order by a ranker's phase 3
+        (`lamforge.ranker.explore`); a move given by `control_text` is clicked where that
+        control is shown. None by default: a mistake here cannot be walked back."""
+        return []
 
     def risk_rules(self) -> list[dict[str, Any]]:
         """This app's risky actions for the agent's policy (`lamforge.agent.policy.RiskRule`

@@ -36,9 +36,47 @@ def state_of(sample: StepSample, plans: dict[str, list[str]]) -> RankState:
 
 
 def target_index(sample: StepSample, cands: list[Candidate]) -> int | None:
-    """Which candidate the expert took, or None when the candidates do not hold it."""
-    return next((i for i, c in enumerate(cands) if same_action(
+    """Which candidate the expert took, or None when the candidates do not hold it (one with
+    slots to fill is the expert's when it calls the same function)."""
+    exact = next((i for i, c in enumerate(cands) if same_action(
         c.action, sample.function, sample.control_label, sample.args)), None)
+    if exact is not None:
+        return exact
+    return next((i for i, c in enumerate(cands) if same_action(
+        c.action, sample.function, sample.control_label, {}) and c.slots), None)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as JSON arguments: 45 is 45.0, but True is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    numbers = {type(a), type(b)} <= {int, float}
+    return a is b or ((type(a) is type(b) or numbers) and a == b)
+
+
+def slot_rows(sample: StepSample, state: RankState, target: Candidate, rng: random.Random,
+              max_candidates: int, uncovered: Counter) -> list[dict[str, Any]]:
+    """One row per argument of the expert's call: its value among the slot's values (an
+    argument the expert left out is OMIT), seeing the arguments before it; a value the slot
+    does not offer is counted in `uncovered` and ends the call's rows."""
+    from lamforge.envs.base import OMIT, Slot
+    from lamforge.ranker.model import slot_context
+
+    rows, done = [], {}
+    for slot in target.slots:
+        want = sample.args.get(slot.name, OMIT)
+        hit = next((v for v in slot.values if same_value(v, want)), None)
+        if hit is None:
+            uncovered[f"{sample.function} argument"] += 1
+            break
+        key = Slot.value_text(hit)
+        texts = list(dict.fromkeys(Slot.value_text(v) for v in slot.values))
+        others = [t for t in texts if t != key]
+        chosen = [key, *rng.sample(others, min(len(others), max_candidates - 1))]
+        rows.append({"context": slot_context(state, target, slot, done), "candidates": chosen,
+                     "target": [1.0] + [0.0] * (len(chosen) - 1)})
+        done[slot.name] = want
+    return rows
 
 
 def _hard(c: Candidate, target: Candidate) -> bool:
@@ -51,12 +89,14 @@ def _hard(c: Candidate, target: Candidate) -> bool:
 @dataclass
 class Built:
     rows: list[dict[str, Any]] = field(default_factory=list)
+    slot_rows: list[dict[str, Any]] = field(default_factory=list)
+    """The arguments of the expert's calls, one row each (tools)."""
     uncovered: Counter = field(default_factory=Counter)
     """Expert actions the candidates did not hold, per function (not trainable)."""
 
 
 def listwise_rows(samples: list[StepSample], env_cls: Any, *, max_candidates: int = 64,
-                  plan_dropout: float = 0.3, seed: int = 0,
+                  plan_dropout: float = 0.3, seed: int = 0, slot_candidates: int = 64,
                   plans: dict[str, list[str]] | None = None,
                   targets: list[list[float]] | None = None) -> Built:
     """Training rows {context, candidates, target} of `samples`: one-hot on the expert's
@@ -75,6 +115,9 @@ def listwise_rows(samples: list[StepSample], env_cls: Any, *, max_candidates: in
                 out.uncovered[s.function] += 1
                 continue
             target = cands[i]
+            if target.slots:
+                out.slot_rows += slot_rows(s, state, target, rng, slot_candidates,
+                                           out.uncovered)
             others = [c for j, c in enumerate(cands) if j != i]
             # finish first (a state always has it, and it is the costliest confusion), then
             # the hard ones in a seeded order: a cut by display order would only ever show

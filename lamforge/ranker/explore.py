@@ -7,12 +7,13 @@ task's checks pass becomes new training steps, as in the paper.
 **Recovery.** 50% step accuracy gave 0% tasks with the generative LAM: one wrong step and the
 model is in a state it never saw. So LAM2 also runs beside the expert on train tasks the expert
 solved. At the first step where it would leave the expert's path, its action is executed;
-then the moves that undo a wrong step in an application (close the menu, cancel the dialog,
-undo) are tried until the screen and the document are as before the mistake (none is needed
-when the mistake changed nothing); then the expert's remaining steps. If the task's checks
-pass, the steps from the mistake on are kept: the recovery move in the state the mistake left,
-and the expert's steps with the mistake in their history. The mistake itself, in the state
-where it was made, is kept as a negative for phase 4's reward model.
+then the moves that undo a wrong step in the application (`Env.recovery_moves`: in Writer,
+close the menu, cancel the dialog, undo) are tried until the screen and the document are as
+before the mistake (none is needed when the mistake changed nothing); then the expert's
+remaining steps. If the task's checks pass, the steps from the mistake on are kept: the
+recovery move in the state the mistake left, and the expert's steps with the mistake in their
+history. The mistake itself, in the state where it was made, is kept as a negative for phase
+4's reward model.
 """
 
 from __future__ import annotations
@@ -24,12 +25,6 @@ from typing import Any
 
 from lamforge.core import Action, Observation, Step, StepSample, Task, Trajectory
 from lamforge.core.pool import Worker, run_jobs
-
-RECOVERY = [Action(function="keyboard", args={"keys": "escape"}),
-            Action(function="click", control_text="Cancel"),
-            Action(function="keyboard", args={"keys": "ctrl+z"})]
-"""Generic ways back from a wrong step, tried in order (the environment refuses the ones that
-do not apply, e.g. Cancel with no dialog open)."""
 
 
 def _same_screen(a: Observation, b: Observation) -> bool:
@@ -160,7 +155,7 @@ def _recover(task_json: str) -> dict[str, Any]:
                 before = obs
                 obs = run(mine, obs)
                 if not _same_screen(obs, before):
-                    for move in RECOVERY:
+                    for move in env.recovery_moves():
                         if move.control_text:
                             c = match_control(move.control_text, obs.controls, "exact")
                             if c is None:

@@ -75,9 +75,10 @@ def train_reward(cfg: Any, lam3: Path, out: Path, positives: list[StepSample],
         SentenceTransformerTrainingArguments,
     )
 
-    from lamforge.ranker.listwise import CONTEXT_TOKENS, freeze_bottom, training_args
+    from lamforge.ranker.listwise import freeze_bottom, training_args
     from lamforge.ranker.model import load_encoder
     from lamforge.ranker.phases import env_cls
+    from lamforge.ranker.state import CONTEXT_TOKENS
     from lamforge.train.sft import fit
 
     rc = cfg.phase4.reward
@@ -117,7 +118,7 @@ def improve(cfg: Any, lam3: Path, out: Path, train: list[StepSample]) -> dict[st
     Returns the phase's metrics with the trained encoder under "encoder"."""
     import numpy as np
 
-    from lamforge.ranker.data import state_of, target_index, task_plans
+    from lamforge.ranker.data import listwise_rows, state_of, target_index, task_plans
     from lamforge.ranker.listwise import train_listwise
     from lamforge.ranker.model import Ranker, candidates, load_encoder
     from lamforge.ranker.state import context_text
@@ -156,6 +157,12 @@ def improve(cfg: Any, lam3: Path, out: Path, train: list[StepSample]) -> dict[st
         rows.append({"context": context_text(state, with_plan=rng.random() >=
                                              cfg.ranker.plan_dropout),
                      "candidates": [c.text for c in cands], "target": target.tolist()})
+    # the calls' arguments are not re-weighed by the reward model: the expert's, as in phase 2,
+    # so that distilling the choice of call does not unlearn how to fill it
+    rows += listwise_rows(states, policy.env_cls, plan_dropout=cfg.ranker.plan_dropout,
+                          seed=cfg.seed + 5, slot_candidates=cfg.ranker.slot_candidates,
+                          plans=plans).slot_rows
+    rng.shuffle(rows)
     encoder = load_encoder(lam3)
     pc = cfg.phase4.policy
     distill = PhaseConfig(epochs=1, max_steps=pc.max_steps, lr=pc.lr, batch_size=pc.batch_size,

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-CONTEXT_TOKENS = 128
-CANDIDATE_TOKENS = 40
+from lamforge.ranker.state import CANDIDATE_TOKENS, CONTEXT_TOKENS
+
 CHUNK = 128
 """Candidate texts encoded together (sorted by length, so each chunk pads little)."""
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import os
 import random
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from lamforge.core import Action, Control, DataError, FatalError
-from lamforge.ranker.state import RankState, context_text
+from lamforge.core import Action, Control, FatalError
+from lamforge.ranker.state import CANDIDATE_TOKENS, CONTEXT_TOKENS, RankState, context_text
 
 META = "lamforge.json"
 KIND = "ranker"
@@ -47,6 +49,17 @@ class Candidate:
     action: Action
     control: Control | None
     text: str
+    make_slots: Callable[[], list[Any]] | None = field(default=None, repr=False)
+    _slots: list[Any] | None = field(default=None, repr=False)
+
+    @property
+    def slots(self) -> list[Any]:
+        """Arguments still to fill (`lamforge.envs.base.Slot`): a tools call's, chosen one by
+        one after the call itself (`Ranker.fill`). Listed when first asked for: a state has
+        many candidates, and only the chosen one's are filled."""
+        if self._slots is None:
+            self._slots = self.make_slots() if self.make_slots else []
+        return self._slots
 
     def answer(self) -> dict[str, Any]:
         """The candidate as a model's answer (what the agent's action layer parses)."""
@@ -61,10 +74,38 @@ def candidates(env_cls: Any, state: RankState) -> list[Candidate]:
     """The state's candidate actions (the environment's own list), each with its text."""
     by_label = {c.label: c for c in state.controls}
     out = []
-    for a in env_cls.candidates(state.observation, state.request):
+    observation = state.observation
+    for a in env_cls.candidates(observation, state.request):
         control = by_label.get(a.control_label) if a.control_label else None
-        out.append(Candidate(a, control, env_cls.describe_candidate(a, control)))
+        out.append(Candidate(a, control, env_cls.describe_candidate(a, control),
+                             partial(env_cls.slots, a, control, observation, state.request,
+                                     state.previous)))
     return out
+
+
+NOTHING = Candidate(Action(function="finish"), None, "finish: nothing else can be done here")
+"""The answer in a state with no candidate at all (an empty page): the episode ends and is
+judged as it is, where an error would stop a whole evaluation."""
+
+
+def slot_context(state: RankState, cand: Candidate, slot: Any, filled: dict[str, Any]) -> str:
+    """The context of one argument's choice: the argument asked for, the call so far and the
+    step's context."""
+    from lamforge.envs.base import Slot
+
+    done = ", ".join(f"{k}={Slot.value_text(v)}" for k, v in filled.items())
+    # first: a context is read up to CONTEXT_TOKENS, and the argument asked for must be in it
+    return (f"argument: {slot.about}\ncalling: {cand.control.name if cand.control else ''} "
+            f"with {done or 'nothing yet'}\n{context_text(state)}")
+
+
+def filled(cand: Candidate, args: dict[str, Any]) -> Candidate:
+    """`cand` with its slots set to `args` (an OMIT value leaves the argument out)."""
+    from lamforge.envs.base import OMIT
+
+    kept = {k: v for k, v in args.items() if v is not OMIT}
+    return replace(cand, action=cand.action.model_copy(update={"args": kept}), make_slots=None,
+                   _slots=[])
 
 
 def same_action(a: Action, function: str, label: str | None, args: dict[str, Any]) -> bool:
@@ -122,6 +163,13 @@ class Ranker:
         self._plan_of: dict[str, list[str] | None] = {}
 
     # ---- scoring ----------------------------------------------------------------------------
+    def encode(self, texts: list[str], tokens: int = CONTEXT_TOKENS, batch_size: int = 64
+               ) -> Any:
+        """Unit vectors of `texts`, each read up to `tokens` tokens as in training."""
+        self.encoder.max_seq_length = tokens
+        return self.encoder.encode(texts, normalize_embeddings=True, batch_size=batch_size,
+                                   convert_to_numpy=True, show_progress_bar=False)
+
     def _embed_candidates(self, texts: list[str]) -> Any:
         import numpy as np
 
@@ -129,8 +177,7 @@ class Ranker:
         if todo:
             if len(self._cache) + len(todo) > CACHE_LIMIT:
                 self._cache.clear()
-            vectors = self.encoder.encode(todo, normalize_embeddings=True, batch_size=128,
-                                          convert_to_numpy=True, show_progress_bar=False)
+            vectors = self.encode(todo, CANDIDATE_TOKENS, batch_size=128)
             self._cache.update(zip(todo, vectors, strict=True))
         return np.stack([self._cache[t] for t in texts])
 
@@ -139,8 +186,7 @@ class Ranker:
         """The policy over `cands`: softmax of scale × cosine (÷ temperature)."""
         import numpy as np
 
-        ctx = self.encoder.encode([context_text(state)], normalize_embeddings=True,
-                                  convert_to_numpy=True, show_progress_bar=False)[0]
+        ctx = self.encode([context_text(state)])[0]
         logits = self._embed_candidates([c.text for c in cands]) @ ctx * self.scale
         logits = logits / max(temperature, 1e-6)
         logits -= logits.max()
@@ -151,32 +197,49 @@ class Ranker:
                rng: random.Random | None = None, rank: int = 0) -> tuple[Candidate, float]:
         """The best candidate (the `rank`-th best, for a retry; or one sampled at
         `temperature` > 0) and its probability."""
-        cands = candidates(self.env_cls, state)
-        if not cands:
-            raise DataError("no candidate action in this state")
+        cands = candidates(self.env_cls, state) or [NOTHING]
         p = self.probabilities(state, cands, temperature or 1.0)
         if temperature > 0:
             i = (rng or random).choices(range(len(cands)), weights=list(p))[0]
         else:
             i = int(p.argsort()[::-1][min(rank, len(cands) - 1)])
-        return cands[i], float(p[i])
+        return self.fill(state, cands[i], temperature, rng), float(p[i])
+
+    def fill(self, state: RankState, cand: Candidate, temperature: float = 0.0,
+             rng: random.Random | None = None) -> Candidate:
+        """`cand` with each slot set, in order, to its best value (or one sampled at
+        `temperature` > 0), each choice seeing the ones before."""
+        import numpy as np
+
+        from lamforge.envs.base import Slot
+
+        args: dict[str, Any] = {}
+        for slot in cand.slots:
+            if not slot.values:
+                continue
+            ctx = self.encode([slot_context(state, cand, slot, args)])[0]
+            logits = self._embed_candidates([Slot.value_text(v) for v in slot.values]) @ ctx
+            if temperature > 0:
+                z = logits * self.scale / temperature
+                p = np.exp(z - z.max())
+                i = (rng or random).choices(range(len(p)), weights=list(p / p.sum()))[0]
+            else:
+                i = int(logits.argmax())
+            args[slot.name] = slot.values[i]
+        return filled(cand, args) if cand.slots else cand
 
     def choose_many(self, states: list[RankState]) -> list[Candidate]:
         """The best candidate of each state, the contexts and the new candidate texts encoded
         in batches (offline evaluation and validation: as `choose`, several times faster)."""
         import numpy as np
 
-        cands = [candidates(self.env_cls, s) for s in states]
-        if any(not c for c in cands):
-            raise DataError("no candidate action in a state")
-        contexts = self.encoder.encode([context_text(s) for s in states],
-                                       normalize_embeddings=True, batch_size=64,
-                                       convert_to_numpy=True, show_progress_bar=False)
+        cands = [candidates(self.env_cls, s) or [NOTHING] for s in states]
+        contexts = self.encode([context_text(s) for s in states])
         self._embed_candidates([c.text for cs in cands for c in cs])
         out = []
-        for ctx, cs in zip(contexts, cands, strict=True):
+        for state, ctx, cs in zip(states, contexts, cands, strict=True):
             scores = np.stack([self._cache[c.text] for c in cs]) @ ctx
-            out.append(cs[int(scores.argmax())])
+            out.append(self.fill(state, cs[int(scores.argmax())]))
         return out
 
     def decide(self, state: RankState, temperature: float = 0.0,
@@ -230,12 +293,14 @@ class PlanIndex:
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         tasks = [r["task"] for r in rows]
         saved = model_dir / "plans.npy"  # embedded by this model's encoder when it was saved
+        encoder.max_seq_length = CONTEXT_TOKENS
         vectors = np.load(saved) if saved.is_file() else encoder.encode(
             tasks, normalize_embeddings=True, batch_size=128, convert_to_numpy=True,
             show_progress_bar=False)
         return cls(tasks, [r["plan"] for r in rows], vectors, encoder)
 
     def nearest(self, request: str) -> list[str] | None:
+        self.encoder.max_seq_length = CONTEXT_TOKENS  # the encoder is shared with the ranker
         q = self.encoder.encode([request], normalize_embeddings=True, convert_to_numpy=True,
                                 show_progress_bar=False)[0]
         sims = self.vectors @ q

@@ -33,6 +33,7 @@ from typing import Any
 
 from lamforge.core import DataError, StepSample, Task, TaskPlan, read_jsonl
 from lamforge.ranker.model import META, PLANS, Ranker, load_encoder, write_meta
+from lamforge.ranker.state import CONTEXT_TOKENS
 
 log = logging.getLogger(__name__)
 PLAN_TOKENS = 64
@@ -116,6 +117,7 @@ def save_ranker(encoder: Any, out: Path, env: str, pairs_file: Path | None, **fi
     if pairs_file is not None and pairs_file.is_file():
         shutil.copy(pairs_file, model_dir / PLANS)
         rows = [json.loads(x) for x in pairs_file.read_text().splitlines() if x.strip()]
+        encoder.max_seq_length = CONTEXT_TOKENS  # as PlanIndex reads a request
         vectors = encoder.encode([r["task"] for r in rows], normalize_embeddings=True,
                                  batch_size=128, convert_to_numpy=True, show_progress_bar=False)
         np.save(model_dir / "plans.npy", vectors.astype(np.float32))
@@ -253,15 +255,20 @@ def phase2(cfg: Any) -> dict[str, Any]:
     lam1 = _load(cfg, "lam1")
     train, val = split_train(cfg)
     built = listwise_rows(train, env_cls(cfg), max_candidates=cfg.ranker.max_candidates or
-                          10_000, plan_dropout=cfg.ranker.plan_dropout, seed=cfg.seed)
+                          10_000, plan_dropout=cfg.ranker.plan_dropout, seed=cfg.seed,
+                          slot_candidates=cfg.ranker.slot_candidates)
     out = cfg.output_dir / "lam2"
     encoder = load_encoder(lam1)
-    metrics = train_listwise(encoder, built.rows, out, cfg.phase2, cfg.seed,
+    rows = built.rows + built.slot_rows
+    random.Random(cfg.seed).shuffle(rows)
+    metrics = train_listwise(encoder, rows, out, cfg.phase2, cfg.seed,
                              Ranker(lam1).scale, str(lam1), cfg.ranker.freeze_layers)
     save_ranker(encoder, out, flow_env(cfg), _pairs_file(cfg),
                 trained_by="lamforge train phase2", config=cfg.name)
     metrics |= {"uncovered": dict(built.uncovered), "validation_steps": len(val),
-                "data": f"{len(built.rows)} expert steps of {cfg.data.flow_dir} (train split, "
+                "data": f"{len(built.rows)} expert steps" + (
+                    f" and {len(built.slot_rows)} of their arguments" if built.slot_rows
+                    else "") + f" of {cfg.data.flow_dir} (train split, "
                         f"{len(val)} steps held out for validation)"}
     metrics = gate(cfg, 2, out, val, metrics)
     _card(out, f"LAM2 ({cfg.name}): learning from experts (ranker)",
@@ -281,11 +288,14 @@ def phase3(cfg: Any, progress: Any = None) -> dict[str, Any]:
     new = read_jsonl(out / "explore" / "samples_pass.jsonl", StepSample) \
         if (out / "explore" / "samples_pass.jsonl").is_file() else []
     train, val = split_train(cfg)
-    rows = listwise_rows(train, env_cls(cfg), max_candidates=cfg.ranker.max_candidates or
-                         10_000, plan_dropout=cfg.ranker.plan_dropout, seed=cfg.seed + 3).rows
-    rows += listwise_rows(new, env_cls(cfg), max_candidates=cfg.ranker.max_candidates or 10_000,
+    expert = listwise_rows(train, env_cls(cfg), max_candidates=cfg.ranker.max_candidates or
+                           10_000, plan_dropout=cfg.ranker.plan_dropout, seed=cfg.seed + 3,
+                           slot_candidates=cfg.ranker.slot_candidates)
+    found = listwise_rows(new, env_cls(cfg), max_candidates=cfg.ranker.max_candidates or 10_000,
                           plan_dropout=cfg.ranker.plan_dropout, seed=cfg.seed + 4,
-                          ).rows * cfg.phase3.new_weight
+                          slot_candidates=cfg.ranker.slot_candidates)
+    rows = expert.rows + expert.slot_rows + (found.rows + found.slot_rows) * \
+        cfg.phase3.new_weight
     random.Random(cfg.seed).shuffle(rows)
     encoder = load_encoder(lam2)
     metrics = train_listwise(encoder, rows, out, cfg.phase3, cfg.seed, Ranker(lam2).scale,

@@ -58,6 +58,7 @@ class RankerConfig(BaseModel):
     recovery_tasks: int = 120  # phase 3: train tasks where LAM2's own mistakes are recovered
     policy_states: int = 1500  # phase 4: logged states the improved policy is distilled on
     freeze_layers: int = 0  # bottom transformer layers left as they are in phases 2-4
+    slot_candidates: int = 64  # values per training row of an argument (tools' calls)
 
 
 class TrainConfig(BaseModel):

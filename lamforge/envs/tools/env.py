@@ -32,7 +32,7 @@ from lamforge.core import (
     Verdict,
 )
 from lamforge.core.models import Control
-from lamforge.envs.base import ActionSpec, Env, EnvStatus
+from lamforge.envs.base import ActionSpec, Env, EnvStatus, Slot
 from lamforge.envs.tools.functions import ToolError, Toolset, call_text
 
 CHECKS = ("called", "not_called", "state", "bfcl")
@@ -149,7 +149,7 @@ class ToolsEnv(Env):
     def _observe(self) -> Observation:
         assert self.toolset is not None
         controls = [Control(label=t.name, name=t.signature(), type="Function",
-                            value=t.description[:200], group="functions")
+                            value=t.description[:200], group="functions", params=t.parameters)
                     for t in self.toolset.tools.values()]
         return Observation(controls=controls, canvas="\n".join(self.transcript[-12:]),
                            focus=f"turn {self.turn + 1} of {len(self.turns)}")
@@ -205,6 +205,31 @@ class ToolsEnv(Env):
     def control_args_schema(self, label: str) -> dict[str, Any] | None:
         tool = self.toolset.tools.get(label) if self.toolset is not None else None
         return tool.parameters if tool is not None else None
+
+    @classmethod
+    def candidates(cls, observation: Observation, request: str,
+                   limit: int | None = None) -> list[Action]:
+        """Call a function shown (its arguments are slots) or finish the turn."""
+        from lamforge.envs.tools.candidates import propose
+
+        return propose(observation)[:limit]
+
+    @classmethod
+    def slots(cls, action: Action, control: Control | None, observation: Observation,
+              request: str, previous: list[dict[str, Any]]) -> list[Slot]:
+        """A call's arguments, each among the conversation's values
+        (`lamforge.envs.tools.candidates`)."""
+        if action.function != "call":
+            return []
+        from lamforge.envs.tools.candidates import slots
+
+        return slots(control, observation, request, previous)
+
+    @classmethod
+    def describe_candidate(cls, action: Action, control: Control | None) -> str:
+        from lamforge.envs.tools.candidates import describe
+
+        return describe(action, control)
 
     @classmethod
     def validate_task(cls, task: Task) -> None:

@@ -431,7 +431,10 @@ class WebEnv(Env):
     @classmethod
     def candidates(cls, observation: Observation, request: str,
                    limit: int | None = None) -> list[Action]:
-        return propose(observation, request, limit)
+        """The search's moves, best first; the whole list (a ranker's, `limit` None) also
+        holds finish, so a page with nothing left to do still has an answer."""
+        found = propose(observation, request, limit)
+        return found if limit is not None else [*found, Action(function="finish")]
 
     def reward(self) -> dict[str, Any]:
         """The page's reward globals: done, reward, raw reward (no time penalty), reason."""

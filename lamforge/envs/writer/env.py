@@ -215,6 +215,14 @@ class WriterEnv(Env):
 
         return describe(action, control)
 
+    @classmethod
+    def recovery_moves(cls) -> list[Action]:
+        """Close the menu, cancel the dialog, undo (Writer refuses the ones that do not
+        apply, e.g. Cancel with no dialog open)."""
+        return [Action(function="keyboard", args={"keys": "escape"}),
+                Action(function="click", control_text="Cancel"),
+                Action(function="keyboard", args={"keys": "ctrl+z"})]
+
     def risk_rules(self) -> list[dict[str, Any]]:
         """Writer's risky actions (data/risks.yaml): deleting content, writing files,
         running macros, closing the document."""
