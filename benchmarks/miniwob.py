@@ -2,17 +2,20 @@
 of the fine-tuned literature, on held-out seeds.
 
     .venv/bin/python benchmarks/miniwob.py [--run-dir runs/miniwob] [--train-seeds 10]
-        [--test-seeds 20] [--workers 2]
+        [--test-seeds 20] [--workers 2] [--kinds tiny,ranker] [--models lam2,lam3,lam4]
 
 1. Data from nothing: `lamforge data flow --env web --suite miniwob --subset lit56` — the
    verified search (the page's reward as the only judge) on seeds 0..1 of every task; then
    on seeds 2..N-1 of the tasks it solved at least once (a task it never solved on two seeds
    gets no more budget: a curriculum by the verifier, not by task knowledge).
-2. `lamforge train all --config configs/tiny-web.yaml` (the four phases; phase 3 retries the
-   unsolved train instances with LAM2 in Chromium).
+2. `lamforge train all` for each kind of LAM on that same flow, side by side:
+   `configs/tiny-web.yaml` (the generative tiny LAM, from random weights) and
+   `configs/ranker-web.yaml` (MiniLM ranking the page's candidate actions); the four phases,
+   phase 3 retrying the unsolved train instances with LAM2 in Chromium.
 3. `lamforge eval online --env web --suite miniwob --subset lit56 --seeds 1000:1000+T` for
-   LAM2-LAM4: the agent alone, one episode per seed, no reset to retry; seeds never seen in
-   training. Success = the page's full raw reward (the miniwob package's binary reward).
+   every kind's LAM2-LAM4 in one run: the agent alone, one episode per seed, no reset to
+   retry; seeds never seen in training. Success = the page's full raw reward (the miniwob
+   package's binary reward).
 
 Prints the per-task table and writes benchmarks/results/miniwob.json and the section between
 the `miniwob` markers of benchmarks/RESULTS.md. Steps that are done are skipped on a rerun
@@ -41,6 +44,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMFORGE = [sys.executable, "-m", "lamforge"]
+PRESETS = {"tiny": "tiny-web", "ranker": "ranker-web"}
 ANCHORS = {"HTML-T5-XL (12K human demos)": 67.1, "WebGUM (~400K demos)": 94.2}
 console = Console()
 
@@ -72,10 +76,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--episodes", type=int, default=120, help="search budget per instance")
     ap.add_argument("--models", default="lam2,lam3,lam4")
+    ap.add_argument("--kinds", default="tiny,ranker",
+                    help="which LAMs to train and compare: tiny (generative), ranker")
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/miniwob.json"))
     args = ap.parse_args()
     run = (ROOT / args.run_dir).resolve()
-    flow, train = run / "flow", run / "train"
+    flow = run / "flow"
     seconds: dict[str, float] = {}
     common = ["--env", "web", "--suite", "miniwob", "--out-dir", str(flow), "--test-family",
               "0", "--test-instance", "0", "--workers", str(args.workers), "--episodes",
@@ -86,13 +92,17 @@ def main() -> None:
         seconds["flow_round2"] = sh("data", "flow", *common, "--seeds",
                                     f"2:{args.train_seeds}",
                                     *(x for name in solved for x in ("--task", name)))
-    cfg = yaml.safe_load((ROOT / "configs" / "tiny-web.yaml").read_text())
-    cfg["output_dir"], cfg["data"]["flow_dir"] = str(train), str(flow)
-    cfg["phase3"]["explore"]["workers"] = args.workers
-    config = run / "tiny-web.yaml"
-    config.write_text(yaml.safe_dump(cfg))
-    seconds["train"] = sh("train", "all", "--config", str(config))
-    models = [str(train / m / "model") for m in args.models.split(",")]
+    models: list[str] = []
+    for kind in args.kinds.split(","):
+        preset = PRESETS[kind]
+        cfg = yaml.safe_load((ROOT / "configs" / f"{preset}.yaml").read_text())
+        train = run / f"train-{kind}"
+        cfg["output_dir"], cfg["data"]["flow_dir"] = str(train), str(flow)
+        cfg["phase3"]["explore"]["workers"] = args.workers
+        config = run / f"{preset}.yaml"
+        config.write_text(yaml.safe_dump(cfg))
+        seconds[f"train_{kind}"] = sh("train", "all", "--config", str(config))
+        models += [str(train / m / "model") for m in args.models.split(",")]
     online = run / "online.json"
     seconds["online"] = sh("eval", "online", "--env", "web", "--suite", "miniwob", "--subset",
                            "lit56", "--seeds", f"1000:{1000 + args.test_seeds}",
@@ -107,12 +117,15 @@ def main() -> None:
 
     per_task = {t: {"search": f"{found.get(t, 0)}/{tried.get(t, 0)}"} for t in LIT56}
     means = {}
+    names = []
     for row in result["rows"]:
+        name = short_name(row["model"])
+        names.append(name)
         for t in LIT56:
             fam = row["by_family"].get(t, {"tasks": 0, "passed": 0})
-            per_task[t][row["model"]] = fam["passed"] / max(1, fam["tasks"])
+            per_task[t][name] = fam["passed"] / max(1, fam["tasks"])
         # the mean over tasks (each task weighs the same, as the literature reports)
-        means[row["model"]] = sum(per_task[t][row["model"]] for t in LIT56) / len(LIT56)
+        means[name] = sum(per_task[t][name] for t in LIT56) / len(LIT56)
     samples = sum(1 for _ in (flow / "samples" / "train.jsonl").open())
     out = {"date": date.today().isoformat(), "train_seeds": args.train_seeds,
            "test_seeds": f"1000:{1000 + args.test_seeds}", "episodes_budget": args.episodes,
@@ -121,7 +134,6 @@ def main() -> None:
            "human_demonstrations": 0}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))
-    names = [r["model"] for r in result["rows"]]
     table = Table("task", "search (train seeds)", *names, title="MiniWoB++ lit56, held-out "
                   f"seeds 1000..{999 + args.test_seeds}")
     for t in LIT56:
@@ -129,6 +141,15 @@ def main() -> None:
     table.add_row("[bold]mean[/]", "", *(f"[bold]{means[n]:.1%}[/]" for n in names))
     console.print(table)
     write_results(out, names, per_task, means)
+
+
+def short_name(model: str) -> str:
+    """runs/miniwob/train-ranker/lam4/model (or the evaluation's train-ranker/lam4) ->
+    ranker/lam4."""
+    path = Path(model)
+    if path.name == "model":
+        path = path.parent
+    return f"{path.parent.name.removeprefix('train-')}/{path.name}"
 
 
 def write_results(out: dict, names: list[str], per_task: dict, means: dict) -> None:
