@@ -184,13 +184,17 @@ class Ranker:
     def probabilities(self, state: RankState, cands: list[Candidate],
                       temperature: float = 1.0) -> Any:
         """The policy over `cands`: softmax of scale × cosine (÷ temperature)."""
+
+        return self._policy(context_text(state), [c.text for c in cands], temperature)
+
+    def _policy(self, context: str, texts: list[str], temperature: float = 1.0) -> Any:
+        """Softmax of scale × cosine (÷ temperature) of `context` against each of `texts`."""
         import numpy as np
 
-        ctx = self.encode([context_text(state)])[0]
-        logits = self._embed_candidates([c.text for c in cands]) @ ctx * self.scale
+        ctx = self.encode([context])[0]
+        logits = self._embed_candidates(texts) @ ctx * self.scale
         logits = logits / max(temperature, 1e-6)
-        logits -= logits.max()
-        p = np.exp(logits)
+        p = np.exp(logits - logits.max())
         return p / p.sum()
 
     def choose(self, state: RankState, temperature: float = 0.0,
@@ -209,22 +213,16 @@ class Ranker:
              rng: random.Random | None = None) -> Candidate:
         """`cand` with each slot set, in order, to its best value (or one sampled at
         `temperature` > 0), each choice seeing the ones before."""
-        import numpy as np
-
         from lamforge.envs.base import Slot
 
         args: dict[str, Any] = {}
         for slot in cand.slots:
             if not slot.values:
                 continue
-            ctx = self.encode([slot_context(state, cand, slot, args)])[0]
-            logits = self._embed_candidates([Slot.value_text(v) for v in slot.values]) @ ctx
-            if temperature > 0:
-                z = logits * self.scale / temperature
-                p = np.exp(z - z.max())
-                i = (rng or random).choices(range(len(p)), weights=list(p / p.sum()))[0]
-            else:
-                i = int(logits.argmax())
+            p = self._policy(slot_context(state, cand, slot, args),
+                             [Slot.value_text(v) for v in slot.values], temperature or 1.0)
+            i = (rng or random).choices(range(len(p)), weights=list(p))[0] \
+                if temperature > 0 else int(p.argmax())
             args[slot.name] = slot.values[i]
         return filled(cand, args) if cand.slots else cand
 
