@@ -167,6 +167,30 @@ def test_the_context_says_which_of_the_requests_values_are_used() -> None:
     assert "values used" not in context_text(plain)
 
 
+def test_only_quotes_are_quoted_and_a_text_to_select_may_be_in_the_document() -> None:
+    """An apostrophe inside a word is no quote ("donner plus d'importance au titre s'il vous
+    plaît" made the ranker select 'importance au titre s', which the document does not hold);
+    a quoted text is offered to select only where the document shows it or cuts text short."""
+    from lamforge.core import Observation
+    from lamforge.core.text import quoted
+    from lamforge.envs.writer.candidates import propose
+
+    assert quoted("donner plus d'importance au titre s'il vous plaît") == []
+    assert quoted("cross out 'don't stop' and \"Q3\", not the users' notes") == [
+        "don't stop", "Q3"]
+    canvas = ('p0 [Heading 1] "Inventory"\n'
+              "p1 table 2x2: Item | Price / Apples | 0.50\ncursor in body, no selection")
+
+    def selectable(request: str, canvas: str = canvas) -> list[str]:
+        return [a.args["text"] for a in propose(Observation(canvas=canvas), request)
+                if a.function == "select_text"]
+
+    assert "Apples" in selectable("bold the text 'Apples'")  # in a table's cells
+    assert "Pears" not in selectable("bold the text 'Pears'")
+    cut = canvas.replace('"Inventory"', '"Inventory of the stock counted on Mo…"')
+    assert "Pears" in selectable("bold the text 'Pears'", cut)
+
+
 def test_a_ranker_reads_a_context_as_far_as_it_was_trained_to(ranked: Path) -> None:
     """Contexts are cut at CONTEXT_TOKENS in training; at run time too (a longer read made
     the ranker see plan text it never learnt from): what comes after does not change a

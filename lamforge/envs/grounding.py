@@ -24,12 +24,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lamforge.core import Action, Control, Observation, Trajectory
+from lamforge.core.text import quoted
 from lamforge.envs.match import match_control, normalize
 
 if TYPE_CHECKING:
     from lamforge.envs.base import ActionSpec
 
-_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _FIELD = re.compile(r"^\s*([A-Za-z][\w .&/-]*?)\s*:\s*(.+?)\s*$")
 
 
@@ -37,8 +37,7 @@ def request_values(request: str) -> tuple[list[str], dict[str, str]]:
     """The quoted texts of a request and its `Field: value` pairs (from a trailing
     parenthesis such as "(on the text 'lazy dog'; Columns: 2)")."""
     # a quote that ends in an ellipsis ('We expect demand…') quotes the text before it
-    quoted = [re.sub(r"\s*(…|\.\.\.)$", "", a or b) or (a or b)
-              for a, b in _QUOTED.findall(request)]
+    texts = [re.sub(r"\s*(…|\.\.\.)$", "", q) or q for q in quoted(request)]
     fields: dict[str, str] = {}
     tail = re.search(r"\(([^()]*)\)\s*$", request)
     if tail:
@@ -46,7 +45,7 @@ def request_values(request: str) -> tuple[list[str], dict[str, str]]:
             m = _FIELD.match(part)
             if m:
                 fields[normalize(m.group(1))] = m.group(2)
-    return quoted, fields
+    return texts, fields
 
 
 def _closest(value: str, candidates: list[str]) -> str | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lamforge.core import Control, Observation, StepSample
+from lamforge.core.text import quoted
 
 PROMPT_MARK = "lamforge-rank-state"
 """The served ranker's prompt is a JSON object with this key (its format version)."""
@@ -112,7 +113,6 @@ def _done(a: dict[str, Any]) -> str:
     return text + ("" if a.get("ok", True) else " (failed)")
 
 
-_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"|“([^”]+)”")
 _FIELD = re.compile(r"(?:^|[(;]\s*)([A-Z][\w ]{0,30}?):\s*([^;()]+)")
 _FILE = re.compile(r"(?<![\w.])[\w-]+\.(?:odt|docx?|pdf|rtf|txt|html?|csv|xlsx?|ods|odp|pptx?)\b",
                    re.I)
@@ -130,8 +130,7 @@ def request_values(request: str) -> list[tuple[str | None, str]]:
     for name, value in _FIELD.findall(request):
         if value.strip():
             out.append((name.strip(), value.strip()))
-    quoted = [next(g for g in groups if g) for groups in _QUOTED.findall(request)]
-    for value in [*quoted, *_FILE.findall(request)]:
+    for value in [*quoted(request), *_FILE.findall(request)]:
         if all(_norm(value) != _norm(v) for _, v in out):
             out.append((None, value))
     return out

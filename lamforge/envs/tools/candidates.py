@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from lamforge.core import Action, Control, Observation
+from lamforge.core.text import quoted
 from lamforge.envs.base import OMIT, Slot
 
 MAX_WORDS = 6
@@ -28,7 +29,6 @@ MAX_WORDS = 6
 clauses and quotes)."""
 MAX_VALUES = 800
 """Values per slot at most (a long conversation has many runs of words)."""
-_QUOTE = re.compile(r"'([^']+)'|\"([^\"]+)\"|`([^`]+)`")
 _WORD = re.compile(r"[\w.@#/$:+-]+(?:'[a-z]+)?")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 
@@ -83,7 +83,7 @@ def _results(previous: list[dict[str, Any]]) -> list[Any]:
 def _spans(text: str) -> list[str]:
     """Quoted strings, clauses (between punctuation) and runs of up to MAX_WORDS words, each
     as the text has it (a run keeps the quotes and commas inside it, not at its ends)."""
-    out = [m for g in _QUOTE.findall(text) for m in g if m]
+    out = quoted(text)
     out += [c.strip(" '\"") for c in re.split(r"[.!?;,:]\s+|\n", text) if c.strip(" '\"")]
     words = [m.span() for m in _WORD.finditer(text)]
     for n in range(1, MAX_WORDS + 1):
@@ -120,7 +120,7 @@ def described_values(about: str) -> list[str]:
         out += [str(x) for x in items if str(x).strip()]
     for slashed in _SLASHED.findall(about):
         out += [x.strip() for x in slashed.split("/") if x.strip()]
-    out += [m for g in _QUOTE.findall(about) for m in g if m]
+    out += quoted(about)
     return list(dict.fromkeys(out))
 
 
@@ -154,9 +154,8 @@ def _pool(request: str, canvas: str, previous_json: str) -> Pool:
     for t in turns:
         strings += _spans(t)
     lists = [v for v in earlier + results if isinstance(v, list)]
-    quoted = [m for g in _QUOTE.findall(request) for m in g if m]
     return Pool(tuple(_unique(strings)), tuple(_unique(numbers)), tuple(_unique(lists)),
-                tuple(quoted))
+                tuple(quoted(request)))
 
 
 def slot_values(schema: dict[str, Any], required: bool, request: str, canvas: str,

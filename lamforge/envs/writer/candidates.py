@@ -115,6 +115,12 @@ def _canvas_texts(canvas: str) -> list[str]:
     return out
 
 
+def _may_hold(canvas: str, text: str) -> bool:
+    """Whether the document may hold `text`: the canvas shows it, or cuts something short (a
+    long paragraph, a table, "… 3 more paragraphs"), so a quote there cannot be ruled out."""
+    return text.lower() in canvas.lower() or "…" in canvas
+
+
 def document_spans(request: str, canvas: str) -> list[str]:
     """Runs of the request's words that the document holds (as the document writes them,
     longest first and none inside a longer one): "cross out Book the van" → "Book the van".
@@ -163,7 +169,7 @@ def propose(obs: Observation, request: str) -> list[Action]:
         if c.type in FIELDS:
             out += [Action(function="set_edit_text", control_label=c.label, args={"text": v})
                     for v in _field_values(c, vals, fields, request)]
-    quoted, _ = request_values(request)
+    quoted = [q for q in request_values(request)[0] if _may_hold(obs.canvas, q)]
     texts = list(dict.fromkeys([*quoted, *spans, *_canvas_texts(obs.canvas)]))
     out += [Action(function="select_text", args={"text": t}) for t in texts]
     typed = [v for v in values(request) if not _NUMBER.fullmatch(v)]
