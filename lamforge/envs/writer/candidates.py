@@ -19,6 +19,7 @@ import re
 from lamforge.core import Action, Control, Observation
 from lamforge.envs.grounding import request_values
 from lamforge.envs.match import normalize
+from lamforge.envs.writer.dialogs import NUMERIC_FIELDS, parse_number
 
 CLICKABLE = {"MenuItem", "Button", "CheckBox", "SplitButton", "ListItem", "TabItem",
              "RadioButton"}
@@ -145,11 +146,17 @@ def document_spans(request: str, canvas: str) -> list[str]:
 
 def _field_values(c: Control, vals: list[str], fields: dict[str, str],
                   request: str) -> list[str]:
-    """What may go into a field: the request's value for it by name, an option of the field
-    that the request names ("using the Liberation Sans font"), then the request's values."""
+    """What may go into a field: the request's value for it by name ("Find: Apples"), an
+    option of the field the request names ("using the Liberation Sans font"), then the
+    request's values, except one the request gives another field by name ("Apples" is not
+    for Replace). A field that takes a number is offered numbers only (OK refuses the rest)."""
     own = fields.get(normalize(c.name))
     named = [o for o in c.options or [] if o.lower() in request.lower()]
-    return list(dict.fromkeys([*([own] if own else []), *named, *vals]))
+    others = {v for name, v in fields.items() if name != normalize(c.name)}
+    out = [*([own] if own else []), *named, *(v for v in vals if v not in others)]
+    if c.name in NUMERIC_FIELDS:
+        out = [v for v in out if parse_number(v) is not None]
+    return list(dict.fromkeys(out))
 
 
 def propose(obs: Observation, request: str) -> list[Action]:

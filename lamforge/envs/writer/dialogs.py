@@ -39,6 +39,7 @@ class Field:
     options: list[str] | None = None
     free: bool = False  # ComboBox that also accepts values outside `options` (font names)
     color: bool = False  # also accepts #RRGGBB
+    numeric: bool = False  # a measure or count: OK refuses text that is not a number
     init: Callable[[dict[str, Any]], str] = lambda state: ""
 
 
@@ -68,14 +69,21 @@ class OpenDialog:
         return {k: v for k, v in self.values.items() if v != self.initial.get(k)}
 
 
-def number(values: dict[str, str], name: str, lo: float, hi: float) -> float:
-    raw = values.get(name, "").strip().lower()
+def parse_number(text: str) -> float | None:
+    """A field's text as a number ("14 pt", "3,5 cm", "2"), or None when it is not one."""
+    raw = text.strip().lower()
     for unit in ("cm", "pt", "%", "″", '"'):
         raw = raw.removesuffix(unit).strip()
     try:
-        v = float(raw.replace(",", "."))
+        return float(raw.replace(",", "."))
     except ValueError:
-        raise InvalidAction(f"field '{name}' needs a number, got '{values.get(name)}'") from None
+        return None
+
+
+def number(values: dict[str, str], name: str, lo: float, hi: float) -> float:
+    v = parse_number(values.get(name, ""))
+    if v is None:
+        raise InvalidAction(f"field '{name}' needs a number, got '{values.get(name)}'")
     if not lo <= v <= hi:
         raise InvalidAction(f"field '{name}' must be between {lo:g} and {hi:g}, got {v:g}")
     return v
@@ -304,7 +312,7 @@ DIALOGS: dict[str, Dialog] = {d.command: d for d in [
     Dialog(".uno:FontDialog", "Character", [
         Field("Font", "ComboBox", FONTS, free=True, init=lambda s: _sel(s).get("font") or ""),
         Field("Style", "ComboBox", FONT_STYLES, init=_font_style),
-        Field("Size", "Edit", init=lambda s: f"{_sel(s)['size']:g} pt" if _sel(s).get("size")
+        Field("Size", "Edit", numeric=True, init=lambda s: f"{_sel(s)['size']:g} pt" if _sel(s).get("size")
               else ""),
         Field("Font color", "ComboBox", COLORS, color=True),
         Field("Highlighting", "ComboBox", HIGHLIGHTS, color=True),
@@ -314,21 +322,26 @@ DIALOGS: dict[str, Dialog] = {d.command: d for d in [
     ], ["OK", "Cancel"], _apply_character),
     Dialog(".uno:ParagraphDialog", "Paragraph", [
         Field("Alignment", "ComboBox", ALIGNMENTS),
-        Field("Before text", "Edit"), Field("First line", "Edit"),
-        Field("Above paragraph", "Edit"), Field("Below paragraph", "Edit"),
+        Field("Before text", "Edit", numeric=True), Field("First line", "Edit", numeric=True),
+        Field("Above paragraph", "Edit", numeric=True),
+        Field("Below paragraph", "Edit", numeric=True),
         Field("Line spacing", "ComboBox", list(LINE_SPACINGS)),
     ], ["OK", "Cancel"], _apply_paragraph),
     Dialog(".uno:InsertTable", "Insert Table", [
-        Field("Name", "Edit"), Field("Columns", "Edit", init=lambda s: "2"),
-        Field("Rows", "Edit", init=lambda s: "2"),
+        Field("Name", "Edit"), Field("Columns", "Edit", numeric=True, init=lambda s: "2"),
+        Field("Rows", "Edit", numeric=True, init=lambda s: "2"),
     ], ["Insert", "Cancel"], _apply_table),
     Dialog(".uno:PageDialog", "Page Style", [
         Field("Orientation", "ComboBox", ["Portrait", "Landscape"],
               init=lambda s: s["page"]["orientation"].capitalize()),
-        Field("Left", "Edit", init=lambda s: f"{s['page']['margins_cm']['left']:g} cm"),
-        Field("Right", "Edit", init=lambda s: f"{s['page']['margins_cm']['right']:g} cm"),
-        Field("Top", "Edit", init=lambda s: f"{s['page']['margins_cm']['top']:g} cm"),
-        Field("Bottom", "Edit", init=lambda s: f"{s['page']['margins_cm']['bottom']:g} cm"),
+        Field("Left", "Edit", numeric=True,
+              init=lambda s: f"{s['page']['margins_cm']['left']:g} cm"),
+        Field("Right", "Edit", numeric=True,
+              init=lambda s: f"{s['page']['margins_cm']['right']:g} cm"),
+        Field("Top", "Edit", numeric=True,
+              init=lambda s: f"{s['page']['margins_cm']['top']:g} cm"),
+        Field("Bottom", "Edit", numeric=True,
+              init=lambda s: f"{s['page']['margins_cm']['bottom']:g} cm"),
         Field("Background", "ComboBox", ["None", *PALETTE], color=True),
     ], ["OK", "Cancel"], _apply_page),
     Dialog(".uno:SearchDialog", "Find and Replace", [
@@ -350,7 +363,7 @@ DIALOGS: dict[str, Dialog] = {d.command: d for d in [
     ], ["OK", "Cancel"], _apply_bullets),
     Dialog(".uno:InsertSection", "Insert Section", [
         Field("Name", "Edit", init=lambda s: f"Section{len(s.get('sections', [])) + 1}"),
-        Field("Columns", "Edit", init=lambda s: "1"),
+        Field("Columns", "Edit", numeric=True, init=lambda s: "1"),
     ], ["Insert", "Cancel"], _apply_section),
     Dialog(".uno:InsertBreak", "Insert Break", [
         Field("Type", "ComboBox", ["Page break", "Line break", "Column break"],
@@ -359,7 +372,7 @@ DIALOGS: dict[str, Dialog] = {d.command: d for d in [
     Dialog(".uno:LineNumberingDialog", "Line Numbering", [
         Field("Show numbering", "CheckBox",
               init=lambda s: "on" if s.get("line_numbering") else "off"),
-        Field("Interval", "Edit", init=lambda s: "5"),
+        Field("Interval", "Edit", numeric=True, init=lambda s: "5"),
     ], ["OK", "Cancel"], _apply_line_numbering),
     Dialog(".uno:SetDocumentProperties", "Properties", [
         Field("Title", "Edit", init=lambda s: _props(s, "title")),
@@ -383,3 +396,6 @@ DIALOGS[".uno:PageFormatDialog"] = DIALOGS[".uno:PageDialog"]
 DIALOGS[".uno:InsertTableDialog"] = DIALOGS[".uno:InsertTable"]
 DIALOGS[".uno:CommentChangeTracking"] = DIALOGS[".uno:InsertAnnotation"]
 DIALOGS[".uno:CharmapControl"] = DIALOGS[".uno:InsertSymbol"]
+NUMERIC_FIELDS = frozenset(f.name for d in DIALOGS.values() for f in d.fields if f.numeric)
+"""Names of the dialog fields that take a number (a field's name means one thing in every
+dialog: "Columns" is a count in Insert Table and in Insert Section)."""
