@@ -64,6 +64,7 @@ class Steps:
         self._t0 = time.perf_counter()
         self._last_line = self._t0
         self._tenth = 0
+        self._finished = False
         self._bar: Progress | None = None
         self._task: Any = None
 
@@ -81,16 +82,21 @@ class Steps:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.__exit__(*exc)
-        elif self.done and exc[0] is None:
+        elif self.done and exc[0] is None and not self._finished:
             self._line()
 
     def advance(self, n: int = 1) -> None:
+        if not self.done and not self.show_at_start:
+            self._t0 = self._last_line = time.perf_counter()  # the job starts with its first item
         self.done += n
         if self._bar is not None:
             self._bar.update(self._task, advance=n, visible=True)
             return
         now = time.perf_counter()
-        if self.total:
+        if self.total and self.done >= self.total and not self._finished:
+            self._finished = True  # the last line when the job ends, not when its block does
+            self._line()
+        elif self.total:
             tenth = min(10, self.done * 10 // self.total)
             if tenth > self._tenth and self.done < self.total and \
                     now - self._last_line >= self.gap_s:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -212,3 +213,12 @@ def test_progress_off_a_terminal_is_a_plain_line_per_tenth_and_a_last_one() -> N
         for _ in range(1000):  # done well within the gap: only the last line
             steps.advance()
     assert quick.getvalue().count("\n") == 1 and "mining: 1000/1000 (100%)" in quick.getvalue()
+    # a job that may not happen (phase 3 inside `train all`): its clock starts with its first
+    # item, and its last line comes when it ends, not when the block around it does
+    late = io.StringIO()
+    with Steps(Console(file=late, width=10_000), "exploring", 2, show_at_start=False) as steps:
+        time.sleep(1.2)
+        steps.advance(2)
+        assert late.getvalue() == "exploring: 2/2 (100%), 0 s\n"
+        time.sleep(0.6)
+    assert late.getvalue() == "exploring: 2/2 (100%), 0 s\n"
