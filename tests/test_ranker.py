@@ -167,6 +167,35 @@ def test_the_context_says_which_of_the_requests_values_are_used() -> None:
     assert "values used" not in context_text(plain)
 
 
+def test_the_context_says_where_the_plan_has_got_to() -> None:
+    """The plan is read from the step the actions so far have reached: each action that
+    worked moves past the next close mention of its value, then of its control; one that
+    failed does not, and a far mention ("click OK" at the end) is not consumed early."""
+    from lamforge.ranker.state import RankState, context_text, plan_rest
+
+    plan = ["Choose Insert - Comment.",
+            "Choose Format - Character, set Size to 14 pt and click OK."]
+
+    def rest(*done: tuple[str | None, dict, bool]) -> str:
+        previous = [{"function": "click", "control_name": c, "args": a, "ok": ok}
+                    for c, a, ok in done]
+        return plan_rest(RankState(request="r", controls=[], previous=previous, plan=plan))
+
+    assert rest().startswith("Choose Insert - Comment.")
+    assert rest(("Insert", {}, True)).startswith("Comment. | Choose Format")
+    assert rest(("Insert", {}, True), ("Comment", {}, False)).startswith("Comment.")
+    comment = [("Insert", {}, True), ("Comment", {}, True), ("Text", {"text": "Hi"}, True),
+               ("OK", {}, True)]
+    assert rest(*comment).startswith("Choose Format - Character")  # the first dialog's OK
+    done = [*comment, ("Format", {}, True), ("Character...", {}, True),
+            ("Size", {"text": "14 pt"}, True)]
+    assert rest(*done) == "and click OK."
+    assert rest(*done, ("OK", {}, True)) == "nothing left"
+    state = RankState(request="r", controls=[], plan=plan)
+    assert "plan, next: Choose Insert" in context_text(state)
+    assert "plan" not in context_text(state, with_plan=False)
+
+
 def test_only_quotes_are_quoted_and_a_text_to_select_may_be_in_the_document() -> None:
     """An apostrophe inside a word is no quote ("donner plus d'importance au titre s'il vous
     plaît" made the ranker select 'importance au titre s', which the document does not hold);

@@ -163,16 +163,41 @@ def values_progress(state: RankState) -> str | None:
             f"{', '.join(no) or 'none'}")
 
 
+PLAN_SKIP = 40
+"""An action moves the plan on only past a mention this close ahead (an OK clicked in a first
+dialog must not consume the last step's "click OK")."""
+
+
+def plan_rest(state: RankState) -> str:
+    """The plan from where the actions so far have brought it: each action that worked moves
+    past the next close mention of a value it entered, then of its control ("Choose Insert -
+    Field - Time" after Insert and Field: "Time"). A plan read whole at
+    every step did not say which of its steps was next (taking the next menu item and when
+    to finish were the ranker's commonest mistakes), and its end fell past the context's
+    cut."""
+    text = " | ".join(state.plan)
+    low, pos = text.lower(), 0
+    for a in state.previous:
+        if not a.get("ok", True):
+            continue
+        for key in [*(a.get("args") or {}).values(), a.get("control_name")]:
+            key = re.sub(r"\s+", " ", str(key or "").replace("~", "")).strip(" .…").lower()
+            m = re.compile(r"(?<!\w)" + re.escape(key) + r"(?!\w)").search(low, pos) \
+                if len(key) > 1 else None
+            if m and m.start() - pos <= PLAN_SKIP:
+                pos = m.end()
+    return text[pos:].lstrip(" .,;:|-") or "nothing left"
+
+
 def context_text(state: RankState, with_plan: bool = True) -> str:
     """The step as the ranker reads it (the first tokens matter most: a long plan is cut
     at the end, never the request or the screen)."""
     done = [_done(a) for a in reversed(state.previous[-HISTORY:])]
     progress = values_progress(state)
     lines = [f"request: {state.request}", *([progress] if progress else []),
+             *([f"plan, next: {plan_rest(state)}"] if with_plan and state.plan else []),
              f"screen: {_screen(state.controls)}",
              f"cursor: {_cursor(state.canvas)}",
              f"step {len(state.previous) + 1}; done, latest first: " + ("; ".join(done) or
                                                                         "nothing yet")]
-    if with_plan and state.plan:
-        lines.append("plan: " + " | ".join(state.plan))
     return "\n".join(lines)
