@@ -22,6 +22,7 @@ from typing import Any
 
 from lamforge.core import Control, Observation, StepSample
 from lamforge.core.text import quoted
+from lamforge.envs.match import normalize
 
 PROMPT_MARK = "lamforge-rank-state"
 """The served ranker's prompt is a JSON object with this key (its format version)."""
@@ -181,7 +182,7 @@ def plan_rest(state: RankState) -> str:
         if not a.get("ok", True):
             continue
         for key in [*(a.get("args") or {}).values(), a.get("control_name")]:
-            key = re.sub(r"\s+", " ", str(key or "").replace("~", "")).strip(" .…").lower()
+            key = normalize(str(key or ""))
             m = re.compile(r"(?<!\w)" + re.escape(key) + r"(?!\w)").search(low, pos) \
                 if len(key) > 1 else None
             if m and m.start() - pos <= PLAN_SKIP:

@@ -150,9 +150,10 @@ def _field_values(c: Control, vals: list[str], fields: dict[str, str],
     option of the field the request names ("using the Liberation Sans font"), then the
     request's values, except one the request gives another field by name ("Apples" is not
     for Replace). A field that takes a number is offered numbers only (OK refuses the rest)."""
-    own = fields.get(normalize(c.name))
+    name = normalize(c.name)
+    own = fields.get(name)
     named = [o for o in c.options or [] if o.lower() in request.lower()]
-    others = {v for name, v in fields.items() if name != normalize(c.name)}
+    others = {v for field, v in fields.items() if field != name}
     out = [*([own] if own else []), *named, *(v for v in vals if v not in others)]
     if c.name in NUMERIC_FIELDS:
         out = [v for v in out if parse_number(v) is not None]
@@ -161,9 +162,10 @@ def _field_values(c: Control, vals: list[str], fields: dict[str, str],
 
 def propose(obs: Observation, request: str) -> list[Action]:
     """The candidate actions of this state, in a stable order (display order, then texts)."""
-    _, fields = request_values(request)
+    quoted, fields = request_values(request)
     spans = document_spans(request, obs.canvas)
-    vals = list(dict.fromkeys([*values(request), *spans]))
+    given = values(request)
+    vals = list(dict.fromkeys([*given, *spans]))
     out: list[Action] = []
     for c in obs.controls:
         if not c.enabled:
@@ -176,10 +178,10 @@ def propose(obs: Observation, request: str) -> list[Action]:
         if c.type in FIELDS:
             out += [Action(function="set_edit_text", control_label=c.label, args={"text": v})
                     for v in _field_values(c, vals, fields, request)]
-    quoted = [q for q in request_values(request)[0] if _may_hold(obs.canvas, q)]
-    texts = list(dict.fromkeys([*quoted, *spans, *_canvas_texts(obs.canvas)]))
+    held = [q for q in quoted if _may_hold(obs.canvas, q)]
+    texts = list(dict.fromkeys([*held, *spans, *_canvas_texts(obs.canvas)]))
     out += [Action(function="select_text", args={"text": t}) for t in texts]
-    typed = [v for v in values(request) if not _NUMBER.fullmatch(v)]
+    typed = [v for v in given if not _NUMBER.fullmatch(v)]
     out += [Action(function="type_text", args={"text": t}) for t in typed]
     out += [Action(function="keyboard", args={"keys": k}) for k in KEYS]
     out.append(Action(function="finish"))
