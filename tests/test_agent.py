@@ -208,3 +208,33 @@ def test_a_planner_model_writes_the_plan_the_agent_follows(trained: Path, writer
     start = audit_events(tmp_path / "a.jsonl")[0]
     assert start["event"] == "start" and start["plan"] == planner.plan(task.request)
     assert result.records[0].action.function == "select_text"
+
+
+def test_an_action_already_taken_on_the_same_screen_is_not_taken_again(
+        writer_env, tmp_path: Path) -> None:
+    """A model that opens a menu, closes it and would open it again goes round in a circle
+    until its budget ends; the agent asks it again instead (a ranker: its next best)."""
+    from lamforge.agent.backends import Answer
+
+    class Circling:
+        name = "circling"
+
+        def act(self, ctx, retry=0):
+            menu_open = any(c.group == "menu" for c in ctx.observation.controls)
+            if retry:
+                answer = {"function": "finish"}
+            elif menu_open:
+                answer = {"function": "keyboard", "args": {"keys": "escape"}}
+            else:
+                fmt = next(c for c in ctx.observation.controls
+                           if c.group == "menubar" and c.name == "Format")
+                answer = {"function": "click", "control_label": fmt.label}
+            return Answer(text=json.dumps(answer), seconds=0.0)
+
+    audit = tmp_path / "audit.jsonl"
+    result = Agent(writer_env, Circling(), audit=AuditLog(audit),
+                   budget=Budget(max_steps=10)).run(BOLD)
+    assert [r.action.function for r in result.records] == ["click", "keyboard", "finish"]
+    steps = [e for e in audit_events(audit) if e["event"] == "step"]
+    assert steps[0]["observation"] == steps[2]["observation"]  # back where it started
+    assert "round in a circle" in steps[2]["rejected"][0], steps[2]

@@ -9,6 +9,7 @@ thing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,13 +26,24 @@ class Memory:
     request: str
     plan: list[str] = field(default_factory=list)
     previous: list[dict[str, Any]] = field(default_factory=list)
+    taken: dict[str, set[str]] = field(default_factory=dict)
+    """Per observation (its digest), the actions already taken from it (`action_key`)."""
 
     def remember(self, action: Action, control: Control | None, ok: bool,
-                 error: str | None, advance: int, result: str | None = None) -> None:
-        """Record a step; a successful one moves the plan on by `advance` steps."""
+                 error: str | None, advance: int, result: str | None = None,
+                 state: str | None = None) -> None:
+        """Record a step (taken from the observation whose digest is `state`); a successful
+        one moves the plan on by `advance` steps."""
         self.previous.append(previous_action(action, control, ok, result) | {"error": error})
+        if state is not None:
+            self.taken.setdefault(state, set()).add(action_key(action))
         if ok:
             self.plan = self.plan[advance:]
+
+    def taken_from(self, state: str) -> set[str]:
+        """The actions already taken from this observation: taking one again goes round in
+        a circle (the same screen, the same choice, the same outcome)."""
+        return self.taken.get(state, set())
 
     def failures_in_a_row(self) -> int:
         n = 0
@@ -40,6 +52,11 @@ class Memory:
                 break
             n += 1
         return n
+
+
+def action_key(action: Action) -> str:
+    """An action as one comparable text (function, target and arguments)."""
+    return json.dumps(action.model_dump(), sort_keys=True, ensure_ascii=False, default=str)
 
 
 @dataclass
