@@ -47,12 +47,15 @@ def online(models: list[Path | str], tasks: list[Path], out: Path, workers: int,
     return json.loads(out.read_text()), time.perf_counter() - t0
 
 
-def train(run: Path, out: Path) -> float | None:
-    """`train all` of the preset on the demo's flow into `out` (None: it was there)."""
+def train(run: Path, out: Path, epochs: float | None = None) -> float | None:
+    """`train all` of the preset on the demo's flow into `out` (None: it was there);
+    `epochs`: phase 2's instead of the preset's."""
     if (out / "phase4.json").is_file():
         return None
     cfg = yaml.safe_load((ROOT / "configs/ranker-cpu.yaml").read_text())
     cfg["output_dir"] = str(out)
+    if epochs is not None:
+        cfg["phase2"]["epochs"] = epochs
     cfg["data"] = {"flow_dir": str(run / "flow"),
                    "plans": [str(run / "data" / f) for f in ("mined.jsonl", "evolved.jsonl")]}
     config = out.parent / "ranker-cpu.yaml"
@@ -70,12 +73,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/bench/ranker-cpu"))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/ranker_writer.json")
+    ap.add_argument("--phase2-epochs", type=float, default=None,
+                    help="phase 2's epochs instead of the preset's (how far more training goes)")
     args = ap.parse_args()
     run = args.run_dir
     tiny = run / "tiny" / "lam4" / "model"
     if not (tiny / "config.json").is_file():
         raise SystemExit(f"error: no model at {tiny} (run `make demo` first)")
-    train_s = train(run, args.out)
+    train_s = train(run, args.out, args.phase2_epochs)
     phases = {f"lam{n}": json.loads((args.out / f"phase{n}.json").read_text())
               for n in (1, 2, 3, 4)}
     ranker = [args.out / f"lam{n}" / "model" for n in (2, 4)]
@@ -109,6 +114,7 @@ def main() -> None:
     result = {"date": date.today().isoformat(),
               "command": " ".join(["benchmarks/ranker_writer.py", *sys.argv[1:]]),
               "run_dir": str(run), "preset": str(args.out),
+              "phase2_epochs": args.phase2_epochs,
               "seconds": {"train_all": round(train_s, 1) if train_s else None,
                           "train_phases": {k: v.get("seconds") for k, v in phases.items()},
                           "held_out": round(held_s, 1), "plain": round(plain_s, 1)},
