@@ -106,6 +106,17 @@ def test_type_text_and_select_text(writer_env) -> None:
     assert verdict(writer_env, Check(kind="text_present", text="beta")).status == "fail"
 
 
+def test_a_selection_that_fills_a_table_cell_shows_in_the_canvas(writer_env) -> None:
+    """LibreOffice selects such a text as the cell, where the view cursor reads empty: the
+    canvas said "no selection", so the step after selecting 'Item' and the step after
+    selecting 'Price' looked the same."""
+    writer_env.reset(task("table"))
+    result = act(writer_env, "select_text", text="Quantity")
+    assert 'selection (table): "Quantity"' in result.observation.canvas
+    result = act(writer_env, "select_text", text="Pears")
+    assert 'selection (table): "Pears"' in result.observation.canvas
+
+
 def test_select_option_rejects_unknown_options(writer_env) -> None:
     writer_env.reset(task())
     act(writer_env, "select_text", text="quick")

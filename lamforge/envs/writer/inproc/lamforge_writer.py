@@ -283,6 +283,22 @@ def _shapes(doc):
     return out
 
 
+def _cell_selection(doc, ctrl):
+    """The text of the cells selected, when a selection is table cells ("" if none)."""
+    try:
+        cur = ctrl.getSelection()
+        if cur.supportsService("com.sun.star.text.TextTableCursor"):
+            table = ctrl.getViewCursor().TextTable
+            first, _, last = cur.getRangeName().partition(":")
+            cells = table.getCellRangeByName(f"{first}:{last or first}")
+            return " | ".join(str(x) for row in cells.getDataArray() for x in row)
+        if cur.supportsService("com.sun.star.text.TextRanges") and cur.getCount():
+            return cur.getByIndex(0).getString()
+    except Exception:
+        pass
+    return ""
+
+
 def _selection(doc):
     ctrl = doc.getCurrentController()
     vc = ctrl.getViewCursor()
@@ -303,6 +319,8 @@ def _selection(doc):
     except Exception:
         pass
     sel = vc.getString()
+    if not sel:  # text that fills a table cell is selected as the cell: the view cursor is empty
+        sel = _cell_selection(doc, ctrl)
     attrs = {}
     try:
         attrs = _char_attrs(vc)
