@@ -156,3 +156,22 @@ def test_session_store_keeps_sessions_and_steps(tmp_path: Path) -> None:
     again = SessionStore(tmp_path / "s.sqlite")  # persisted
     assert again.sessions()[0]["status"] == "pass"
     assert again.steps(sid)[0]["action"] == '{"function": "finish"}'
+
+
+def test_a_circle_is_an_action_taken_again_after_the_run_left_its_screen_and_came_back() -> None:
+    from lamforge.agent.context import Memory
+
+    fmt = Action(function="click", control_label="m3")
+    esc = Action(function="keyboard", args={"keys": "escape"})
+    down = Action(function="keyboard", args={"keys": "shift+down"})
+    memory = Memory(request="r")
+    memory.remember(fmt, None, True, None, 0, state="document")
+    memory.remember(esc, None, True, None, 0, state="menu open")
+    assert memory.circles("document", fmt)  # opened, closed, about to open again
+    assert not memory.circles("document", down) and not memory.circles("menu open", fmt)
+    # the same key again and again while the observation does not change is not a circle:
+    # it may change what the observation does not show (a selection past the canvas's cut)
+    memory = Memory(request="r")
+    for _ in range(3):
+        memory.remember(down, None, True, None, 0, state="selection")
+    assert not memory.circles("selection", down)

@@ -26,8 +26,8 @@ class Memory:
     request: str
     plan: list[str] = field(default_factory=list)
     previous: list[dict[str, Any]] = field(default_factory=list)
-    taken: dict[str, set[str]] = field(default_factory=dict)
-    """Per observation (its digest), the actions already taken from it (`action_key`)."""
+    states: list[tuple[str, str]] = field(default_factory=list)
+    """Per step, the digest of the observation it was taken from and its `action_key`."""
 
     def remember(self, action: Action, control: Control | None, ok: bool,
                  error: str | None, advance: int, result: str | None = None,
@@ -36,14 +36,22 @@ class Memory:
         one moves the plan on by `advance` steps."""
         self.previous.append(previous_action(action, control, ok, result) | {"error": error})
         if state is not None:
-            self.taken.setdefault(state, set()).add(action_key(action))
+            self.states.append((state, action_key(action)))
         if ok:
             self.plan = self.plan[advance:]
 
-    def taken_from(self, state: str) -> set[str]:
-        """The actions already taken from this observation: taking one again goes round in
-        a circle (the same screen, the same choice, the same outcome)."""
-        return self.taken.get(state, set())
+    def circles(self, state: str, action: Action) -> bool:
+        """Whether `action`, from the observation whose digest is `state`, goes round in a
+        circle: it was taken from this observation before, the episode went elsewhere, and it
+        is back (open a menu, close it, open it again). An action repeated while the
+        observation stays as it is does not: the observation may not show what it changes
+        (each shift+down extends a selection the canvas shows cut short)."""
+        key = action_key(action)
+        for j, (seen, taken) in enumerate(self.states):
+            if seen == state and taken == key and any(
+                    other != state for other, _ in self.states[j + 1:]):
+                return True
+        return False
 
     def failures_in_a_row(self) -> int:
         n = 0

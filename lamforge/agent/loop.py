@@ -28,7 +28,7 @@ from typing import Any
 
 from lamforge.agent.audit import AuditLog, digest_of
 from lamforge.agent.backends import Backend
-from lamforge.agent.context import Memory, StepContext, action_key, build_context
+from lamforge.agent.context import Memory, StepContext, build_context
 from lamforge.agent.policy import Confirm, Decision, Policy, deny_all
 from lamforge.agent.sessions import SessionStore
 from lamforge.core import (
@@ -125,11 +125,11 @@ class ActionLayer:
         self.backend = backend
         self.retries = retries
 
-    def propose(self, ctx: StepContext, taken: set[str] | None = None) -> Proposal:
+    def propose(self, ctx: StepContext, circles: Callable[[Action], bool] | None = None
+                ) -> Proposal:
         """The step's action: the backend's answer, parsed, grounded and validated, asked
-        again (with the reason) while it is not valid or is one of `taken`, the actions
-        already taken from this same observation (a loop: a ranker then takes its next best
-        candidate)."""
+        again (with the reason) while it is not valid or `circles` says it goes round in a
+        circle (`Memory.circles`: a ranker then takes its next best candidate)."""
         specs = {s.name: s for s in ctx.functions}
         out = Proposal(action=None)
         for retry in range(1 + self.retries):
@@ -148,9 +148,9 @@ class ActionLayer:
                     reason = f"answer is not an action ({e})"
                 else:
                     action, reason = validate(action, ctx.observation, specs)
-                    if reason is None and taken and action_key(action) in taken:
-                        reason = ("this action was already taken on this same screen: "
-                                  "it goes round in a circle")
+                    if reason is None and circles and circles(action):
+                        reason = ("this action was taken on this same screen before, and "
+                                  "the run came back to it: it goes round in a circle")
                     if reason is None:
                         out.action = action
                         out.control = (ctx.observation.control(action.control_label)
@@ -370,7 +370,7 @@ class Agent:
         ctx = build_context(memory, obs, functions, self.k, self.env.control_args_schema)
         here = digest_of(obs.model_dump())
         t_context = time.perf_counter()
-        proposal = self.actions.propose(ctx, memory.taken_from(here))
+        proposal = self.actions.propose(ctx, lambda a: memory.circles(here, a))
         t_action = time.perf_counter()
         action, control = proposal.action, proposal.control
         decision = Decision(verdict="deny", reason=proposal.error or "") if action is None \
