@@ -108,7 +108,7 @@ def train_config(s: DemoSettings, small: bool = False) -> dict[str, Any]:
 
 def ranker_config(s: DemoSettings, small: bool = False) -> dict[str, Any]:
     """The ranker LAM: configs/ranker-cpu.yaml on the run's own data with half its budget
-    (phase 2 sees each expert step about 0.6 times instead of 1.25, phases 3 and 4 work on
+    (phase 2 sees each expert step about 0.6 times instead of 2, phases 3 and 4 work on
     fewer tasks and states); `small` cuts every phase to a few steps. The preset's own
     figures are measured by benchmarks/ranker_writer.py."""
     from lamforge.core import DataError
