@@ -9,11 +9,11 @@ thing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lamforge.agent.audit import digest_of
 from lamforge.core import Action, Control, Observation, StepSample, previous_action
 from lamforge.envs.base import ActionSpec
 from lamforge.train.formats import rank_controls, state_prompt
@@ -27,7 +27,7 @@ class Memory:
     plan: list[str] = field(default_factory=list)
     previous: list[dict[str, Any]] = field(default_factory=list)
     states: list[tuple[str, str]] = field(default_factory=list)
-    """Per step, the digest of the observation it was taken from and its `action_key`."""
+    """Per step, the digests of the observation it was taken from and of its action."""
 
     def remember(self, action: Action, control: Control | None, ok: bool,
                  error: str | None, advance: int, result: str | None = None,
@@ -36,7 +36,7 @@ class Memory:
         one moves the plan on by `advance` steps."""
         self.previous.append(previous_action(action, control, ok, result) | {"error": error})
         if state is not None:
-            self.states.append((state, action_key(action)))
+            self.states.append((state, digest_of(action.model_dump())))
         if ok:
             self.plan = self.plan[advance:]
 
@@ -46,12 +46,9 @@ class Memory:
         is back (open a menu, close it, open it again). An action repeated while the
         observation stays as it is does not: the observation may not show what it changes
         (each shift+down extends a selection the canvas shows cut short)."""
-        key = action_key(action)
-        for j, (seen, taken) in enumerate(self.states):
-            if seen == state and taken == key and any(
-                    other != state for other, _ in self.states[j + 1:]):
-                return True
-        return False
+        first = next((j for j, step in enumerate(self.states)
+                      if step == (state, digest_of(action.model_dump()))), None)
+        return first is not None and any(seen != state for seen, _ in self.states[first + 1:])
 
     def failures_in_a_row(self) -> int:
         n = 0
@@ -60,11 +57,6 @@ class Memory:
                 break
             n += 1
         return n
-
-
-def action_key(action: Action) -> str:
-    """An action as one comparable text (function, target and arguments)."""
-    return json.dumps(action.model_dump(), sort_keys=True, ensure_ascii=False, default=str)
 
 
 @dataclass

@@ -283,7 +283,7 @@ def _shapes(doc):
     return out
 
 
-def _cell_selection(doc, ctrl):
+def _cell_selection(ctrl):
     """The text of the cells selected, when a selection is table cells ("" if none)."""
     try:
         cur = ctrl.getSelection()
@@ -320,7 +320,7 @@ def _selection(doc):
         pass
     sel = vc.getString()
     if not sel:  # text that fills a table cell is selected as the cell: the view cursor is empty
-        sel = _cell_selection(doc, ctrl)
+        sel = _cell_selection(ctrl)
     attrs = {}
     try:
         attrs = _char_attrs(vc)
