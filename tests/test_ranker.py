@@ -167,6 +167,35 @@ def test_the_context_says_which_of_the_requests_values_are_used() -> None:
     assert "values used" not in context_text(plain)
 
 
+def test_an_option_of_an_open_dialog_the_request_names_is_a_value_to_use() -> None:
+    """"in italics" names the Character dialog's 'Italic' as surely as "Style: Italic" would:
+    the values line must not say all is used before it is chosen (the ranker pressed OK
+    without setting anything). A toolbar's style box is not read: "make the title bold" does
+    not ask for the Title style."""
+    from lamforge.core import Control
+    from lamforge.ranker.state import RankState, context_text
+
+    dialog = [Control(label="1", name="Style", type="ComboBox", group="dialog",
+                      options=["Regular", "Italic", "Bold", "Bold Italic"]),
+              Control(label="2", name="OK", type="Button", group="dialog")]
+    request = "put the word 'urgent' in italics"
+    selected = [{"function": "select_text", "args": {"text": "urgent"}, "ok": True}]
+
+    def line(controls: list[Control], previous: list[dict]) -> str:
+        text = context_text(RankState(request=request, controls=controls, previous=previous))
+        return text.splitlines()[1]
+
+    assert line(dialog, selected) == "values used: urgent; not yet used: Italic"
+    chosen = [*selected, {"function": "select_option", "control_name": "Style",
+                          "args": {"option": "Italic"}, "ok": True}]
+    assert line(dialog, chosen) == "values used: urgent, Italic; not yet used: none"
+    assert line([], selected) == "values used: urgent; not yet used: none"
+    toolbar = Control(label="3", name="Paragraph Style", type="ComboBox", group="toolbar",
+                      options=["Title", "Heading 1"])
+    plain = RankState(request="make the title bold", controls=[toolbar])
+    assert "values used" not in context_text(plain)
+
+
 def test_the_context_says_where_the_plan_has_got_to() -> None:
     """The plan is read from the step the actions so far have reached: each action that
     worked moves past the next close mention of its value, then of its control; one that
@@ -237,6 +266,21 @@ def test_a_ranker_reads_a_context_as_far_as_it_was_trained_to(ranked: Path) -> N
     ranker = Ranker(ranked / "lam4" / "model")
     cands = candidates(WriterEnv, long)
     assert (ranker.probabilities(long, cands) == ranker.probabilities(longer, cands)).all()
+
+
+def test_a_request_without_a_plan_gets_a_known_tasks_plan_only_when_it_is_that_task(
+        ranked: Path) -> None:
+    """Phase 1's retrieval: a known task's request, reworded only in case, gets its plan; a
+    request unlike every known task gets none (a far plan misleads: with any plan above
+    cosine 0.5, LAM4 finished 3 of 59 plain requests, with none 7)."""
+    from lamforge.ranker.model import PLANS, Ranker
+
+    lam1 = ranked / "lam1" / "model"
+    known = [json.loads(line) for line in (lam1 / PLANS).read_text().splitlines()]
+    ranker = Ranker(lam1)
+    task = known[0]
+    assert ranker.plan(task["task"].upper()) == task["plan"]
+    assert ranker.plan("what time does the last bus to Leeds leave tonight") is None
 
 
 def test_a_state_with_no_candidate_ends_the_episode_instead_of_an_error(ranked: Path) -> None:

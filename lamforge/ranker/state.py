@@ -137,11 +137,43 @@ def request_values(request: str) -> list[tuple[str | None, str]]:
     return out
 
 
+_WORDS = re.compile(r"[a-z]+")
+
+
+def _says(words: list[str], phrase: list[str]) -> bool:
+    """Whether `words` hold `phrase`, each word as it is or with a short ending ("italics"
+    says 'Italic', "doubled" says 'Double')."""
+    n = len(phrase)
+    return any(all(w.startswith(p) and len(w) - len(p) <= 2
+                   for w, p in zip(words[i:i + n], phrase, strict=True))
+               for i in range(len(words) - n + 1))
+
+
+def named_options(state: RankState) -> list[tuple[Control, str]]:
+    """Options of an open dialog's fields that the request names in its own words ("in
+    italics" names the Style box's 'Italic'): a value it asks for as surely as a `Style:
+    Italic` detail, though not written as one. Only a dialog's: a toolbar's style box would
+    read "make the title bold" as asking for the Title style."""
+    words = _WORDS.findall(state.request.lower())
+    out: dict[str, tuple[Control, str]] = {}
+    for c in state.controls:
+        if c.group != "dialog":
+            continue
+        for option in c.options or []:
+            phrase = _WORDS.findall(option.lower())
+            if 0 < len(phrase) <= 3 and all(len(w) > 2 for w in phrase) \
+                    and _says(words, phrase):
+                out.setdefault(option.lower(), (c, option))
+    return list(out.values())
+
+
 def values_progress(state: RankState) -> str | None:
     """Which of the request's values an action has used so far and which not yet: a request
     is rarely done while one of its values is unused, and often done when all are (the
     choice to finish was the ranker's commonest mistake)."""
     values = request_values(state.request)
+    values += [(c.name, o) for c, o in named_options(state)
+               if all(_norm(o) != _norm(v) for _, v in values)]
     if not values:
         return None
     done = [(_norm(a.get("control_name") or ""),
