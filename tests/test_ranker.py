@@ -272,7 +272,7 @@ def test_a_request_without_a_plan_gets_a_known_tasks_plan_only_when_it_is_that_t
         ranked: Path) -> None:
     """Phase 1's retrieval: a known task's request, reworded only in case, gets its plan; a
     request unlike every known task gets none (a far plan misleads: with any plan above
-    cosine 0.5, LAM4 finished 3 of 59 plain requests, with none 7)."""
+    cosine 0.5, LAM4 finished 3 of 59 plain requests, with plans above 0.8 only 6)."""
     from lamforge.ranker.model import PLANS, Ranker
 
     lam1 = ranked / "lam1" / "model"
