@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 SYSTEM_PACKAGES=(python3-venv libreoffice-writer python3-uno libreoffice-help-en-us libreoffice-script-provider-python
-                 fonts-liberation2 chromium chromium-driver)
+                 fonts-liberation2 chromium chromium-driver
+                 xvfb dbus-x11 libreoffice-gtk3 python3-pyatspi at-spi2-core xdotool imagemagick
+                 libreoffice-calc libreoffice-impress)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

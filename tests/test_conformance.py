@@ -8,8 +8,9 @@ from lamforge.core import Check, Task
 from lamforge.envs import make, registered
 from lamforge.envs.checker import ConformanceError, check_env
 
-TASKS = {"writer-v0": Task(id="c", app="writer", request="r", template="line",
-                           checks=[Check(kind="text_present", text="fox")]),
+WRITER = Task(id="c", app="writer", request="r", template="line",
+              checks=[Check(kind="text_present", text="fox")])
+TASKS = {"writer-v0": WRITER, "writer-gui-v0": WRITER,
          "web-v0": Task(id="w", app="web", request="r", template="miniwob/click-button",
                         meta={"seed": 0}),
          "tools-v0": Task(id="t", app="tools", request="r",
@@ -20,8 +21,12 @@ TASKS = {"writer-v0": Task(id="c", app="writer", request="r", template="line",
 @pytest.mark.writer
 @pytest.mark.parametrize("entry", registered(), ids=lambda e: e.id)
 def test_registered_environment_conforms(entry, templates_dir) -> None:
-    kwargs = {"templates_dir": templates_dir} if entry.id == "writer-v0" else {}
-    check_env(make(entry.id, **kwargs), TASKS[entry.id])
+    kwargs = {"templates_dir": templates_dir} if entry.id.startswith("writer") else {}
+    env = make(entry.id, **kwargs)
+    try:
+        check_env(env, TASKS[entry.id])
+    finally:
+        env.close()
 
 
 def test_checker_catches_a_broken_environment() -> None:

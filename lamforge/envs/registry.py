@@ -96,6 +96,14 @@ register(EnvEntry(
 ))
 
 register(EnvEntry(
+    id="writer-gui-v0",
+    entry_point="lamforge.envs.writer.gui:WriterGuiEnv",
+    check="lamforge.envs.writer.gui:check_installation",
+    description="LibreOffice Writer's real windows on Xvfb, read and driven through the "
+                "accessibility tree (AT-SPI); documents checked as in writer-v0",
+))
+
+register(EnvEntry(
     id="web-v0",
     entry_point="lamforge.envs.web.env:WebEnv",
     check="lamforge.envs.web.env:check_installation",

@@ -247,8 +247,13 @@ class _Worker:
 class Office:
     """A warm headless LibreOffice with a UNO connection. Use as a context manager."""
 
-    def __init__(self, call_timeout: float = 15.0, start_timeout: float = 60.0) -> None:
+    def __init__(self, call_timeout: float = 15.0, start_timeout: float = 60.0,
+                 display: dict[str, str] | None = None) -> None:
+        """`display`: the variables of a virtual display and D-Bus session
+        (`lamforge.envs.gui.display`) to show LibreOffice's real windows on, with the gtk3
+        plugin that exposes them to AT-SPI; None runs it headless."""
         self.call_timeout = call_timeout
+        self.display = display
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
         self.ctx: Any = None
@@ -276,7 +281,8 @@ class Office:
         scripts.mkdir(parents=True, exist_ok=True)
         shutil.copy(INPROC_SCRIPT, scripts / INPROC_SCRIPT.name)
         port = _free_port()
-        argv = [str(SOFFICE_BIN), "--headless", "--invisible", "--nologo", "--norestore",
+        shown = [] if self.display else ["--headless", "--invisible"]
+        argv = [str(SOFFICE_BIN), *shown, "--nologo", "--norestore",
                 "--nodefault", "--nolockcheck", "--nofirststartwizard",
                 f"-env:UserInstallation={profile.as_uri()}",
                 f"--accept=socket,host=127.0.0.1,port={port};urp;"]
@@ -319,11 +325,13 @@ class Office:
             lambda: smgr.createInstanceWithContext("com.sun.star.frame.DispatchHelper", self.ctx))
         return self
 
-    @staticmethod
-    def _spawn(argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, argv: list[str]) -> subprocess.Popen:
+        env = office_environment()
+        if self.display:
+            env.update(self.display, SAL_USE_VCLPLUGIN="gtk3")
         return subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=office_environment(), start_new_session=True, preexec_fn=_die_with_parent,
+            env=env, start_new_session=True, preexec_fn=_die_with_parent,
         )
 
     @property

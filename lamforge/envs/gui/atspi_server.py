@@ -1,0 +1,337 @@
+"""The AT-SPI side of the GUI environments: a JSON-lines server run by the system Python.
+
+Why a separate process: pyatspi and its GObject bindings are Debian's packages, built for
+`/usr/bin/python3`, not for the project's virtual environment. So the environment starts
+this file under the system Python (`lamforge.envs.gui.atspi`), with the display's and D-Bus
+session's variables, and talks to it over stdin/stdout: one JSON request per line, one JSON
+answer per line. The client bounds every call with a time-out and kills this process (and
+the app) when one hangs.
+
+This module imports nothing from lamforge: it runs outside the project's environment.
+
+Requests: {"op": name, ...arguments}; answers: {"ok": true, "result": ...} or
+{"ok": false, "error": "one line"}. Nodes of the last `observe` are addressed by `ref`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import pyatspi
+
+# Roles a user acts on or reads; containers (panels, fillers) are walked, not shown.
+ROLES = {
+    "menu": "Menu", "menu item": "MenuItem", "check menu item": "MenuItem",
+    "radio menu item": "MenuItem", "push button": "Button", "toggle button": "ToggleButton",
+    "check box": "CheckBox", "radio button": "RadioButton", "text": "Edit",
+    "password text": "Edit", "spin button": "Edit", "combo box": "ComboBox",
+    "page tab": "TabItem", "list item": "ListItem", "table cell": "Cell", "label": "Label",
+    "slider": "Slider", "tree item": "TreeItem", "paragraph": "Paragraph",
+    "heading": "Paragraph", "menu bar": "MenuBar", "tool bar": "ToolBar", "dialog": "Dialog",
+    "alert": "Dialog", "frame": "Frame", "document text": "Document",
+    "document presentation": "Document", "document spreadsheet": "Document",
+}
+SKIP_CHILDREN = {"table", "document text", "document presentation", "document spreadsheet"}
+"""Roles whose children are never walked: a spreadsheet grid is a table of 2^31 cells, and a
+document's content is read through the app's own API (the canvas), not node by node."""
+
+
+_refs: dict[int, object] = {}
+
+
+def _app(pid: int) -> object:
+    desktop = pyatspi.Registry.getDesktop(0)
+    for app in desktop:
+        try:
+            if app is not None and app.get_process_id() == pid:
+                return app
+        except Exception:  # an application leaving the bus
+            continue
+    raise LookupError(f"no accessible application with pid {pid} (yet)")
+
+
+def _states(acc: object) -> set[str]:
+    return {pyatspi.stateToString(s) for s in acc.getState().getStates()}
+
+
+def windows(pid: int) -> list[dict]:
+    """The app's top-level windows, newest last."""
+    out = []
+    for i, w in enumerate(_app(pid)):
+        if w is None:
+            continue
+        st = _states(w)
+        out.append({"index": i, "role": w.getRoleName(), "name": w.name or "",
+                    "showing": "showing" in st, "active": "active" in st})
+    return out
+
+
+def _window(pid: int, title: str | None) -> object:
+    """The window input goes to: a showing dialog (the newest), else the showing frame whose
+    title has `title`, else any showing frame."""
+    app = _app(pid)
+    shown = [w for w in app if w is not None and "showing" in _states(w)]
+    dialogs = [w for w in shown if w.getRoleName() in ("dialog", "alert", "file chooser")]
+    if dialogs:
+        return dialogs[-1]
+    frames = [w for w in shown if w.getRoleName() == "frame"]
+    if title:
+        titled = [w for w in frames if title in (w.name or "")]
+        if titled:
+            return titled[-1]
+    if frames:
+        return frames[-1]
+    raise LookupError("the application shows no window")
+
+
+def _text(acc: object, limit: int = 300) -> str | None:
+    try:
+        t = acc.queryText()
+    except NotImplementedError:
+        return None
+    n = t.characterCount
+    return t.getText(0, min(n, limit)) if n else ""
+
+
+def _value(acc: object) -> str | None:
+    try:
+        v = acc.queryValue()
+        return f"{v.currentValue:g}"
+    except NotImplementedError:
+        return None
+
+
+def _actions(acc: object) -> list[str]:
+    try:
+        a = acc.queryAction()
+    except NotImplementedError:
+        return []
+    return [a.getName(i) for i in range(a.nActions)]
+
+
+def _box(acc: object) -> list[int]:
+    try:
+        e = acc.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+        return [e.x, e.y, e.width, e.height]
+    except NotImplementedError:
+        return [0, 0, 0, 0]
+
+
+def _labelled_by(acc: object) -> str:
+    """The text of the label a nameless field is tied to (a dialog's "Size:" beside its box),
+    without its colon and mnemonic. GTK ties the label to the combo box that holds the
+    entry, so the entry's box and its siblings are asked too."""
+    try:
+        parent = acc.parent
+        near = [acc]
+        if parent is not None and parent.getRoleName() in ("filler", "combo box", "panel") \
+                and parent.childCount <= 4:
+            near += [parent] + [parent.getChildAtIndex(i) for i in range(parent.childCount)]
+        for node in near:
+            if node is None:
+                continue
+            for rel in node.getRelationSet():
+                if rel.getRelationType() == pyatspi.RELATION_LABELLED_BY and rel.getNTargets():
+                    text = rel.getTarget(0).name or ""
+                    return text.replace("_", "").replace("~", "").rstrip(": ").strip()
+    except Exception:
+        pass
+    return ""
+
+
+def _dead_menubar(acc: object) -> bool:
+    """LibreOffice's gtk3 frame has two menu bars, both showing; only the native one's menus
+    have a working action, so the other is left out."""
+    try:
+        first = acc.getChildAtIndex(0)
+        return first is not None and not any(_actions(first))
+    except Exception:
+        return False
+
+
+def _showing(root: object, role: int | None = None, showing: bool = True) -> list:
+    """The nodes under `root` that are SHOWING (and of `role`), in tree order, in one call
+    (a walk costs a D-Bus round trip per property per node). Never on a subtree holding a
+    spreadsheet grid: the query makes soffice build an object per cell."""
+    col = root.queryCollection()
+    states = pyatspi.StateSet(*([pyatspi.STATE_SHOWING] if showing else [])).raw()
+    roles = [role] if role is not None else []
+    rule = col.createMatchRule(states, col.MATCH_ALL, "", col.MATCH_NONE, roles,
+                               col.MATCH_ANY if roles else col.MATCH_NONE, "", col.MATCH_NONE,
+                               False)
+    try:
+        return list(col.getMatches(rule, col.SORT_ORDER_CANONICAL, 0, True))
+    finally:
+        col.freeMatchRule(rule)
+
+
+def observe(pid: int, title: str | None = None, max_nodes: int = 600,
+            boxes: bool = False) -> dict:
+    """The showing controls of the window input goes to, in tree order, each with a `ref` for
+    later calls, `within` (the menu bar, a menu, a toolbar, the dialog or the window) and
+    `path` (the name of the menu or toolbar it is in); `boxes`: with screen boxes too."""
+    _refs.clear()
+    win = _window(pid, title)
+    nodes: list[dict] = []
+
+    def add(acc: object, role: str, st: set[str], within: str, path: str,
+            label: str = "") -> None:
+        kind = ROLES[role]
+        ref = len(_refs)
+        _refs[ref] = acc
+        node = {"ref": ref, "role": role, "type": kind,
+                "name": acc.name or (_labelled_by(acc) if kind != "Paragraph" else "") or label,
+                "path": path, "within": within,
+                "enabled": "enabled" in st or "sensitive" in st,
+                "checked": "checked" in st or "pressed" in st, "selected": "selected" in st,
+                "focused": "focused" in st, "editable": "editable" in st}
+        if boxes:
+            node["box"] = _box(acc)
+        if kind in ("Edit", "ComboBox", "Cell"):
+            node["text"] = _text(acc)
+        if role in ("spin button", "slider"):
+            node["value"] = _value(acc)
+        nodes.append(node)
+
+    in_dialog = win.getRoleName() in ("dialog", "alert", "file chooser")
+    for acc in _showing(win):
+        if len(nodes) >= max_nodes:
+            break
+        try:
+            _observe_node(acc, win, in_dialog, add)
+        except Exception:  # a node that went away while we read it (a menu closing)
+            continue
+    return {"window": {"role": win.getRoleName(), "name": win.name or ""},
+            "nodes": nodes}
+
+
+def _observe_node(acc: object, win: object, in_dialog: bool, add) -> None:
+    """Add `acc` to the observation if a user acts on it (with the hidden parts GTK
+    reports of a menu bar and of a toolbar's boxes)."""
+    if acc is None:
+        return
+    role = acc.getRoleName()
+    if role == "menu bar":
+        if _dead_menubar(acc):
+            return
+        # GTK reports the native menu bar's menus as visible, not showing
+        for i in range(acc.childCount):
+            menu = acc.getChildAtIndex(i)
+            if menu is not None and menu.getRoleName() == "menu":
+                add(menu, "menu", _states(menu), "MenuBar", "")
+        return
+    parent = acc.parent
+    prole = parent.getRoleName() if parent is not None else ""
+    if role == "panel" and acc.name and prole == "tool bar":
+        # a toolbar's font, size and style boxes: an entry deep inside, not showing either
+        for entry in _showing(acc, pyatspi.ROLE_TEXT, showing=False)[:1]:
+            add(entry, "text", _states(entry), "ToolBar", parent.name or "", acc.name)
+        return
+    if role not in ROLES or prole == "menu bar" or role in (
+            "tool bar", "frame", "dialog", "paragraph", "heading", "label") or \
+            role.startswith("document"):
+        return
+    within, path = ("Dialog", win.name or "") if in_dialog else \
+        ("Menu", parent.name or "") if prole == "menu" else \
+        ("ToolBar", parent.name or "") if prole == "tool bar" else ("", "")
+    add(acc, role, _states(acc), within, path)
+
+
+def tree(ref: int, depth: int = 3) -> list[str]:
+    """Every node under `ref` to `depth`, showing or not: for looking at an app's tree while
+    writing its environment (`lamforge env tree`)."""
+    out: list[str] = []
+
+    def walk(acc: object, d: int) -> None:
+        if acc is None or len(out) >= 2000:
+            return
+        st = sorted(_states(acc) & {"showing", "visible", "enabled", "focusable", "checked"})
+        out.append(f"{'  ' * d}{acc.getRoleName()} '{acc.name or ''}' {','.join(st)} "
+                   f"{_actions(acc)} {acc.childCount}")
+        if d < depth and acc.getRoleName() not in SKIP_CHILDREN:
+            for i in range(min(acc.childCount, 200)):
+                walk(acc.getChildAtIndex(i), d + 1)
+
+    walk(_ref(ref), 0)
+    return out
+
+
+def _ref(ref: int) -> object:
+    if ref not in _refs:
+        raise LookupError(f"no node {ref} in the last observation")
+    return _refs[ref]
+
+
+def act(ref: int, name: str | None = None) -> str:
+    """Run the node's action `name` (its first when None): a click, a press, a toggle. A node
+    without actions (a dialog's tab) is selected in its parent, which is what a click does."""
+    acc = _ref(ref)
+    names = _actions(acc)
+    if not names:
+        return "choose " + choose(ref)
+    a = acc.queryAction()
+    i = names.index(name) if name in names else 0
+    a.doAction(i)
+    return names[i]
+
+
+def set_text(ref: int, text: str) -> str:
+    acc = _ref(ref)
+    acc.queryEditableText().setTextContents(text)
+    return _text(acc) or ""
+
+
+def select_child(ref: int, name: str) -> str:
+    """Select the child called `name` of a list or combo box (a combo box's list is its
+    child)."""
+    acc = _ref(ref)
+    targets = [acc] + [acc.getChildAtIndex(i) for i in range(acc.childCount)]
+    for holder in targets:
+        try:
+            sel = holder.querySelection()
+        except NotImplementedError:
+            continue
+        names = [(holder.getChildAtIndex(i).name or "") for i in range(holder.childCount)]
+        want = name.strip().lower()
+        for i, n in enumerate(names):
+            if n.strip().lower() == want:
+                sel.selectChild(i)
+                return n
+        raise ValueError(f"'{name}' is not one of its options ({', '.join(names[:12])})")
+    raise ValueError("the control has no options to select")
+
+
+def choose(ref: int) -> str:
+    """Select the node in its parent's selection (a dialog's tab, a list's item): what a click
+    on it does, for nodes that have no action of their own."""
+    acc = _ref(ref)
+    acc.parent.querySelection().selectChild(acc.getIndexInParent())
+    return acc.name or ""
+
+
+def focus(ref: int) -> bool:
+    return bool(_ref(ref).queryComponent().grabFocus())
+
+
+OPS = {"windows": windows, "observe": observe, "act": act, "set_text": set_text,
+       "select_child": select_child, "choose": choose, "focus": focus, "tree": tree,
+       "ping": lambda: os.getpid(), "sleep": lambda seconds: time.sleep(seconds)}
+
+
+def main() -> None:
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+            op = OPS[req.pop("op")]
+            out = {"ok": True, "result": op(**req)}
+        except Exception as e:  # every failure is an answer, never the server's end
+            out = {"ok": False, "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

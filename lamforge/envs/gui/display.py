@@ -1,0 +1,123 @@
+"""A private virtual screen and D-Bus session for one GUI environment.
+
+Each GUI environment (each worker) owns one `Display`: an Xvfb server on a display number
+the X server picks itself (`-displayfd`, so two workers never race for `:N`), and a session
+D-Bus daemon on which the AT-SPI bus is activated when the app first asks for it. Both run in
+their own process groups with PR_SET_PDEATHSIG, are killed as groups on `close()` and at
+interpreter exit, so nothing outlives its owner, as for `Office`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import select
+import shutil
+import signal
+import subprocess
+import time
+import weakref
+
+from lamforge.core import EnvironmentUnavailable
+from lamforge.envs.writer.office import _die_with_parent
+
+SCREEN = "1280x800x24"
+"""The size the probe measured at; LibreOffice's dialogs fit in it."""
+PROGRAMS = {"Xvfb": "xvfb", "dbus-daemon": "dbus-x11", "xdotool": "xdotool"}
+"""Programs a GUI environment needs, with the Debian package of each (scripts/setup.sh)."""
+
+_LIVE: weakref.WeakSet[Display] = weakref.WeakSet()
+
+
+def missing_programs() -> list[str]:
+    """The Debian packages to install before a GUI environment can start."""
+    return sorted({pkg for prog, pkg in PROGRAMS.items() if shutil.which(prog) is None})
+
+
+def _read_line(proc: subprocess.Popen, stream, timeout: float, what: str) -> str:
+    """A line a starting server prints, or `EnvironmentUnavailable` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0 or proc.poll() is not None:
+            raise EnvironmentUnavailable(f"{what} did not start (exit code {proc.poll()})")
+        ready, _, _ = select.select([stream], [], [], left)
+        if ready:
+            chunk = os.read(stream.fileno(), 256)
+            if not chunk:
+                raise EnvironmentUnavailable(f"{what} closed its output during start-up")
+            buf += chunk
+    return buf.decode().strip()
+
+
+class Display:
+    """Xvfb + a session D-Bus. `env` holds the variables a program needs to use them."""
+
+    def __init__(self, start_timeout: float = 15.0) -> None:
+        self.start_timeout = start_timeout
+        self.xvfb: subprocess.Popen | None = None
+        self.dbus: subprocess.Popen | None = None
+        self.env: dict[str, str] = {}
+        _LIVE.add(self)
+
+    def start(self) -> Display:
+        if self.alive:
+            return self
+        missing = missing_programs()
+        if missing:
+            raise EnvironmentUnavailable(
+                f"the GUI environments need {', '.join(missing)} (scripts/setup.sh)")
+        self.kill()
+        self.xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", "1", "-screen", "0", SCREEN, "-nolisten", "tcp", "-noreset"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=_die_with_parent)
+        number = _read_line(self.xvfb, self.xvfb.stdout, self.start_timeout, "Xvfb")
+        self.dbus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env={**os.environ, "DISPLAY": f":{number}"},
+            start_new_session=True, preexec_fn=_die_with_parent)
+        address = _read_line(self.dbus, self.dbus.stdout, self.start_timeout, "dbus-daemon")
+        self.env = {"DISPLAY": f":{number}", "DBUS_SESSION_BUS_ADDRESS": address}
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return all(p is not None and p.poll() is None for p in (self.xvfb, self.dbus))
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in (self.xvfb, self.dbus) if p is not None]
+
+    def kill(self) -> None:
+        """Kill both servers' process groups (the AT-SPI bus the session activated is in the
+        D-Bus daemon's)."""
+        for proc in (self.dbus, self.xvfb):
+            if proc is None:
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
+            for stream in (proc.stdout,):
+                if stream is not None:
+                    stream.close()
+        self.xvfb = self.dbus = None
+        self.env = {}
+
+    close = kill
+
+    def __enter__(self) -> Display:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    for display in list(_LIVE):
+        display.kill()

@@ -1,0 +1,133 @@
+"""Writer's real GUI (writer-gui-v0): LibreOffice's own windows on Xvfb, driven through AT-SPI.
+
+Everything is real: an X server, a D-Bus session with the AT-SPI bus, LibreOffice with the gtk3
+plugin, its real Format > Character dialog, and the headless environment's checks on the saved
+document.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from lamforge.core import Action, Check, Task
+
+pytestmark = [pytest.mark.writer, pytest.mark.gui]
+
+SIZE_TASK = Task(id="gui-size", app="writer", request="make 'steady growth' 24 pt",
+                 template="report", checks=[Check(kind="font_size", text="steady growth",
+                                                  size=24)])
+
+
+def _character_dialog(size: str, button: str = "OK") -> list[Action]:
+    """Select the phrase, open Format > Character..., type the size, press `button`."""
+    return [Action(function="select_text", args={"text": "steady growth"}),
+            Action(function="click", control_text="Format"),
+            Action(function="click", control_text="Character..."),
+            Action(function="set_edit_text", control_text="Size", args={"text": size}),
+            Action(function="click", control_text=button)]
+
+
+def _run(env, actions: list[Action]) -> list:
+    env.reset(SIZE_TASK)
+    return [env.step(a) for a in actions]
+
+
+@pytest.fixture(scope="module")
+def gui_env(templates_dir: Path):
+    from lamforge.envs.writer.gui import WriterGuiEnv, check_installation
+
+    status = check_installation()
+    if not status.ok:
+        pytest.fail("writer-gui cannot start: " + "; ".join(
+            f"{n}: {d}" for n, ok, d in status.details if not ok))
+    env = WriterGuiEnv(templates_dir=templates_dir)
+    yield env
+    env.close()
+
+
+def test_the_real_character_dialog_sets_a_size_that_the_check_confirms(gui_env) -> None:
+    results = _run(gui_env, _character_dialog("24 pt"))
+    assert [r.ok for r in results] == [True] * 5, [r.error for r in results]
+    # the dialog is LibreOffice's own: its fields were read from the accessibility tree
+    assert results[2].observation.focus == "dialog: Character"
+    names = {c.name for c in results[2].observation.controls}
+    assert {"Family", "Style", "Size", "OK", "Cancel"} <= names
+    assert results[-1].observation.focus == "document"
+    verdict = gui_env.evaluate()
+    assert verdict.status == "pass", verdict.reason
+
+
+@pytest.mark.parametrize("size, button", [("18 pt", "OK"), ("24 pt", "Cancel")])
+def test_a_wrong_value_or_a_cancelled_dialog_fails_the_check(gui_env, size, button) -> None:
+    results = _run(gui_env, _character_dialog(size, button))
+    assert all(r.ok for r in results), [r.error for r in results]
+    verdict = gui_env.evaluate()
+    assert verdict.status == "fail"
+    assert "font_size" in verdict.reason
+
+
+def test_a_control_the_window_does_not_show_is_an_error_the_model_sees(gui_env) -> None:
+    gui_env.reset(SIZE_TASK)
+    result = gui_env.step(Action(function="click", control_text="Character..."))
+    assert not result.ok and "no control named 'Character...'" in result.error
+    assert result.observation.last_action_error == result.error
+    menus = {c.name for c in result.observation.controls if c.group == "menubar"}
+    assert {"File", "Edit", "Format", "Help"} <= menus
+
+
+def test_killing_libreoffice_mid_episode_fails_it_and_the_next_episode_passes(gui_env) -> None:
+    gui_env.reset(SIZE_TASK)
+    assert gui_env.step(Action(function="click", control_text="Format")).ok
+    os.kill(gui_env.office.proc.pid, signal.SIGKILL)
+    result = gui_env.step(Action(function="click", control_text="Character..."))
+    assert not result.ok and result.done and result.info.get("crashed")
+    assert "LibreOffice died" in result.error
+    assert gui_env.evaluate().status == "fail"
+    _run(gui_env, _character_dialog("24 pt"))
+    assert gui_env.evaluate().status == "pass"
+
+
+def _running(pids: set[int]) -> set[int]:
+    """The pids still running (a zombie has ended: only its exit status is left)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def _group_members(groups: set[int]) -> set[int]:
+    """Every process in these process groups (the AT-SPI bus the D-Bus session started is
+    in the daemon's)."""
+    members = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) in groups:
+                    members.add(int(entry.name))
+            except ProcessLookupError:
+                continue
+    return members
+
+
+def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_dir) -> None:
+    from lamforge.envs.writer.gui import WriterGuiEnv
+
+    env = WriterGuiEnv(templates_dir=templates_dir)
+    env.reset(SIZE_TASK)
+    assert env.step(Action(function="click", control_text="Format")).ok
+    groups = {os.getpgid(p) for p in [*env.display.pids, env.office.proc.pid,
+                                      env.bridge.proc.pid]}
+    started = _group_members(groups)
+    assert len(started) >= 4  # Xvfb, dbus-daemon, soffice.bin, the AT-SPI server (+ its bus)
+    env.close()
+    assert _running(started) == set()
+    env.close()  # idempotent
