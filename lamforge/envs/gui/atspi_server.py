@@ -152,6 +152,11 @@ def _dead_menubar(acc: object) -> bool:
         return False
 
 
+LAYOUT = {"frame", "root pane", "panel", "filler", "scroll pane", "split pane", "viewport",
+          "layered pane", "page tab list", "page tab"}
+"""Roles that lay a frame out: walked one node at a time, as a document may be inside."""
+
+
 def _showing(root: object, role: int | None = None, showing: bool = True) -> list:
     """The nodes under `root` that are SHOWING (and of `role`), in tree order, in one call
     (a walk costs a D-Bus round trip per property per node). Never on a subtree holding a
@@ -197,7 +202,7 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
         nodes.append(node)
 
     in_dialog = win.getRoleName() in ("dialog", "alert", "file chooser")
-    for acc in _showing(win):
+    for acc in _safe_showing(win):
         if len(nodes) >= max_nodes:
             break
         try:
@@ -206,6 +211,38 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
             continue
     return {"window": {"role": win.getRoleName(), "name": win.name or ""},
             "nodes": nodes}
+
+
+def _safe_showing(win: object) -> list:
+    """The window's showing nodes in tree order, without ever querying a subtree that holds
+    a document: the frame's layout panes are walked node by node, and each part that cannot
+    hold a document (a toolbar, a menu bar, a sidebar deck, a dialog) is read with one
+    Collection query. A query that reached Calc's grid would hang soffice."""
+    out: list = []
+
+    def visit(acc: object, depth: int) -> None:
+        try:
+            role = acc.getRoleName()
+            if depth and "showing" not in _states(acc):
+                return
+        except Exception:
+            return
+        if role in SKIP_CHILDREN:
+            return
+        if role in LAYOUT and depth < 12:
+            out.append(acc)
+            for i in range(min(acc.childCount, 100)):
+                child = acc.getChildAtIndex(i)
+                if child is not None:
+                    visit(child, depth + 1)
+            return
+        out.append(acc)
+        out.extend(_showing(acc))
+
+    if win.getRoleName() in ("dialog", "alert", "file chooser"):
+        return _showing(win)
+    visit(win, 0)
+    return out
 
 
 def _observe_node(acc: object, win: object, in_dialog: bool, add) -> None:
@@ -240,9 +277,16 @@ def _observe_node(acc: object, win: object, in_dialog: bool, add) -> None:
     add(acc, role, _states(acc), within, path)
 
 
-def tree(ref: int, depth: int = 3) -> list[str]:
-    """Every node under `ref` to `depth`, showing or not: for looking at an app's tree while
-    writing its environment (`lamforge env tree`)."""
+def count(pid: int, title: str | None = None) -> list:
+    """The window input goes to and how many nodes it shows: cheap (one query), for waiting
+    until a window that just opened has drawn its controls."""
+    win = _window(pid, title)
+    return [win.name or "", len(_showing(win))]
+
+
+def tree(ref: int | None = None, depth: int = 3, pid: int | None = None) -> list[str]:
+    """Every node under `ref` (or the window on top of app `pid`) to `depth`, showing or
+    not, never inside a grid: for looking at an app's tree while writing its environment."""
     out: list[str] = []
 
     def walk(acc: object, d: int) -> None:
@@ -255,7 +299,7 @@ def tree(ref: int, depth: int = 3) -> list[str]:
             for i in range(min(acc.childCount, 200)):
                 walk(acc.getChildAtIndex(i), d + 1)
 
-    walk(_ref(ref), 0)
+    walk(_ref(ref) if ref is not None else _window(pid, None), 0)
     return out
 
 
@@ -317,7 +361,7 @@ def focus(ref: int) -> bool:
 
 
 OPS = {"windows": windows, "observe": observe, "act": act, "set_text": set_text,
-       "select_child": select_child, "choose": choose, "focus": focus, "tree": tree,
+       "select_child": select_child, "choose": choose, "focus": focus, "count": count, "tree": tree,
        "ping": lambda: os.getpid(), "sleep": lambda seconds: time.sleep(seconds)}
 
 

@@ -161,7 +161,7 @@ class WriterGuiEnv(WriterEnv):
                 shown = []
             if any(w["role"] == "frame" and w["showing"] and filename in w["name"]
                    for w in shown):
-                time.sleep(0.3)  # the toolbars fill in after the frame shows
+                self._drawn(limit=10, reads=4)  # the toolbars fill in after the frame shows
                 return
             time.sleep(0.1)
         raise EnvironmentCrashed(f"the window of {filename} did not appear on the "
@@ -268,14 +268,26 @@ class WriterGuiEnv(WriterEnv):
 
     def _settle(self, before: list[tuple[str, str]], wait: float) -> None:
         """Give the action time to show: one that may open or close a window waits until the
-        set of windows changes (at most `wait` seconds), then lets it draw."""
+        set of windows changes (at most `wait` seconds), then until it has drawn."""
         time.sleep(SETTLE)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self._windows() != before:
-                time.sleep(0.3)  # a dialog's fields fill in after its window shows
+                self._drawn()
                 return
-            time.sleep(0.05)
+            time.sleep(0.04)
+
+    def _drawn(self, limit: float = 2.0, reads: int = 3) -> None:
+        """Wait until the window on top shows the same number of nodes `reads` times in a row
+        (a dialog fills in its fields after its window appears)."""
+        seen: list = []
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            seen.append(self._call("count", pid=self.office.proc.pid, title=self._title))
+            if len(seen) >= reads and seen[-1][1] > 1 and all(x == seen[-1]
+                                                               for x in seen[-reads:]):
+                return
+            time.sleep(0.04)
 
     def _node_call(self, op: str, node: dict[str, Any], **args: Any) -> Any:
         try:

@@ -447,8 +447,10 @@ class Office:
                      for k, v in kwargs.items())
 
     # ---- documents --------------------------------------------------------------------------
-    def open(self, path: Path, hidden: bool = True) -> Any:
-        """Open a document; a `None` from LibreOffice becomes a `TemplateError` with the reason."""
+    def open(self, path: Path, hidden: bool = True,
+             service: str = "com.sun.star.text.TextDocument") -> Any:
+        """Open a document of the kind `service` names (a text document unless said); a
+        `None` from LibreOffice becomes a `TemplateError` with the reason."""
         path = path.resolve()
         if not path.is_file():
             raise TemplateError(f"{path}: no such document")
@@ -460,11 +462,13 @@ class Office:
             raise
         except Exception as e:
             raise TemplateError(f"{path}: LibreOffice cannot open it ({type(e).__name__})") from None
-        if doc is None or not self.call(lambda: doc.supportsService(
-                "com.sun.star.text.TextDocument")):
+        if doc is None or not self.call(lambda: doc.supportsService(service)):
             if doc is not None:
                 self.call(lambda: doc.close(True))
-            raise TemplateError(f"{path}: LibreOffice cannot open it as a text document")
+            kind = {"TextDocument": "text document", "SpreadsheetDocument": "spreadsheet",
+                    "PresentationDocument": "presentation"}.get(service.rsplit(".", 1)[-1],
+                                                                service)
+            raise TemplateError(f"{path}: LibreOffice cannot open it as a {kind}")
         return doc
 
     def new_document(self) -> Any:
