@@ -124,8 +124,8 @@ def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_di
     env = WriterGuiEnv(templates_dir=templates_dir)
     env.reset(SIZE_TASK)
     assert env.step(Action(function="click", control_text="Format")).ok
-    groups = {os.getpgid(p) for p in [*env.display.pids, env.office.proc.pid,
-                                      env.bridge.proc.pid]}
+    groups = {os.getpgid(p) for p in [*env.gui.display.pids, env.office.proc.pid,
+                                      env.gui.bridge.proc.pid]}
     started = _group_members(groups)
     assert len(started) >= 4  # Xvfb, dbus-daemon, soffice.bin, the AT-SPI server (+ its bus)
     env.close()

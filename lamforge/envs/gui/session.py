@@ -1,0 +1,282 @@
+"""One LibreOffice GUI session: its display, the app on it and the AT-SPI server reading it.
+
+Shared by the real-GUI environments (Writer, Calc, Impress): they differ in their documents,
+their canvas and their checks, not in how a control is read or clicked. The session turns the
+server's nodes into numbered `Control`s (labels stable within an episode), runs the actions a
+user makes (a control's own accessibility action, a field's editable text, a list's
+selection, keys and typing through xdotool on the window on top) and waits until their
+effect has shown. Every call is bounded: a hang or a dead app raises `EnvironmentCrashed`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from lamforge.core import Control, EnvironmentCrashed, InvalidAction
+from lamforge.envs.gui.atspi import ActionFailed, Bridge
+from lamforge.envs.gui.display import SCREEN, Display
+from lamforge.envs.writer import keys
+from lamforge.envs.writer.office import Office
+
+ACTIONABLE = {"Menu": "MenuItem", "MenuItem": "MenuItem", "Button": "Button",
+              "ToggleButton": "Button", "CheckBox": "CheckBox", "RadioButton": "RadioButton",
+              "Edit": "Edit", "ComboBox": "ComboBox", "TabItem": "TabItem",
+              "ListItem": "ListItem"}
+"""AT-SPI node types the model acts on, as the headless environment names them."""
+TOGGLES = {"ToggleButton", "CheckBox", "RadioButton"}
+XDOTOOL_KEYS = {"enter": "Return", "escape": "Escape", "tab": "Tab", "backspace": "BackSpace",
+                "delete": "Delete", "insert": "Insert", "space": "space", "home": "Home",
+                "end": "End", "pageup": "Prior", "pagedown": "Next", "left": "Left",
+                "right": "Right", "up": "Up", "down": "Down"}
+SETTLE = 0.08
+"""Seconds an action is given to show its effect (a menu's items show ~50 ms after a click)."""
+WINDOW_WAIT = 3.0
+"""Seconds a click that opens or closes a window (a dialog) is given to do it."""
+KEY_WAIT = 0.5
+"""The same for a key that may (Enter, Escape, a shortcut): a dialog shows in ~0.4 s."""
+
+
+@dataclass
+class Seen:
+    """What the last observation showed: its controls, the node behind each label, and where
+    input goes (`focus`: 'document', 'menu: Format', 'dialog: Character')."""
+
+    controls: list[Control]
+    nodes: dict[str, dict[str, Any]]
+    focus: str
+    window: str
+
+
+class GuiSession:
+    """Display + LibreOffice (`office`, started on the display) + AT-SPI server."""
+
+    def __init__(self, office: Office, atspi_timeout: float = 10.0) -> None:
+        self.office = office
+        self.display = Display()
+        self.bridge: Bridge | None = None
+        self.atspi_timeout = atspi_timeout
+        self.title = ""
+        self.focus = "document"
+        self.window = ""
+        self._labels: dict[tuple, str] = {}
+
+    # ---- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Display, LibreOffice on it and the AT-SPI server: whichever is not running."""
+        if not self.display.alive:
+            self.office.kill()
+            self.kill_bridge()
+            self.display.start()
+        self.office.display = self.display.env
+        if not self.office.alive:
+            self.kill_bridge()
+            self.office.restart()
+        if self.bridge is None:
+            self.bridge = Bridge(self.display.env, timeout=self.atspi_timeout).start()
+
+    def kill_bridge(self) -> None:
+        if self.bridge is not None:
+            self.bridge.kill()
+            self.bridge = None
+
+    def kill_app(self) -> None:
+        """After a hang: LibreOffice and the server go; the display stays for the restart."""
+        self.kill_bridge()
+        self.office.kill()
+
+    def close(self) -> None:
+        self.kill_bridge()
+        self.display.close()
+
+    def show(self, doc: Any, filename: str) -> None:
+        """Fill the screen with the document's window (there is no window manager to do it),
+        wait until its frame is on the accessibility bus and has drawn; a new episode's
+        labels start from 1."""
+        width, height = (int(x) for x in SCREEN.split("x")[:2])
+        window = self.office.call(lambda: doc.getCurrentController().getFrame()
+                                  .getContainerWindow())
+        self.office.call(lambda: window.setPosSize(0, 0, width, height, 15))
+        self.title, self.focus, self.window, self._labels = filename, "document", "", {}
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                shown = self.call("windows", pid=self.office.proc.pid)
+            except ActionFailed:  # the app is not on the bus yet
+                shown = []
+            if any(w["role"] == "frame" and w["showing"] and filename in w["name"]
+                   for w in shown):
+                self.drawn(limit=10, reads=4)  # the toolbars fill in after the frame shows
+                return
+            time.sleep(0.1)
+        raise EnvironmentCrashed(f"the window of {filename} did not appear on the "
+                                 "accessibility bus within 15 s")
+
+    # ---- calls ------------------------------------------------------------------------------
+    def call(self, op: str, **args: Any) -> Any:
+        """An AT-SPI call; `EnvironmentCrashed` when LibreOffice is gone (a refused call is
+        often the first sign) or the call hung."""
+        self.check_alive()
+        if self.bridge is None:
+            raise EnvironmentCrashed("the AT-SPI server is not running")
+        try:
+            return self.bridge.call(op, **args)
+        except ActionFailed:
+            self.check_alive(wait=0.3)
+            raise
+
+    def check_alive(self, wait: float = 0.0) -> None:
+        proc = self.office.proc
+        if proc is not None and wait:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=wait)
+        if proc is None or proc.poll() is not None:
+            code = None if proc is None else proc.returncode
+            raise EnvironmentCrashed(f"LibreOffice died (exit code {code})")
+
+    def xdotool(self, *argv: str, check: bool = True) -> str:
+        env = {"PATH": "/usr/bin:/bin", **self.display.env}
+        try:
+            out = subprocess.run(["xdotool", *argv], env=env, capture_output=True, text=True,
+                                 timeout=self.atspi_timeout)
+        except subprocess.TimeoutExpired:
+            raise EnvironmentCrashed(f"xdotool {argv[0]} did not return") from None
+        if check and out.returncode != 0:
+            raise InvalidAction(f"the keys were not sent: {out.stderr.strip()[:200]}")
+        return out.stdout
+
+    # ---- observation ------------------------------------------------------------------------
+    def observe(self) -> Seen:
+        """The controls of the window input goes to, labelled as before in this episode."""
+        try:
+            tree = self.call("observe", pid=self.office.proc.pid, title=self.title)
+        except ActionFailed as e:  # LibreOffice runs but shows no window it can be read from
+            raise EnvironmentCrashed(f"LibreOffice's windows cannot be read ({e})") from None
+        window = tree["window"]
+        in_dialog = window["role"] in ("dialog", "alert", "file chooser")
+        controls: list[Control] = []
+        nodes: dict[str, dict[str, Any]] = {}
+        seen: dict[tuple, int] = {}
+        menus: list[str] = []
+        for node in tree["nodes"]:
+            ctype = ACTIONABLE.get(node["type"])
+            if ctype is None or not node["name"]:
+                continue
+            if node["type"] == "Edit" and node["within"] == "ToolBar":
+                ctype = "ComboBox"  # the font, size and style boxes
+            if node["type"] == "ToggleButton" and controls and \
+                    controls[-1].name == node["name"] and controls[-1].type in ("Edit", "ComboBox"):
+                continue  # the arrow that drops the box's list down: the box takes the value
+            base = (window["name"], node["path"], node["type"], node["name"])
+            seen[base] = seen.get(base, 0) + 1
+            label = self._labels.setdefault((*base, seen[base]), str(len(self._labels) + 1))
+            value = node.get("text")
+            if node["type"] in TOGGLES:
+                value = "on" if node["checked"] else "off"
+            group = ("dialog" if in_dialog else
+                     {"MenuBar": "menubar", "Menu": "menu", "ToolBar": "toolbar"}.get(
+                         node["within"], "window"))
+            if node["type"] in ("Menu", "MenuItem") and node["within"] == "Menu":
+                parent = node["path"].rsplit("/", 1)[-1]
+                if parent not in menus:
+                    menus.append(parent)
+            controls.append(Control(label=label, name=node["name"], type=ctype, value=value,
+                                    enabled=node["enabled"], group=group))
+            nodes[label] = node
+        self.focus = (f"dialog: {window['name']}" if in_dialog else
+                      f"menu: {' > '.join(menus)}" if menus else "document")
+        self.window = window["name"]
+        return Seen(controls, nodes, self.focus, self.window)
+
+    # ---- waiting ----------------------------------------------------------------------------
+    def windows(self) -> list[tuple[str, str]]:
+        return [(w["role"], w["name"]) for w in
+                self.call("windows", pid=self.office.proc.pid) if w["showing"]]
+
+    def settle(self, before: list[tuple[str, str]], wait: float) -> None:
+        """Give the action time to show: one that may open or close a window waits until the
+        set of windows changes (at most `wait` seconds), then until it has drawn."""
+        time.sleep(SETTLE)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.windows() != before:
+                self.drawn()
+                return
+            time.sleep(0.04)
+
+    def drawn(self, limit: float = 2.0, reads: int = 3) -> None:
+        """Wait until the window on top shows the same number of nodes `reads` times in a row
+        (a dialog fills in its fields after its window appears)."""
+        seen: list = []
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            seen.append(self.call("count", pid=self.office.proc.pid, title=self.title))
+            if len(seen) >= reads and seen[-1][1] > 1 and all(x == seen[-1]
+                                                               for x in seen[-reads:]):
+                return
+            time.sleep(0.04)
+
+    # ---- actions ----------------------------------------------------------------------------
+    def node_call(self, op: str, node: dict[str, Any], **args: Any) -> Any:
+        try:
+            return self.call(op, ref=node["ref"], **args)
+        except ActionFailed as e:
+            raise InvalidAction(f"LibreOffice refused it: {e}") from None
+
+    def click(self, control: Control, node: dict[str, Any]) -> None:
+        before = self.windows()
+        opens = control.name.endswith(("...", "…")) or (
+            control.group == "dialog" and control.type == "Button")
+        self.node_call("act", node)
+        self.settle(before, WINDOW_WAIT if opens else 0.0)
+
+    def set_text(self, control: Control, node: dict[str, Any], text: str) -> None:
+        if control.type not in ("Edit", "ComboBox"):
+            raise InvalidAction(f"'{control.name}' is a {control.type}, not a field to type in")
+        self.node_call("set_text", node, text=text)
+        if control.group == "toolbar":  # a toolbar box applies its value on Enter
+            self.node_call("focus", node)
+            self.xdotool("key", "Return")
+        time.sleep(SETTLE)
+
+    def select_option(self, control: Control, node: dict[str, Any], option: str) -> None:
+        if control.type in ("Edit", "ComboBox"):  # a combo box's entry takes its option's name
+            self.set_text(control, node, option)
+            return
+        self.node_call("select_child", node, name=option)
+        time.sleep(SETTLE)
+
+    def focus_window(self) -> None:
+        """Give the keyboard to the window on top (no window manager does it)."""
+        found = self.xdotool("search", "--onlyvisible", "--name", self.window or self.title,
+                             check=False)
+        ids = found.split()
+        if ids:
+            self.xdotool("windowfocus", "--sync", ids[-1], check=False)
+
+    def key(self, combo: str, may_open: bool | None = None) -> None:
+        """Press a key combination ('ctrl+b') in the window on top. `may_open`: whether it
+        may open or close a window (then the session waits for that); by default Enter and
+        Escape may when a dialog or menu is up."""
+        key = keys.parse(combo)
+        name = XDOTOOL_KEYS.get(key.name, key.name)
+        mods = [m for m, bit in (("ctrl", 2), ("alt", 4), ("shift", 1)) if key.modifiers & bit]
+        if may_open is None:
+            may_open = key.name in ("enter", "escape") and self.focus != "document"
+        before = self.windows()
+        self.focus_window()
+        self.xdotool("key", "--clearmodifiers", "+".join([*mods, name]))
+        self.settle(before, KEY_WAIT if may_open else 0.0)
+
+    def type(self, text: str) -> None:
+        """Type at the focus, Return for each newline (xdotool's `type` would not press it)."""
+        self.focus_window()
+        for k, line in enumerate(text.split("\n")):
+            if k:
+                self.xdotool("key", "Return")
+            if line:
+                self.xdotool("type", "--delay", "0", "--", line)
+        time.sleep(SETTLE)
