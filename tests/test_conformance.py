@@ -11,6 +11,10 @@ from lamforge.envs.checker import ConformanceError, check_env
 WRITER = Task(id="c", app="writer", request="r", template="line",
               checks=[Check(kind="text_present", text="fox")])
 TASKS = {"writer-v0": WRITER, "writer-gui-v0": WRITER,
+         "calc-gui-v0": Task(id="s", app="calc", request="r", template="grades",
+                             checks=[Check(kind="cell_value", cell="A2", text="Maya")]),
+         "impress-gui-v0": Task(id="p", app="impress", request="r", template="lesson",
+                                checks=[Check(kind="slide_count", count=2)]),
          "web-v0": Task(id="w", app="web", request="r", template="miniwob/click-button",
                         meta={"seed": 0}),
          "tools-v0": Task(id="t", app="tools", request="r",
@@ -21,7 +25,8 @@ TASKS = {"writer-v0": WRITER, "writer-gui-v0": WRITER,
 @pytest.mark.writer
 @pytest.mark.parametrize("entry", registered(), ids=lambda e: e.id)
 def test_registered_environment_conforms(entry, templates_dir) -> None:
-    kwargs = {"templates_dir": templates_dir} if entry.id.startswith("writer") else {}
+    kwargs = {"templates_dir": templates_dir} if "writer" in entry.id or "gui" in entry.id \
+        else {}
     env = make(entry.id, **kwargs)
     try:
         check_env(env, TASKS[entry.id])

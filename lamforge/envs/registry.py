@@ -104,6 +104,22 @@ register(EnvEntry(
 ))
 
 register(EnvEntry(
+    id="calc-gui-v0",
+    entry_point="lamforge.envs.calc.gui:CalcGuiEnv",
+    check="lamforge.envs.writer.gui:check_installation",
+    description="LibreOffice Calc's real windows on Xvfb through AT-SPI; workbooks checked "
+                "as saved to .xlsx",
+))
+
+register(EnvEntry(
+    id="impress-gui-v0",
+    entry_point="lamforge.envs.impress.gui:ImpressGuiEnv",
+    check="lamforge.envs.writer.gui:check_installation",
+    description="LibreOffice Impress's real windows on Xvfb through AT-SPI; presentations "
+                "checked as saved to .odp",
+))
+
+register(EnvEntry(
     id="web-v0",
     entry_point="lamforge.envs.web.env:WebEnv",
     check="lamforge.envs.web.env:check_installation",

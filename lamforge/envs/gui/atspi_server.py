@@ -183,7 +183,7 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
     nodes: list[dict] = []
 
     def add(acc: object, role: str, st: set[str], within: str, path: str,
-            label: str = "") -> None:
+            label: str = "") -> dict:
         kind = ROLES[role]
         ref = len(_refs)
         _refs[ref] = acc
@@ -200,6 +200,7 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
         if role in ("spin button", "slider"):
             node["value"] = _value(acc)
         nodes.append(node)
+        return node
 
     in_dialog = win.getRoleName() in ("dialog", "alert", "file chooser")
     for acc in _safe_showing(win):
@@ -262,10 +263,13 @@ def _observe_node(acc: object, win: object, in_dialog: bool, add) -> None:
         return
     parent = acc.parent
     prole = parent.getRoleName() if parent is not None else ""
-    if role == "panel" and acc.name and prole == "tool bar":
-        # a toolbar's font, size and style boxes: an entry deep inside, not showing either
+    if role == "panel" and prole == "tool bar":
+        # a toolbar's boxes (font, size, style; Calc's Name Box): an entry deep inside, not
+        # showing either; a nameless box is told by its place in the toolbar (`slot`)
         for entry in _showing(acc, pyatspi.ROLE_TEXT, showing=False)[:1]:
-            add(entry, "text", _states(entry), "ToolBar", parent.name or "", acc.name)
+            node = add(entry, "text", _states(entry), "ToolBar", parent.name or "",
+                       acc.name or "")
+            node["slot"] = acc.getIndexInParent()
         return
     if role not in ROLES or prole == "menu bar" or role in (
             "tool bar", "frame", "dialog", "paragraph", "heading", "label") or \
@@ -281,7 +285,7 @@ def count(pid: int, title: str | None = None) -> list:
     """The window input goes to and how many nodes it shows: cheap (one query), for waiting
     until a window that just opened has drawn its controls."""
     win = _window(pid, title)
-    return [win.name or "", len(_showing(win))]
+    return [win.name or "", len(_safe_showing(win))]
 
 
 def tree(ref: int | None = None, depth: int = 3, pid: int | None = None) -> list[str]:

@@ -54,8 +54,12 @@ class Seen:
 class GuiSession:
     """Display + LibreOffice (`office`, started on the display) + AT-SPI server."""
 
-    def __init__(self, office: Office, atspi_timeout: float = 10.0) -> None:
+    def __init__(self, office: Office, atspi_timeout: float = 10.0,
+                 boxes: dict[tuple[str, int], str] | None = None) -> None:
+        """`boxes`: names of an app's nameless toolbar boxes, by (toolbar, place in it),
+        e.g. Calc's Name Box."""
         self.office = office
+        self.boxes = boxes or {}
         self.display = Display()
         self.bridge: Bridge | None = None
         self.atspi_timeout = atspi_timeout
@@ -162,6 +166,8 @@ class GuiSession:
         seen: dict[tuple, int] = {}
         menus: list[str] = []
         for node in tree["nodes"]:
+            if not node["name"] and "slot" in node:
+                node["name"] = self.boxes.get((node["path"], node["slot"]), "")
             ctype = ACTIONABLE.get(node["type"])
             if ctype is None or not node["name"]:
                 continue

@@ -9,29 +9,29 @@ is bold throughout.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
-from functools import cache
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
-
-from lamforge.core import Check, CheckResult, DataError
+from lamforge.core import Check, CheckResult
+from lamforge.envs.checkset import CheckFn, CheckSet
 from lamforge.envs.writer.colors import name_of, to_hex
 
 State = dict[str, Any]
-CheckFn = Callable[..., tuple[bool, str]]
-CHECKS: dict[str, CheckFn] = {}
+KINDS = CheckSet(
+    "Writer", nonempty=("text", "name", "style", "color", "field"),
+    # checks whose parameters are all optional but that mean nothing without one of them
+    needs_one_of={"paragraph_count": ("count", "min"),
+                  "page_margins": ("left", "right", "top", "bottom"),
+                  "paragraph_spacing": ("above", "below")})
+CHECKS: dict[str, CheckFn] = KINDS.kinds
 
 # LibreOffice's programmatic style names for the names users see
 _STYLE_ALIASES = {"default paragraph style": "standard", "default": "standard", "normal": "standard",
                   "body text": "text body", "text body": "text body"}
 
 
-def check(fn: CheckFn) -> CheckFn:
-    CHECKS[fn.__name__] = fn
-    return fn
+check = KINDS.check
 
 
 def _body(state: State) -> list[dict[str, Any]]:
@@ -445,54 +445,10 @@ def file_saved(state: State, name: str | None = None) -> tuple[bool, str]:
 
 
 # ---- running and validating ------------------------------------------------------------------
-# Checks whose parameters are all optional but that mean nothing without at least one of them.
-_NEEDS_ONE_OF = {"paragraph_count": ("count", "min"), "page_margins": ("left", "right", "top",
-                 "bottom"), "paragraph_spacing": ("above", "below")}
-
-
-@cache
-def _param_model(kind: str) -> type[BaseModel]:
-    fn = CHECKS[kind]
-    hints = get_type_hints(fn)
-    fields: dict[str, Any] = {}
-    for name, p in list(inspect.signature(fn).parameters.items())[1:]:
-        default = ... if p.default is inspect.Parameter.empty else p.default
-        fields[name] = (hints[name], default)
-    return create_model(f"{kind}_params", __config__=ConfigDict(extra="forbid", strict=True),
-                        **fields)
-
-
 def validate(c: Check) -> dict[str, Any]:
-    """Check kind and parameter types before any episode; return the typed parameters.
-
-    Raises `DataError` naming the parameter and what was expected, e.g.
-    `check 'bold': value: Input should be a valid boolean`.
-    """
-    if c.kind not in CHECKS:
-        raise DataError(f"unknown check kind '{c.kind}' (known: {', '.join(sorted(CHECKS))})")
-    try:
-        params = _param_model(c.kind).model_validate(c.params).model_dump()
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in err['loc']) or 'parameters'}: "
-            f"{'unknown parameter' if err['type'] == 'extra_forbidden' else err['msg']}"
-            for err in e.errors())
-        raise DataError(f"check '{c.kind}': {problems}") from None
-    for key in ("text", "name", "style", "color", "field"):
-        if params.get(key) == "":
-            raise DataError(f"check '{c.kind}': {key} must not be empty")
-    needs = _NEEDS_ONE_OF.get(c.kind)
-    if needs and all(params.get(n) is None for n in needs):
-        raise DataError(f"check '{c.kind}': give at least one of {', '.join(needs)}")
-    return params
+    """Kind and typed parameters of a Writer check (`CheckSet.validate`)."""
+    return KINDS.validate(c)
 
 
 def run(c: Check, state: State) -> CheckResult:
-    params = validate(c)
-    try:
-        ok, detail = CHECKS[c.kind](state, **params)
-    except (KeyError, TypeError, ValueError, IndexError) as e:
-        ok, detail = False, f"check could not be evaluated: {type(e).__name__}: {e}"
-    except Exception as e:  # e.g. an unknown colour name in the check itself
-        ok, detail = False, f"check could not be evaluated: {e}"
-    return CheckResult(check=c, passed=ok, detail=detail)
+    return KINDS.run(c, state)

@@ -8,25 +8,16 @@ is built once per machine into the cache (`lamforge env templates`) and rebuilt 
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lamforge.core import TemplateError
+from lamforge.envs.doclib import TemplateLibrary
 from lamforge.envs.writer.office import Office
 
 LIBRARY_VERSION = 3
 LOREM = ("Our team reviewed the figures for the period and found steady growth in every "
          "region. Costs stayed within budget while new customers signed up each month.")
-
-
-def default_dir() -> Path:
-    home = Path(os.environ.get("LAMFORGE_HOME", Path.home() / ".cache" / "lamforge"))
-    return home / "templates" / f"writer-v{LIBRARY_VERSION}"
 
 
 class _Writer:
@@ -179,7 +170,7 @@ TEMPLATES: dict[str, tuple[str, Callable[[_Writer], None]]] = {
 
 
 def build_library(out_dir: Path, office: Office) -> list[dict[str, str]]:
-    """Build every template into out_dir and write description.json."""
+    """Build every template into out_dir; their index entries."""
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for name, (description, build) in TEMPLATES.items():
@@ -188,46 +179,23 @@ def build_library(out_dir: Path, office: Office) -> list[dict[str, str]]:
         path = out_dir / f"{name}.docx"
         w.save(path)
         index.append({"name": name, "file": path.name, "description": description})
-    (out_dir / "description.json").write_text(json.dumps(index, indent=2))
     return index
+
+
+LIBRARY = TemplateLibrary("writer", LIBRARY_VERSION, (".docx", ".odt", ".doc", ".rtf"),
+                          build_library)
+
+
+def default_dir() -> Path:
+    return LIBRARY.default_dir()
 
 
 def library(templates_dir: Path | None = None, office: Office | None = None) -> Path:
     """The library directory, built first if it does not exist yet."""
-    out = (templates_dir or default_dir()).resolve()
-    if (out / "description.json").is_file():  # written last: the library is complete
-        return out
-    out.mkdir(parents=True, exist_ok=True)
-    # Workers starting together on a fresh library would each build it, one rewriting a
-    # document while another opens it (a UNO error, seen in 2-worker runs): one builds, the
-    # others wait for it. The lock goes with its process, so a builder that died frees it.
-    with (out / ".build.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (out / "description.json").is_file():
-            if office is None:
-                with Office() as own:
-                    build_library(out, own)
-            else:
-                office.start()
-                build_library(out, office)
-    return out
+    return LIBRARY.library(templates_dir, office)
 
 
 def resolve_template(name: str, templates_dir: Path | None = None,
                      office: Office | None = None) -> Path:
     """A template name from the library or a path to a document -> an existing file."""
-    if any(name.endswith(ext) for ext in (".docx", ".odt", ".doc", ".rtf")) or "/" in name:
-        path = Path(name).expanduser().resolve()
-        if not path.is_file():
-            raise TemplateError(f"document '{name}' does not exist")
-        if not os.access(path, os.R_OK):
-            raise TemplateError(f"document '{name}' is not readable (permission denied)")
-        if path.suffix.lower() in (".docx", ".odt") and not zipfile.is_zipfile(path):
-            raise TemplateError(f"document '{name}' is not a valid {path.suffix} file (not a "
-                                "zip package)")
-        return path
-    lib = library(templates_dir, office)
-    index = {t["name"]: t for t in json.loads((lib / "description.json").read_text())}
-    if name not in index:
-        raise TemplateError(f"unknown template '{name}' (library: {', '.join(index)})")
-    return lib / index[name]["file"]
+    return LIBRARY.resolve(name, templates_dir, office)

@@ -1,0 +1,63 @@
+"""Impress's template library: presentations built by LibreOffice, saved as .odp.
+
+Not .pptx: LibreOffice's PowerPoint filter does not keep a slide's layout (a title slide came
+back as 'Title, Content', a content slide as layout 11), so layout checks would judge the
+filter, not the task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lamforge.envs.doclib import TemplateLibrary
+from lamforge.envs.writer.office import Office
+
+TITLE, TITLE_CONTENT = 0, 1
+"""AutoLayout numbers (com.sun.star.presentation.AutoLayout): title slide; title, content."""
+
+Slide = tuple[int, str, str]
+"""(layout, title, body; lines of the body separated by newlines)."""
+TEMPLATES: dict[str, tuple[str, list[Slide]]] = {
+    "pitch": ("A three-slide pitch: a title slide (Greenway Bikes), then Problem and Plan "
+              "slides with bullet points.", [
+                  (TITLE, "Greenway Bikes", "Seed round, spring 2025"),
+                  (TITLE_CONTENT, "Problem", "Short trips clog city streets\nBikes are "
+                   "stolen or left to rust"),
+                  (TITLE_CONTENT, "Plan", "Docking stations at every tram stop\nA monthly pass "
+                   "for commuters\nRepairs within a day")]),
+    "lesson": ("A two-slide lesson on the water cycle: a title slide and one slide of four "
+               "steps.", [
+                   (TITLE, "The Water Cycle", "Year 5 science"),
+                   (TITLE_CONTENT, "Four steps", "Evaporation\nCondensation\nPrecipitation\n"
+                    "Collection")]),
+}
+
+
+def build_library(out_dir: Path, office: Office) -> list[dict[str, str]]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index = []
+    for name, (description, slides) in TEMPLATES.items():
+        desktop = office.desktop
+        doc = office.call(lambda d=desktop: d.loadComponentFromURL(
+            "private:factory/simpress", "_blank", 0, office.props(Hidden=True)))
+
+        def fill(doc=doc, slides=slides) -> None:
+            pages = doc.DrawPages
+            while pages.Count < len(slides):
+                pages.insertNewByIndex(pages.Count - 1)
+            for page, (layout, title, body) in zip(
+                    (pages.getByIndex(i) for i in range(len(slides))), slides, strict=True):
+                page.Layout = layout
+                texts = [page.getByIndex(k) for k in range(page.Count)]
+                texts[0].setString(title)
+                if len(texts) > 1:
+                    texts[1].setString(body)
+
+        office.call(fill)
+        path = out_dir / f"{name}.odp"
+        office.save_as(doc, path, "impress8")
+        office.close_document(doc)
+        index.append({"name": name, "file": path.name, "description": description})
+    return index
+
+
+LIBRARY = TemplateLibrary("impress", 2, (".pptx", ".odp", ".ppt"), build_library)
