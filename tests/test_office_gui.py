@@ -87,6 +87,85 @@ def test_killing_the_app_mid_episode_fails_it_and_the_next_one_passes(app_env) -
     assert env.evaluate().status == "pass"
 
 
+def _name_box(cells: str) -> Action:
+    return _act("set_edit_text", "Name Box", text=cells)
+
+
+# Every check kind of Calc and Impress, proven both ways: the actions a user takes in the real
+# windows make it hold, and on the untouched template it does not.
+PROOFS = {
+    "calc": {
+        "cell_value": ("budget", {"cell": "C8", "number": 99.5},
+                       [_name_box("C8"), _act("type_text", text="99.5\n")]),
+        "cell_formula": ("budget", {"cell": "C8", "formula": "=SUM(C2:C7)"},
+                         [_name_box("C8"), _act("type_text", text="=SUM(C2:C7)\n")]),
+        "number_format": ("budget", {"cell": "C2", "format": "%"},
+                          [_name_box("C2:C7"), _act("click", "Percent")]),
+        "cell_bold": ("budget", {"cell": "A1"}, [_name_box("A1:C1"), _act("click", "Bold")]),
+        "column_width": ("budget", {"column": "A", "min_cm": 4.9, "max_cm": 5.1},
+                         [_act("click", "Format"), _act("click", "Columns"),
+                          _act("click", "Width..."),
+                          _act("set_edit_text", "Width", text="5 cm"), _act("click", "OK")]),
+        "sheet_name": ("budget", {"name": "Costs", "index": 0},
+                       [_act("click", "Sheet"), _act("click", "Rename Sheet..."),
+                        _act("set_edit_text", "Name", text="Costs"), _act("click", "OK")]),
+        "sorted_by": ("grades", {"column": "B", "first_row": 2, "last_row": 8,
+                                 "descending": True},
+                      [_name_box("B2"), _act("click", "Sort Descending")]),
+        "chart_present": ("sales", {}, [_name_box("A1:E5"), _act("click", "Insert"),
+                                        _act("click", "Chart...")]),
+    },
+    "impress": {
+        "slide_count": ("pitch", {"count": 4}, [_act("click", "New Slide")]),
+        "slide_layout": ("pitch", {"slide": 1, "layout": "Title Only"},
+                         [_act("click", "Slide"), _act("click", "Layout"),
+                          _act("click", "Title Only")]),
+        "slide_title": ("pitch", {"slide": 2, "text": "Budget"},
+                        [_act("click", "New Slide"), _act("keyboard", keys="tab"),
+                         _act("keyboard", keys="enter"), _act("type_text", text="Budget"),
+                         _act("keyboard", keys="escape")]),
+        "slide_text": ("pitch", {"slide": 2, "text": "water bottles"},
+                       [_act("click", "New Slide"), _act("keyboard", keys="tab"),
+                        _act("keyboard", keys="tab"), _act("keyboard", keys="enter"),
+                        _act("type_text", text="Bring water bottles"),
+                        _act("keyboard", keys="escape")]),
+        "slide_name": ("pitch", {"slide": 1, "name": "Cover"},
+                       [_act("click", "Slide"), _act("click", "Rename Slide..."),
+                        _act("set_edit_text", "Name", text="Cover"), _act("click", "OK")]),
+        "transition": ("pitch", {"slide": 1}, [_act("click", "Slide"),
+                                               _act("click", "Slide Transition"),
+                                               _act("click", "Wipe")]),
+        "slide_background": ("pitch", {"slide": 1, "color": "Yellow"},
+                             [_act("click", "Slide"), _act("click", "Slide Properties..."),
+                              _act("click", "Background"), _act("click", "Color"),
+                              _act("click", "Yellow"), _act("click", "OK")]),
+    },
+}
+
+
+def test_every_check_kind_has_a_proof() -> None:
+    from lamforge.envs.calc.checks import KINDS as CALC
+    from lamforge.envs.impress.checks import KINDS as IMPRESS
+
+    assert set(PROOFS["calc"]) == set(CALC.kinds)
+    assert set(PROOFS["impress"]) == set(IMPRESS.kinds)
+
+
+def test_each_check_kind_holds_after_its_actions_and_not_before(app_env) -> None:
+    app, env = app_env
+    failures = []
+    for kind, (template, params, actions) in PROOFS[app].items():
+        check = Check(kind=kind, **params)
+        env.reset(Task(id=kind, app=app, request=kind, template=template, checks=[check]))
+        if env.checks.run(check, env._initial).passed:
+            failures.append(f"{kind}: holds on the untouched template")
+        errors = [r.error for r in (env.step(a) for a in actions) if not r.ok]
+        verdict = env.evaluate()
+        if errors or verdict.status != "pass":
+            failures.append(f"{kind}: {errors or verdict.reason}")
+    assert not failures
+
+
 def test_an_unknown_or_mistyped_check_is_refused_before_any_episode() -> None:
     from lamforge.envs.calc.gui import CalcGuiEnv
     from lamforge.envs.impress.gui import ImpressGuiEnv

@@ -168,9 +168,28 @@ def _showing(root: object, role: int | None = None, showing: bool = True) -> lis
                                col.MATCH_ANY if roles else col.MATCH_NONE, "", col.MATCH_NONE,
                                False)
     try:
-        return list(col.getMatches(rule, col.SORT_ORDER_CANONICAL, 0, True))
+        found = list(col.getMatches(rule, col.SORT_ORDER_CANONICAL, 0, True))
     finally:
         col.freeMatchRule(rule)
+    if None not in found:
+        return found
+    # VCL's own widgets inside a GTK one (the sidebar's icon views) come back as None: walk
+    out: list = []
+
+    def walk(acc: object, depth: int) -> None:
+        for i in range(min(acc.childCount, 500)):
+            child = acc.getChildAtIndex(i)
+            if child is None or depth > 30:
+                continue
+            st = _states(child)
+            if showing and "showing" not in st:
+                continue
+            if role is None or child.getRole() == role:
+                out.append(child)
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    return out
 
 
 def observe(pid: int, title: str | None = None, max_nodes: int = 600,
@@ -217,32 +236,43 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
 def _safe_showing(win: object) -> list:
     """The window's showing nodes in tree order, without ever querying a subtree that holds
     a document: the frame's layout panes are walked node by node, and each part that cannot
-    hold a document (a toolbar, a menu bar, a sidebar deck, a dialog) is read with one
-    Collection query. A query that reached Calc's grid would hang soffice."""
+    hold a document (a toolbar, a menu bar, a dialog) is read with one Collection query. A
+    query that reached Calc's grid would hang soffice.
+
+    GTK widgets that LibreOffice embeds in its own windows (the sidebar's decks) report
+    themselves VISIBLE but never SHOWING: below a showing pane whose children are all like
+    that, the walk goes on through visible nodes (`lax`), skipping the popup menus that
+    buttons hold, which are visible while closed."""
     out: list = []
 
-    def visit(acc: object, depth: int) -> None:
+    def visit(acc: object, depth: int, lax: bool) -> None:
         try:
             role = acc.getRoleName()
-            if depth and "showing" not in _states(acc):
-                return
+            st = _states(acc)
         except Exception:
             return
-        if role in SKIP_CHILDREN:
+        if depth and "showing" not in st and not (lax and "visible" in st):
             return
-        if role in LAYOUT and depth < 12:
-            out.append(acc)
-            for i in range(min(acc.childCount, 100)):
-                child = acc.getChildAtIndex(i)
-                if child is not None:
-                    visit(child, depth + 1)
+        if role in SKIP_CHILDREN or depth > 30:
             return
         out.append(acc)
-        out.extend(_showing(acc))
+        if lax and role in ("push button", "toggle button", "menu", "combo box"):
+            return  # a button's menu: visible even while closed
+        if role not in LAYOUT and not lax:
+            out.extend(_showing(acc))
+            return
+        kids = [acc.getChildAtIndex(i) for i in range(min(acc.childCount, 200))]
+        kids = [k for k in kids if k is not None]
+        if not lax and kids:
+            states = [_states(k) for k in kids]
+            if not any("showing" in k for k in states) and any("visible" in k for k in states):
+                lax = True  # the top of an embedded GTK widget tree
+        for child in kids:
+            visit(child, depth + 1, lax)
 
     if win.getRoleName() in ("dialog", "alert", "file chooser"):
         return _showing(win)
-    visit(win, 0)
+    visit(win, 0, False)
     return out
 
 
@@ -313,17 +343,19 @@ def _ref(ref: int) -> object:
     return _refs[ref]
 
 
-def act(ref: int, name: str | None = None) -> str:
+def act(ref: int, name: str | None = None) -> dict:
     """Run the node's action `name` (its first when None): a click, a press, a toggle. A node
-    without actions (a dialog's tab) is selected in its parent, which is what a click does."""
+    without actions (a sidebar's icon, a dialog's tab) is not acted on: its screen box comes
+    back, for a mouse click there, as a user would."""
     acc = _ref(ref)
     names = _actions(acc)
+    if not names and acc.getRoleName() == "page tab":
+        return {"action": "choose " + choose(ref)}  # a notebook switches pages on selection
     if not names:
-        return "choose " + choose(ref)
-    a = acc.queryAction()
+        return {"action": None, "box": _box(acc)}
     i = names.index(name) if name in names else 0
-    a.doAction(i)
-    return names[i]
+    acc.queryAction().doAction(i)
+    return {"action": names[i]}
 
 
 def set_text(ref: int, text: str) -> str:

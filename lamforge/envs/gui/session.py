@@ -113,11 +113,21 @@ class GuiSession:
                 shown = []
             if any(w["role"] == "frame" and w["showing"] and filename in w["name"]
                    for w in shown):
+                self._fill_screen(filename, width, height)
                 self.drawn(limit=10, reads=4)  # the toolbars fill in after the frame shows
                 return
             time.sleep(0.1)
         raise EnvironmentCrashed(f"the window of {filename} did not appear on the "
                                  "accessibility bus within 15 s")
+
+    def _fill_screen(self, filename: str, width: int, height: int) -> None:
+        """Size the frame's X window to the screen. LibreOffice asks for it (setPosSize), but
+        with no window manager the gtk3 toplevel stays 24x26 pixels: menus and dialogs still
+        work, while the document, the sidebar and screenshots show nothing."""
+        ids = self.xdotool("search", "--onlyvisible", "--name", filename, check=False).split()
+        for wid in ids:
+            self.xdotool("windowsize", "--sync", wid, str(width), str(height), check=False)
+            self.xdotool("windowmove", "--sync", wid, "0", "0", check=False)
 
     # ---- calls ------------------------------------------------------------------------------
     def call(self, op: str, **args: Any) -> Any:
@@ -234,18 +244,36 @@ class GuiSession:
 
     def click(self, control: Control, node: dict[str, Any]) -> None:
         before = self.windows()
-        opens = control.name.endswith(("...", "…")) or (
-            control.group == "dialog" and control.type == "Button")
-        self.node_call("act", node)
-        self.settle(before, WINDOW_WAIT if opens else 0.0)
+        opens = control.name.endswith(("...", "…"))
+        # a dialog's button may close it (OK) or not (a colour picker's Color)
+        closes = control.group == "dialog" and control.type == "Button"
+        done = self.node_call("act", node)
+        if done["action"] is None:
+            self.mouse_click(node, done["box"])
+        self.settle(before, WINDOW_WAIT if opens else KEY_WAIT if closes else 0.0)
+        if control.group == "menu" and not opens:
+            self.drawn(limit=1.5)  # a command may fill a pane in after its menu closes
+
+    def mouse_click(self, node: dict[str, Any], box: list[int]) -> None:
+        """Click the middle of a node's box with the mouse (the screen is the desktop: no
+        window manager moves windows); a node off the screen is selected in its list."""
+        x, y, w, h = box
+        width, height = (int(v) for v in SCREEN.split("x")[:2])
+        cx, cy = x + w // 2, y + h // 2
+        if w <= 0 or h <= 0 or not (0 <= cx < width and 0 <= cy < height):
+            self.node_call("choose", node)
+            return
+        self.xdotool("mousemove", "--sync", str(cx), str(cy), "click", "1")
 
     def set_text(self, control: Control, node: dict[str, Any], text: str) -> None:
         if control.type not in ("Edit", "ComboBox"):
             raise InvalidAction(f"'{control.name}' is a {control.type}, not a field to type in")
+        self.node_call("focus", node)
         self.node_call("set_text", node, text=text)
-        if control.group == "toolbar":  # a toolbar box applies its value on Enter
-            self.node_call("focus", node)
-            self.xdotool("key", "Return")
+        # A field takes its text as a value when it is left (a spin box parses '5 cm' then)
+        # or, in a toolbar, on Enter; as when a user types, then tabs away or presses Enter.
+        self.focus_window()
+        self.xdotool("key", "Return" if control.group == "toolbar" else "Tab")
         time.sleep(SETTLE)
 
     def select_option(self, control: Control, node: dict[str, Any], option: str) -> None:
