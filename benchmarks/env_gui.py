@@ -57,9 +57,33 @@ WRITER_CYCLE = [
     ("dialog: OK", act("click", "OK")),
     ("type_text", act("type_text", text="x")),
 ]
+CALC_TASK = Task(id="bench", app="calc", request="benchmark", template="budget")
+CALC_CYCLE = [
+    ("select cells (Name Box)", act("set_edit_text", "Name Box", text="C2:C7")),
+    ("toolbar button", act("click", "Bold")),
+    ("shortcut", act("keyboard", keys="ctrl+i")),
+    ("menu: open", act("click", "Sheet")),
+    ("dialog: open", act("click", "Rename Sheet...")),
+    ("dialog: set field", act("set_edit_text", "Name", text="Costs")),
+    ("dialog: OK", act("click", "OK")),
+    ("type_text", act("type_text", text="7\n")),
+]
+IMPRESS_TASK = Task(id="bench", app="impress", request="benchmark", template="pitch")
+IMPRESS_CYCLE = [
+    ("toolbar button", act("click", "New Slide")),
+    ("shortcut", act("keyboard", keys="pagedown")),
+    ("menu: open", act("click", "Slide")),
+    ("dialog: open", act("click", "Rename Slide...")),
+    ("dialog: set field", act("set_edit_text", "Name", text="Costs")),
+    ("dialog: OK", act("click", "OK")),
+    ("keyboard (select a placeholder)", act("keyboard", keys="tab")),
+    ("type_text", act("type_text", text="x")),
+]
 BENCHES: dict[str, tuple[Task, list[tuple[str, Action]]]] = {
     "writer": (WRITER_TASK, WRITER_CYCLE),
     "writer-gui": (WRITER_TASK, WRITER_CYCLE),
+    "impress-gui": (IMPRESS_TASK, IMPRESS_CYCLE),
+    "calc-gui": (CALC_TASK, CALC_CYCLE),
 }
 
 

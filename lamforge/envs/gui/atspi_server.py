@@ -152,6 +152,9 @@ def _dead_menubar(acc: object) -> bool:
         return False
 
 
+LABELLED = {"text", "password text", "spin button", "combo box", "slider", "list",
+            "check box", "radio button"}
+"""Roles whose name a dialog often gives by a label beside them, not on the node itself."""
 LAYOUT = {"frame", "root pane", "panel", "filler", "scroll pane", "split pane", "viewport",
           "layered pane", "page tab list", "page tab"}
 """Roles that lay a frame out: walked one node at a time, as a document may be inside."""
@@ -207,7 +210,7 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
         ref = len(_refs)
         _refs[ref] = acc
         node = {"ref": ref, "role": role, "type": kind,
-                "name": acc.name or (_labelled_by(acc) if kind != "Paragraph" else "") or label,
+                "name": acc.name or (_labelled_by(acc) if role in LABELLED else "") or label,
                 "path": path, "within": within,
                 "enabled": "enabled" in st or "sensitive" in st,
                 "checked": "checked" in st or "pressed" in st, "selected": "selected" in st,
@@ -222,18 +225,23 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
         return node
 
     in_dialog = win.getRoleName() in ("dialog", "alert", "file chooser")
-    for acc in _safe_showing(win):
+    for seen in _safe_showing(win):
         if len(nodes) >= max_nodes:
             break
         try:
-            _observe_node(acc, win, in_dialog, add)
+            _observe_node(seen, win, in_dialog, add)
         except Exception:  # a node that went away while we read it (a menu closing)
             continue
     return {"window": {"role": win.getRoleName(), "name": win.name or ""},
             "nodes": nodes}
 
 
-def _safe_showing(win: object) -> list:
+Seen = tuple
+"""(node, role, states, parent, parent's role): what the walk already read of a node, so
+nothing is asked twice (every property is a D-Bus round trip); None where not read yet."""
+
+
+def _safe_showing(win: object) -> list[Seen]:
     """The window's showing nodes in tree order, without ever querying a subtree that holds
     a document: the frame's layout panes are walked node by node, and each part that cannot
     hold a document (a toolbar, a menu bar, a dialog) is read with one Collection query. A
@@ -243,45 +251,49 @@ def _safe_showing(win: object) -> list:
     themselves VISIBLE but never SHOWING: below a showing pane whose children are all like
     that, the walk goes on through visible nodes (`lax`), skipping the popup menus that
     buttons hold, which are visible while closed."""
-    out: list = []
+    out: list[Seen] = []
 
-    def visit(acc: object, depth: int, lax: bool) -> None:
-        try:
-            role = acc.getRoleName()
-            st = _states(acc)
-        except Exception:
-            return
-        if depth and "showing" not in st and not (lax and "visible" in st):
-            return
+    def visit(acc: object, role: str, st: set[str], parent: object, prole: str, depth: int,
+              lax: bool) -> None:
         if role in SKIP_CHILDREN or depth > 30:
             return
-        out.append(acc)
+        out.append((acc, role, st, parent, prole))
         if lax and role in ("push button", "toggle button", "menu", "combo box"):
             return  # a button's menu: visible even while closed
         if role not in LAYOUT and not lax:
-            out.extend(_showing(acc))
+            out.extend((m, None, None, None, None) for m in _showing(acc))
             return
-        kids = [acc.getChildAtIndex(i) for i in range(min(acc.childCount, 200))]
-        kids = [k for k in kids if k is not None]
-        if not lax and kids:
-            states = [_states(k) for k in kids]
-            if not any("showing" in k for k in states) and any("visible" in k for k in states):
-                lax = True  # the top of an embedded GTK widget tree
-        for child in kids:
-            visit(child, depth + 1, lax)
+        kids = []
+        for i in range(min(acc.childCount, 200)):
+            try:
+                kid = acc.getChildAtIndex(i)
+                if kid is not None:
+                    kids.append((kid, kid.getRoleName(), _states(kid)))
+            except Exception:  # gone while we read it
+                continue
+        if not lax and kids and not any("showing" in k[2] for k in kids) and \
+                any("visible" in k[2] for k in kids):
+            lax = True  # the top of an embedded GTK widget tree
+        for kid, krole, kst in kids:
+            if "showing" in kst or (lax and "visible" in kst):
+                visit(kid, krole, kst, acc, role, depth + 1, lax)
 
-    if win.getRoleName() in ("dialog", "alert", "file chooser"):
-        return _showing(win)
-    visit(win, 0, False)
+    role = win.getRoleName()
+    if role in ("dialog", "alert", "file chooser"):
+        return [(m, None, None, None, None) for m in _showing(win)]
+    visit(win, role, _states(win), None, "", 0, False)
     return out
 
 
-def _observe_node(acc: object, win: object, in_dialog: bool, add) -> None:
-    """Add `acc` to the observation if a user acts on it (with the hidden parts GTK
+def _observe_node(seen: Seen, win: object, in_dialog: bool, add) -> None:
+    """Add the node to the observation if a user acts on it (with the hidden parts GTK
     reports of a menu bar and of a toolbar's boxes)."""
+    acc, role, st, parent, prole = seen
     if acc is None:
         return
-    role = acc.getRoleName()
+    role = role or acc.getRoleName()
+    if role not in ROLES and role not in ("menu bar", "panel"):
+        return
     if role == "menu bar":
         if _dead_menubar(acc):
             return
@@ -291,31 +303,34 @@ def _observe_node(acc: object, win: object, in_dialog: bool, add) -> None:
             if menu is not None and menu.getRoleName() == "menu":
                 add(menu, "menu", _states(menu), "MenuBar", "")
         return
-    parent = acc.parent
-    prole = parent.getRoleName() if parent is not None else ""
-    if role == "panel" and prole == "tool bar":
-        # a toolbar's boxes (font, size, style; Calc's Name Box): an entry deep inside, not
-        # showing either; a nameless box is told by its place in the toolbar (`slot`)
-        for entry in _showing(acc, pyatspi.ROLE_TEXT, showing=False)[:1]:
-            node = add(entry, "text", _states(entry), "ToolBar", parent.name or "",
-                       acc.name or "")
-            node["slot"] = acc.getIndexInParent()
+    if parent is None:
+        parent = acc.parent
+        prole = parent.getRoleName() if parent is not None else ""
+    if role == "panel":
+        if prole == "tool bar":
+            # a toolbar's boxes (font, size, style; Calc's Name Box): an entry deep inside,
+            # not showing either; a nameless box is told by its place in the toolbar
+            for entry in _showing(acc, pyatspi.ROLE_TEXT, showing=False)[:1]:
+                node = add(entry, "text", _states(entry), "ToolBar", parent.name or "",
+                           acc.name or "")
+                node["slot"] = acc.getIndexInParent()
         return
-    if role not in ROLES or prole == "menu bar" or role in (
-            "tool bar", "frame", "dialog", "paragraph", "heading", "label") or \
-            role.startswith("document"):
+    if prole == "menu bar" or role in ("tool bar", "frame", "dialog", "paragraph", "heading",
+                                       "label") or role.startswith("document"):
         return
     within, path = ("Dialog", win.name or "") if in_dialog else \
         ("Menu", parent.name or "") if prole == "menu" else \
         ("ToolBar", parent.name or "") if prole == "tool bar" else ("", "")
-    add(acc, role, _states(acc), within, path)
+    add(acc, role, st if st is not None else _states(acc), within, path)
 
 
 def count(pid: int, title: str | None = None) -> list:
-    """The window input goes to and how many nodes it shows: cheap (one query), for waiting
-    until a window that just opened has drawn its controls."""
+    """The window input goes to, how many nodes it shows and how many of them are toolbars:
+    cheap, for waiting until a window that just opened has drawn its controls."""
     win = _window(pid, title)
-    return [win.name or "", len(_safe_showing(win))]
+    seen = _safe_showing(win)
+    bars = sum(1 for s in seen if s[1] == "tool bar")
+    return [win.name or "", len(seen), bars]
 
 
 def tree(ref: int | None = None, depth: int = 3, pid: int | None = None) -> list[str]:

@@ -114,9 +114,9 @@ class GuiSession:
             if any(w["role"] == "frame" and w["showing"] and filename in w["name"]
                    for w in shown):
                 self._fill_screen(filename, width, height)
-                self.drawn(limit=10, reads=4)  # the toolbars fill in after the frame shows
+                self.drawn(limit=10, reads=2, toolbars=True)
                 return
-            time.sleep(0.1)
+            time.sleep(0.03)
         raise EnvironmentCrashed(f"the window of {filename} did not appear on the "
                                  "accessibility bus within 15 s")
 
@@ -223,15 +223,17 @@ class GuiSession:
                 return
             time.sleep(0.04)
 
-    def drawn(self, limit: float = 2.0, reads: int = 3) -> None:
+    def drawn(self, limit: float = 2.0, reads: int = 3, toolbars: bool = False) -> None:
         """Wait until the window on top shows the same number of nodes `reads` times in a row
-        (a dialog fills in its fields after its window appears)."""
+        (a dialog fills in its fields after its window appears); `toolbars`: and shows its
+        toolbars (a document's frame draws them last)."""
         seen: list = []
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             seen.append(self.call("count", pid=self.office.proc.pid, title=self.title))
-            if len(seen) >= reads and seen[-1][1] > 1 and all(x == seen[-1]
-                                                               for x in seen[-reads:]):
+            last = seen[-1]
+            if len(seen) >= reads and last[1] > 1 and (last[2] or not toolbars) and \
+                    all(x == last for x in seen[-reads:]):
                 return
             time.sleep(0.04)
 
@@ -252,7 +254,7 @@ class GuiSession:
             self.mouse_click(node, done["box"])
         self.settle(before, WINDOW_WAIT if opens else KEY_WAIT if closes else 0.0)
         if control.group == "menu" and not opens:
-            self.drawn(limit=1.5)  # a command may fill a pane in after its menu closes
+            self.drawn(limit=1.5, reads=2)  # a command may fill a pane in after its menu closes
 
     def mouse_click(self, node: dict[str, Any], box: list[int]) -> None:
         """Click the middle of a node's box with the mouse (the screen is the desktop: no
