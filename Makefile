@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test lint bench templates clean
+.PHONY: setup demo test test-gui lint bench templates clean
 
 setup: $(VENV)/.lamforge-setup
 
@@ -14,9 +14,14 @@ $(VENV)/.lamforge-setup: scripts/setup.sh pyproject.toml
 demo: setup
 	$(VENV)/bin/lamforge demo
 
+# The slow GUI proofs (every Calc and Impress check kind through the real windows, ~1 min)
+# run with `make test-gui`; `make test` keeps a small set of GUI tests.
 test: setup
 	$(VENV)/bin/ruff check lamforge tests benchmarks scripts
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m pytest -q --durations=15 -m "not (gui and slow)"
+
+test-gui: setup
+	$(PY) -m pytest -q --durations=15 -m gui
 
 lint: setup
 	$(VENV)/bin/ruff check lamforge tests benchmarks scripts

@@ -391,7 +391,7 @@ def flow_cmd(
     elif not inp:
         raise DataError("no tasks: give --in with task-plan pairs (lamforge data mine) or "
                         "--suite with an environment's suite")
-    elif cfg.env != "writer-v0":
+    elif cfg.env not in ("writer-v0", "writer-gui-v0"):  # Writer's own prefill, both modes
         tasks, _ = _instantiate_in_env(cfg, inp, parse_seeds(seeds))
     else:
         tasks, _ = _instantiate(cfg, inp)

@@ -151,6 +151,7 @@ def test_every_check_kind_has_a_proof() -> None:
     assert set(PROOFS["impress"]) == set(IMPRESS.kinds)
 
 
+@pytest.mark.slow
 def test_each_check_kind_holds_after_its_actions_and_not_before(app_env) -> None:
     app, env = app_env
     failures = []
