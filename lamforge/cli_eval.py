@@ -118,6 +118,9 @@ def online(
     api_key: ApiKey = None,
     backend: Backend = "local",
     address: Address = None,
+    screenshots: Annotated[bool, typer.Option(help="Keep a screenshot of every step (GUI "
+                                              "environments) beside the episodes; the report "
+                                              "shows episodes as strips of them")] = False,
 ) -> None:
     """Run the agent live on every task, judge by the task's checks, and compare models: task
     success, completion time, steps, step latency p50/p95, tokens, failure kinds. Resumable:
@@ -163,6 +166,8 @@ def online(
                        backend=backend, address=address)
     names = display_names(model)
     episodes_file = json_out.with_suffix("") / "episodes.jsonl"
+    if screenshots:
+        cfg.env_kwargs["screenshots"] = str(_screenshots_dir(env_name, episodes_file))
     total = len(names) * sum(len(v) for v in splits.values())
     with Steps(console, f"online evaluation ({describe(cfg.pool)})", total) as progress:
         episodes = evaluate_online(model, splits, cfg, episodes_file,
@@ -186,6 +191,19 @@ def online_table(rows: list[dict]) -> Table:
                       f"{r['tokens_in'] / r['tasks']:.0f} / {r['tokens_out'] / r['tasks']:.0f}",
                       f"{top[0]} ({top[1]})" if top else "-")
     return table
+
+
+def _screenshots_dir(env_name: str, episodes_file: Path) -> Path:
+    """Where an evaluation keeps its screenshots; a one-line error for an environment that
+    cannot take them."""
+    import inspect
+
+    from lamforge.envs.registry import env_class
+
+    if "screenshots" not in inspect.signature(env_class(env_name)).parameters:
+        raise DataError(f"--screenshots needs a GUI environment (writer-gui, calc-gui, "
+                        f"impress-gui); '{env_name}' has no screen to take")
+    return episodes_file.parent / "screenshots"
 
 
 def _split_name(path: Path, all_paths: list[Path]) -> str:

@@ -203,6 +203,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, home: Path) -> None:
         ("--model", "rules", "--tasks", str(bad)): "bad.jsonl:1: task 'x': unknown check kind",
         ("--model", str(tmp_path / "nope"), "--tasks", str(good)): "not a checkpoint",
         ("--model", "rules", "--tasks", str(good), "--env", "excel"): "unknown environment",
+        ("--model", "rules", "--tasks", str(good), "--screenshots"): "needs a GUI environment",
     }
     for args, expected in cases.items():
         proc = lamforge("eval", "online", *args, "--json", str(tmp_path / "o.json"),

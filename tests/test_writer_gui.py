@@ -131,3 +131,56 @@ def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_di
     env.close()
     assert _running(started) == set()
     env.close()  # idempotent
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's header (IHDR)."""
+    data = path.read_bytes()[:24]
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_screenshots_are_kept_and_named_in_each_observation(templates_dir, tmp_path) -> None:
+    from lamforge.envs.writer.gui import WriterGuiEnv
+
+    with WriterGuiEnv(templates_dir=templates_dir, screenshots=tmp_path / "shots") as env:
+        first = env.reset(SIZE_TASK)
+        after = env.step(Action(function="click", control_text="Format")).observation
+    names = [first.screenshot, after.screenshot]
+    assert all(names) and names[0] != names[1]
+    for name in names:
+        assert name.startswith("gui-size-e1-")
+        assert _png_size(tmp_path / "shots" / name) == (1280, 800)  # the whole screen
+    # the window fills the screen (no window manager would size it): the frame shows
+    assert (tmp_path / "shots" / names[1]).stat().st_size > 20_000
+
+
+@pytest.mark.slow
+def test_an_evaluation_keeps_screenshots_and_the_report_shows_an_episode_strip(
+        tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    tasks = tmp_path / "tasks.jsonl"
+    task = SIZE_TASK.model_copy(update={"actions": [*_character_dialog("24 pt"),
+                                                    Action(function="finish")]})
+    tasks.write_text(task.model_dump_json() + "\n")
+    run = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "eval", "online", "--env",
+                           "writer-gui", "--model", "expert", "--tasks", str(tasks),
+                           "--screenshots", "--json", str(run / "online.json")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((run / "online.json").read_text())
+    assert summary["screenshots_dir"] == "online/screenshots"
+    episode = json.loads((run / "online" / "episodes.jsonl").read_text().splitlines()[0])
+    assert episode["status"] == "pass"
+    assert len(episode["screenshots"]) == len(episode["actions"]) + 1  # the start, each step
+    assert all((run / "online" / "screenshots" / n).is_file() for n in episode["screenshots"])
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "report", str(run)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _png_size(run / "plots" / "episode_1.png")[0] > 600
+    assert "## Episodes on screen" in (run / "report.md").read_text()
+    assert "Episode on screen: expert" in (run / "report.html").read_text()

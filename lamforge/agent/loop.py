@@ -233,6 +233,8 @@ class StepRecord:
     execute (the environment: action and next observation) and log (audit + sessions)."""
     tokens_in: int = 0
     """Prompt tokens the model read at this step, retries included."""
+    screenshot: str | None = None
+    """The screen after the step, when the environment keeps screenshots."""
 
     @property
     def total_s(self) -> float:
@@ -368,7 +370,8 @@ class Agent:
         None) and whether the model declared the task finished."""
         t = time.perf_counter()
         ctx = build_context(memory, obs, functions, self.k, self.env.control_args_schema)
-        here = digest_of(obs.model_dump())
+        # the state, not the picture of it: a screenshot's name is new at every step
+        here = digest_of(obs.model_dump(exclude={"screenshot"}))
         t_context = time.perf_counter()
         proposal = self.actions.propose(ctx, lambda a: memory.circles(here, a))
         t_action = time.perf_counter()
@@ -431,7 +434,8 @@ class Agent:
                             decision=verdict, ok=result.ok, error=result.error,
                             model_s=proposal.model_s, other_s=0.0,
                             tokens=proposal.tokens, outputs=proposal.outputs,
-                            tokens_in=proposal.tokens_in)
+                            tokens_in=proposal.tokens_in,
+                            screenshot=result.observation.screenshot)
         records.append(record)
         self._log("step", session=sid, step=i, observation=here,
                   outputs=proposal.outputs, rejected=proposal.rejected,

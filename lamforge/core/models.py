@@ -92,6 +92,9 @@ class Observation(_Model):
     canvas: str = Field(default="", description="Compact text view of the application state.")
     focus: str = Field(default="", description="Where input goes: document, a menu, a dialog.")
     last_action_error: str | None = None
+    screenshot: str | None = Field(default=None, description="The screen as this observation "
+                                   "saw it: a PNG file's name in the folder the environment "
+                                   "was asked to keep screenshots in (GUI environments).")
 
     def control(self, label: str) -> Control | None:
         return next((c for c in self.controls if c.label == label), None)

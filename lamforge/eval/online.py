@@ -176,7 +176,17 @@ def run_episode(name: str, spec: str, split: str, task_json: str) -> str:
         # what the agent did, step by step, to read a failure without running it again
         "actions": [{"function": r.action.function if r.action else None,
                      "control": r.control, "args": r.action.args if r.action else None,
-                     "ok": r.ok, "error": r.error} for r in result.records]})
+                     "ok": r.ok, "error": r.error} for r in result.records],
+        **_screens(result)})
+
+
+def _screens(result: Any) -> dict[str, Any]:
+    """The episode's screenshots when the environment kept them: the screen at the start,
+    then after each step (file names in the run's screenshots folder)."""
+    steps = result.trajectory.steps
+    shots = [steps[0].observation.screenshot if steps else None,
+             *(r.screenshot for r in result.records)]
+    return {"screenshots": shots} if any(shots) else {}
 
 
 def sample_tasks(tasks: list[Task], n: int | None, seed: int = 0) -> list[Task]:
@@ -320,6 +330,8 @@ def write_summary(out: Path, cfg: OnlineConfig, models: dict[str, str],
     result = {"env": cfg.env, "date": date.today().isoformat(), "models": models,
               "splits": {k: str(v) for k, v in splits.items()},
               "episodes_file": os.path.relpath(episodes_file, out.parent),
+              **({"screenshots_dir": os.path.relpath(cfg.env_kwargs["screenshots"], out.parent)}
+                 if cfg.env_kwargs.get("screenshots") else {}),
               "settings": {k: v for k, v in asdict(cfg).items()
                            if k not in ("env_kwargs", "api_key")},
               "rows": summarise(episodes)}

@@ -132,3 +132,21 @@ def success_by_family(path: Path, families: list[str], models: list[str],
     ax.grid(axis="x", alpha=0.3)
     ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     _save(fig, path)
+
+
+def episode_strip(path: Path, frames: list[tuple[Path, str]], title: str,
+                  per_row: int = 4) -> None:
+    """An episode as a strip of its screenshots, each under the step it follows."""
+    import matplotlib.image as mpimg
+
+    plt = _pyplot()
+    rows = -(-len(frames) // per_row)
+    fig, axes = plt.subplots(rows, per_row, figsize=(3.2 * per_row, 2.3 * rows + 0.4),
+                             squeeze=False)
+    for ax, (image, label) in zip(axes.flat, frames, strict=False):
+        ax.imshow(mpimg.imread(image))
+        ax.set_title(label, fontsize=8, loc="left")
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+    _save(fig, path)

@@ -417,6 +417,50 @@ def _figures(run: Run, offline: list[dict[str, Any]], online: list[dict[str, Any
     return Section("plots", "Figures", blocks)
 
 
+STRIPS = 2
+"""Episodes shown as strips of screenshots: the first that passed and the first that failed."""
+
+
+def _step_label(k: int, action: dict[str, Any] | None) -> str:
+    if action is None:
+        return "start"
+    args = ", ".join(f"{v}" for v in (action.get("args") or {}).values())
+    what = " ".join(x for x in (action.get("function"), action.get("control"), args) if x)
+    return f"{k}. {what}"[:48] + ("" if action.get("ok", True) else " (failed)")
+
+
+def _screens(run: Run, plot_dir: Path) -> Section | None:
+    """Episodes as strips of the screenshots an evaluation kept (`eval online
+    --screenshots`): what the agent saw, step by step."""
+    folder = (run.online or {}).get("screenshots_dir")
+    shown = [e for e in run.episodes or [] if e.get("screenshots")]
+    if not folder or not shown:
+        return None
+    picked = []
+    for status in ("pass", "fail"):
+        picked += [e for e in shown if e.get("status") == status and e["model"] != "expert"][:1] \
+            or [e for e in shown if e.get("status") == status][:1]
+    blocks: list[Table | Figure | Note] = []
+    for n, e in enumerate(picked[:STRIPS], 1):
+        actions = [None, *e.get("actions", [])]
+        frames = [(run.dir / folder / name, _step_label(k, actions[k] if k < len(actions) else None))
+                  for k, name in enumerate(e["screenshots"])
+                  if name and (run.dir / folder / name).is_file()]
+        if not frames:
+            blocks.append(Note(f"The screenshots of episode `{e['task_id']}` are not in "
+                               f"{_code(folder)}."))
+            continue
+        title = f"{e['model']} on {e['task_id']}: {e['status']} — {e.get('request', '')}"[:110]
+        path = plot_dir / f"episode_{n}.png"
+        plots.episode_strip(path, frames, title)
+        blocks.append(Figure(f"episode_{n}", f"Episode on screen: {e['model']}, "
+                             f"{e['task_id']} ({e['status']})", path,
+                             f"Source: `{run.episodes_file}` → `screenshots` of the episode, files "
+                             f"in {_code(folder)}; each frame is the screen after the step named "
+                             "above it."))
+    return Section("screens", "Episodes on screen", blocks)
+
+
 def _family_counts(run: Run, online: list[dict[str, Any]]
                    ) -> tuple[dict[tuple[str, str], tuple[int, int]], str]:
     """(passed, tasks) per (model, family), summed over splits: from the rows' `by_family` when
@@ -485,6 +529,8 @@ def build(run: Run, plot_dir: Path) -> tuple[str, str, list[Section]]:
     if online_sec is None:
         online_sec = Section("online", "Online", [Note("No `online.json` in this run.")])
     sections = [offline_sec, online_sec, _paper(offline, online), _figures(run, offline, online, plot_dir)]
+    if (screens := _screens(run, plot_dir)) is not None:
+        sections.append(screens)
     if (data := _data(run)) is not None:
         sections.append(data)
     o = run.online or {}

@@ -68,9 +68,12 @@ class OfficeGuiEnv(Env):
     """Names of the app's nameless toolbar boxes (`GuiSession`)."""
 
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
-                 atspi_timeout: float = 10.0) -> None:
+                 atspi_timeout: float = 10.0, screenshots: str | Path | None = None) -> None:
+        """`screenshots`: a folder to keep a PNG of every observation in (its name is the
+        observation's `screenshot`)."""
         self.office = Office(call_timeout=call_timeout)
-        self.gui = GuiSession(self.office, atspi_timeout, boxes=self.boxes)
+        self.gui = GuiSession(self.office, atspi_timeout, boxes=self.boxes,
+                              screenshots=screenshots)
         # one folder per app: a caller may pass the same folder to Writer, Calc and Impress
         self.templates_dir = Path(templates_dir).resolve() / self.library.app \
             if templates_dir else None
@@ -109,6 +112,7 @@ class OfficeGuiEnv(Env):
     def reset(self, task: Task) -> Observation:
         self.validate_task(task)
         self._closed = False
+        self.gui.clear()
         self._close_document()
         self.gui.start()
         template = self.library.resolve(task.template, self.templates_dir, office=self.office)
@@ -156,7 +160,9 @@ class OfficeGuiEnv(Env):
         self._controls = {c.label: c for c in seen.controls}
         self._state = self.read_state(self._doc)
         return Observation(controls=seen.controls, canvas=self.render(self._state),
-                           focus=seen.focus, last_action_error=error)
+                           focus=seen.focus, last_action_error=error,
+                           screenshot=self.gui.shoot(f"{self.task.id}-e{self._episode}")
+                           if self.task else None)
 
     # ---- actions ----------------------------------------------------------------------------
     def step(self, action: Action) -> StepResult:

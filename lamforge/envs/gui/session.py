@@ -11,9 +11,11 @@ effect has shown. Every call is bounded: a hang or a dead app raises `Environmen
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lamforge.core import Control, EnvironmentCrashed, InvalidAction
@@ -55,10 +57,14 @@ class GuiSession:
     """Display + LibreOffice (`office`, started on the display) + AT-SPI server."""
 
     def __init__(self, office: Office, atspi_timeout: float = 10.0,
-                 boxes: dict[tuple[str, int], str] | None = None) -> None:
+                 boxes: dict[tuple[str, int], str] | None = None,
+                 screenshots: str | Path | None = None) -> None:
         """`boxes`: names of an app's nameless toolbar boxes, by (toolbar, place in it),
-        e.g. Calc's Name Box."""
+        e.g. Calc's Name Box; `screenshots`: a folder to keep a screenshot of every
+        observation in (`shoot`)."""
         self.office = office
+        self.screenshots = Path(screenshots) if screenshots else None
+        self.shots = 0
         self.boxes = boxes or {}
         self.display = Display()
         self.bridge: Bridge | None = None
@@ -86,6 +92,27 @@ class GuiSession:
         if self.bridge is not None:
             self.bridge.kill()
             self.bridge = None
+
+    def clear(self) -> None:
+        """Close what the last episode left open (a dialog, a message box) with Escape, as a
+        user would, so the next document's frame is the window on top; an app that will not
+        let go is ended (the next `start` brings up a fresh one)."""
+        if self.bridge is None or not self.office.alive:
+            return
+        try:
+            for _ in range(5):
+                shown = self.windows()
+                dialogs = [name for role, name in shown
+                           if role in ("dialog", "alert", "file chooser")]
+                if not dialogs:
+                    return
+                self.window = dialogs[-1]
+                self.focus_window()
+                self.xdotool("key", "Escape")
+                self.settle(shown, KEY_WAIT)
+        except (ActionFailed, EnvironmentCrashed, InvalidAction):
+            pass
+        self.kill_app()
 
     def kill_app(self) -> None:
         """After a hang: LibreOffice and the server go; the display stays for the restart."""
@@ -206,6 +233,23 @@ class GuiSession:
                       f"menu: {' > '.join(menus)}" if menus else "document")
         self.window = window["name"]
         return Seen(controls, nodes, self.focus, self.window)
+
+    def shoot(self, episode: str) -> str | None:
+        """A PNG of the whole screen in the screenshots folder, named after the episode
+        (`<task id>-e<n>`) and a running number; its name, or None when no folder was asked
+        for. ImageMagick's `import` (60-70 ms)."""
+        if self.screenshots is None:
+            return None
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        name = f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', episode)[:80]}-{self.shots:03d}.png"
+        env = {"PATH": "/usr/bin:/bin", **self.display.env}
+        try:
+            out = subprocess.run(["import", "-window", "root", str(self.screenshots / name)],
+                                 env=env, capture_output=True, timeout=self.atspi_timeout)
+        except subprocess.TimeoutExpired:
+            raise EnvironmentCrashed("the screenshot did not return") from None
+        return name if out.returncode == 0 else None
 
     # ---- waiting ----------------------------------------------------------------------------
     def windows(self) -> list[tuple[str, str]]:

@@ -62,16 +62,20 @@ class WriterGuiEnv(WriterEnv):
     name = "writer-gui-v0"
 
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
-                 max_paragraphs: int = 40, atspi_timeout: float = 10.0) -> None:
+                 max_paragraphs: int = 40, atspi_timeout: float = 10.0,
+                 screenshots: str | Path | None = None) -> None:
+        """`screenshots`: a folder to keep a PNG of every observation in (its name is the
+        observation's `screenshot`)."""
         super().__init__(call_timeout=call_timeout, templates_dir=templates_dir,
                          max_paragraphs=max_paragraphs)
-        self.gui = GuiSession(self.office, atspi_timeout)
+        self.gui = GuiSession(self.office, atspi_timeout, screenshots=screenshots)
 
     # ---- life cycle -------------------------------------------------------------------------
     def reset(self, task: Task) -> Observation:
         self._closed = False
         for c in task.checks:
             checks.validate(c)
+        self.gui.clear()
         try:
             self._close_document()
         except EnvironmentCrashed:
@@ -129,7 +133,9 @@ class WriterGuiEnv(WriterEnv):
         if self._notes:
             text += "\n" + "\n".join(f"note: {n}" for n in self._notes)
         return Observation(controls=seen.controls, canvas=text, focus=seen.focus,
-                           last_action_error=error)
+                           last_action_error=error,
+                           screenshot=self.gui.shoot(f"{self.task.id}-e{self._episode}")
+                           if self.task else None)
 
     # ---- actions ----------------------------------------------------------------------------
     def _do_click(self, control: Control, kind: str, node: Any, args: dict[str, Any]) -> None:
