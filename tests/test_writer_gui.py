@@ -31,6 +31,48 @@ def _character_dialog(size: str, button: str = "OK") -> list[Action]:
             Action(function="click", control_text=button)]
 
 
+def test_a_prefilled_action_named_after_the_headless_dialog_is_grounded_in_the_real_one(
+        gui_env) -> None:
+    """The dataflow's prefill names Manual Break's choice 'Type: Page break' and Insert
+    Section's column count a 'Columns' field, after writer-v0's hand-written dialogs. The real
+    dialogs have radio buttons, and a Columns tab with its own Columns field: read from the
+    live tree, the flow runs and records what a user does there."""
+    from lamforge.envs.episode import run_actions
+
+    breaks = Task(id="page-break", app="writer", request="insert a page break",
+                  template="table", checks=[Check(kind="page_count", min=2)],
+                  actions=[Action(function="click", control_text=c) for c in
+                           ("Insert", "More Breaks", "Manual Break...")] +
+                  [Action(function="select_option", control_text="Type",
+                          args={"option": "Page break"}),
+                   Action(function="click", control_text="OK"), Action(function="finish")])
+    traj = run_actions(gui_env, breaks, match="exact")
+    assert traj.verdict.status == "pass", traj.verdict.reason
+    done = [(s.action.function, s.action.control_text) for s in traj.steps]
+    assert ("click", "Page break") in done and ("select_option", "Type") not in done
+
+    columns = Task(id="section", app="writer", request="a section in two columns",
+                   template="report", checks=[Check(kind="section_present", columns=2)],
+                   actions=[Action(function="select_text", args={"text": "north region"}),
+                            Action(function="click", control_text="Insert"),
+                            Action(function="click", control_text="Section..."),
+                            Action(function="set_edit_text", control_text="Columns",
+                                   args={"text": "2"}),
+                            Action(function="click", control_text="Insert"),
+                            Action(function="finish")])
+    traj = run_actions(gui_env, columns, match="exact")
+    assert traj.verdict.status == "pass", traj.verdict.reason
+    kinds = [s.action.function for s in traj.steps]
+    assert kinds.count("click") == 4  # Insert, Section..., the Columns tab, Insert
+
+    # with nothing in the dialog to read it as, the step fails as before
+    wrong = breaks.model_copy(update={"id": "nothing", "actions": [
+        *breaks.actions[:3], Action(function="select_option", control_text="Type",
+                                    args={"option": "Sideways break"})]})
+    traj = run_actions(gui_env, wrong, match="exact")
+    assert traj.verdict.status == "fail" and "no control matches 'Type'" in traj.verdict.reason
+
+
 def _run(env, actions: list[Action]) -> list:
     env.reset(SIZE_TASK)
     return [env.step(a) for a in actions]

@@ -248,6 +248,13 @@ class Env(ABC):
         before any application starts; nothing to check by default."""
         return None
 
+    def reground(self, action: Action, obs: Observation) -> list[Action] | None:
+        """What a prefilled action named after another surface (a headless dialog's field)
+        means on this app's live controls: the actions a user would take instead, or None.
+        The dataflow runs and records them when `action` names no control on screen. None by
+        default; the GUI environments read the real dialog (`lamforge.envs.gui.reground`)."""
+        return None
+
     @classmethod
     def recovery_moves(cls) -> list[Action]:
         """Moves that undo a wrong step in this app, tried in order by a ranker's phase 3

@@ -44,10 +44,25 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
     steps: list[Step] = []
     verdict: Verdict | None = None
     crashed = False
-    for i, action in enumerate(actions):
+    pending = list(actions)
+    regrounded = 0
+    i = -1
+    while pending:
+        action = pending.pop(0)
+        i += 1
         t = time.perf_counter()
         if match and action.control_text and action.control_label is None:
             control = match_control(action.control_text, obs.controls, match, threshold)
+            aimed_at_tab = control is not None and control.type == "TabItem" and \
+                action.function in ("set_edit_text", "select_option")
+            if (control is None or aimed_at_tab) and not regrounded:
+                # named after another surface: the app may say it otherwise (a GUI dialog)
+                instead = env.reground(action, obs)
+                if instead:
+                    pending[:0] = instead
+                    regrounded = len(instead)
+                    i -= 1
+                    continue
             if control is None:
                 reason = (f"step {i + 1} ({action.function}): no control matches "
                           f"'{action.control_text}' ({match})")
@@ -56,6 +71,7 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
                 verdict = Verdict(status="fail", reason=reason)
                 break
             action = action.model_copy(update={"control_label": control.label})
+        regrounded = max(0, regrounded - 1)
         result = env.step(action)
         steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
                           result=step_result(result.info),

@@ -135,8 +135,9 @@ def _labelled_by(acc: object) -> str:
                 continue
             for rel in node.getRelationSet():
                 if rel.getRelationType() == pyatspi.RELATION_LABELLED_BY and rel.getNTargets():
-                    text = rel.getTarget(0).name or ""
-                    return text.replace("_", "").replace("~", "").rstrip(": ").strip()
+                    text = (rel.getTarget(0).name or "").replace("_", "").replace("~", "")
+                    # "Interval:(lines)": the label is what comes before its colon
+                    return text.split(":")[0].strip()
     except Exception:
         pass
     return ""
@@ -208,9 +209,14 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
             label: str = "") -> dict:
         kind = ROLES[role]
         ref = len(_refs)
+        own = acc.name or ""
+        if role in LABELLED and ":" in own:  # "Interval:(lines)": the name before its colon
+            own = own.split(":")[0].strip()
         _refs[ref] = acc
         node = {"ref": ref, "role": role, "type": kind,
-                "name": acc.name or (_labelled_by(acc) if role in LABELLED else "") or label,
+                # a combo box's own name is its current choice: its label says what it is
+                "name": (_labelled_by(acc) or own if role == "combo box" else
+                         own or (_labelled_by(acc) if role in LABELLED else "")) or label,
                 "path": path, "within": within,
                 "enabled": "enabled" in st or "sensitive" in st,
                 "checked": "checked" in st or "pressed" in st, "selected": "selected" in st,

@@ -153,6 +153,12 @@ class OfficeGuiEnv(Env):
         self._doc = None
         self.gui.kill_app()
 
+    def reground(self, action: Action, obs: Observation) -> list[Action] | None:
+        """Read the real dialog for what a prefilled action meant (`gui.reground`)."""
+        from lamforge.envs.gui.reground import reground
+
+        return reground(self, action, obs)
+
     # ---- observation ------------------------------------------------------------------------
     def _observe(self, error: str | None = None) -> Observation:
         seen = self.gui.observe()

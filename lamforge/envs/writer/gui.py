@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lamforge.core import (
+    Action,
     Control,
     EnvironmentCrashed,
     Observation,
@@ -121,6 +122,12 @@ class WriterGuiEnv(WriterEnv):
             except Exception as e:  # reported at the next reset
                 result.observation.last_action_error = f"{result.error}; restart failed: {e}"
         return result
+
+    def reground(self, action: Action, obs: Observation) -> list[Action] | None:
+        """Read the real dialog for what a prefilled action meant (`gui.reground`)."""
+        from lamforge.envs.gui.reground import reground
+
+        return reground(self, action, obs)
 
     # ---- observation ------------------------------------------------------------------------
     def _observe(self, error: str | None = None) -> Observation:

@@ -1,0 +1,72 @@
+"""Ground an action named after another surface in the real dialog on screen.
+
+The dataflow's prefill names dialog fields after the headless environment's hand-written
+dialogs ("Type: Page break", "Columns: 2"). A real LibreOffice dialog often says it otherwise:
+the choice is a set of radio buttons, the field sits on another tab, the name is a tab's.
+Reading the live tree, as a user reads the dialog, settles most of these:
+
+- an option that is itself a control (a radio button, a check box, a list item, a button):
+  click it;
+- a field that is not on the tab shown: look through the dialog's tabs; the field is set
+  after a click on the tab that holds it;
+- a value aimed at a tab ("Columns" is the Insert Section dialog's tab): on that tab, the
+  field of the same name.
+
+The actions returned are what a user does; the dataflow runs and records them instead of
+the one it could not ground, so a trajectory holds only controls that exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamforge.core import Action, Control, Observation
+from lamforge.envs.match import normalize
+
+OPTIONS = ("RadioButton", "CheckBox", "ListItem", "Button")
+FIELDS = ("Edit", "ComboBox")
+
+
+def _named(controls: list[Control], name: str, types: tuple[str, ...]) -> Control | None:
+    want = normalize(name)
+    return next((c for c in controls if c.type in types and c.enabled
+                 and normalize(c.name) == want), None)
+
+
+def reground(env: Any, action: Action, obs: Observation) -> list[Action] | None:
+    """The actions that do what `action` meant in the dialog on screen, or None. May click
+    through the dialog's tabs to find a field (the app's state is then that tab)."""
+    if not obs.focus.startswith("dialog") or action.function not in (
+            "set_edit_text", "select_option", "click") or not action.control_text:
+        return None
+    name = action.control_text
+    value = str(action.args.get("option", action.args.get("text", "")))
+    if action.function == "select_option" and value:
+        option = _named(obs.controls, value, OPTIONS)
+        if option is not None:
+            return [_click(option)]
+    tabs = [c for c in obs.controls if c.type == "TabItem"]
+    target = _named(obs.controls, name, ("TabItem",))
+    # a field aimed at a tab's name is that tab's field of the same name; otherwise the
+    # field may be on any tab
+    order = [target] if target is not None else tabs
+    for tab in order:
+        seen = env.step(Action(function="click", control_label=tab.label)).observation
+        if not seen.focus.startswith("dialog"):
+            return None
+        fields = FIELDS if action.function == "set_edit_text" else (*FIELDS, *OPTIONS)
+        field = _named(seen.controls, name, fields)
+        if field is None and action.function == "select_option" and value:
+            option = _named(seen.controls, value, OPTIONS)
+            if option is not None:
+                return [_click(tab), _click(option)]
+        if field is not None:
+            return [_click(tab), action.model_copy(update={"control_label": field.label,
+                                                             "control_text": field.name})]
+    return None
+
+
+def _click(control: Control) -> Action:
+    """A click on this very control (by its label, stable within an episode: a tab and a
+    field may share a name)."""
+    return Action(function="click", control_label=control.label, control_text=control.name)
