@@ -413,12 +413,18 @@ def choose(ref: int) -> str:
     return acc.name or ""
 
 
+def focused(ref: int) -> bool:
+    """Whether the node has the keyboard focus now."""
+    return "focused" in _states(_ref(ref))
+
+
 def focus(ref: int) -> bool:
     return bool(_ref(ref).queryComponent().grabFocus())
 
 
 OPS = {"windows": windows, "observe": observe, "act": act, "set_text": set_text,
-       "select_child": select_child, "choose": choose, "focus": focus, "count": count, "tree": tree,
+       "select_child": select_child, "choose": choose, "focus": focus, "focused": focused,
+       "count": count, "tree": tree,
        "ping": lambda: os.getpid(), "sleep": lambda seconds: time.sleep(seconds)}
 
 

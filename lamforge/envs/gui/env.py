@@ -113,21 +113,26 @@ class OfficeGuiEnv(Env):
         self.validate_task(task)
         self._closed = False
         self.gui.clear()
-        self._close_document()
+        if not self.office.alive:
+            self._doc = None
         self.gui.start()
         template = self.library.resolve(task.template, self.templates_dir, office=self.office)
-        self._episode += 1
+        last_dir, self._episode = self._dir, self._episode + 1
         self._dir = self.office.docs_dir / f"episode{self._episode}"
         self._dir.mkdir(parents=True, exist_ok=True)
         copy = self._dir / f"{template.stem}{template.suffix}"
         shutil.copy(template, copy)
         try:
-            self._doc = self.office.open(copy, hidden=False, service=self.service)
-            self.gui.show(self._doc, copy.name)
+            # into the last episode's window, which closes its document
+            self._doc = self.gui.open(copy, self.service, previous=self._doc)
         except EnvironmentCrashed as e:
+            self._doc = None
             self.gui.kill_app()
             raise TemplateError(f"{template}: LibreOffice crashed or hung opening it ({e})") \
                 from None
+        finally:
+            if last_dir is not None:
+                shutil.rmtree(last_dir, ignore_errors=True)
         self.task, self._crashed, self._finished = task, None, False
         obs = self._observe()
         self._initial = self._state

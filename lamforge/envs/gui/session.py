@@ -123,15 +123,39 @@ class GuiSession:
         self.kill_bridge()
         self.display.close()
 
-    def show(self, doc: Any, filename: str) -> None:
-        """Fill the screen with the document's window (there is no window manager to do it),
-        wait until its frame is on the accessibility bus and has drawn; a new episode's
-        labels start from 1."""
+    def open(self, path: Path, service: str, previous: Any = None) -> Any:
+        """Open the episode's document and wait until its window has drawn; a new episode's
+        labels start from 1. With the last episode's document, the new one is loaded into
+        its window (a new window costs ~0.2 s more: it is created, then sized); otherwise a
+        new window fills the screen."""
+        self.focus, self.window, self._labels = "document", "", {}
+        if previous is not None:
+            url = path.resolve().as_uri()
+            props = self.office.props(Hidden=False)
+            try:
+                frame = self.office.call(lambda: previous.getCurrentController().getFrame())
+                self.office.call(lambda: previous.setModified(False))  # no "Save changes?"
+                doc = self.office.call(lambda: frame.loadComponentFromURL(url, "_self", 0,
+                                                                          props))
+                if doc is not None and self.office.call(lambda: doc.supportsService(service)):
+                    self._await_frame(path.name, fill=False)
+                    return doc
+            except EnvironmentCrashed:
+                raise
+            except Exception:  # the last document is gone or refused: a new window then
+                pass
+        doc = self.office.open(path, hidden=False, service=service)
         width, height = (int(x) for x in SCREEN.split("x")[:2])
         window = self.office.call(lambda: doc.getCurrentController().getFrame()
                                   .getContainerWindow())
         self.office.call(lambda: window.setPosSize(0, 0, width, height, 15))
-        self.title, self.focus, self.window, self._labels = filename, "document", "", {}
+        self._await_frame(path.name, fill=True)
+        return doc
+
+    def _await_frame(self, filename: str, fill: bool) -> None:
+        """Wait until the frame titled `filename` is on the accessibility bus (sized to the
+        screen when `fill`: there is no window manager to do it) and has drawn."""
+        self.title = filename
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
@@ -140,7 +164,9 @@ class GuiSession:
                 shown = []
             if any(w["role"] == "frame" and w["showing"] and filename in w["name"]
                    for w in shown):
-                self._fill_screen(filename, width, height)
+                if fill:
+                    width, height = (int(x) for x in SCREEN.split("x")[:2])
+                    self._fill_screen(filename, width, height)
                 self.drawn(limit=10, reads=2, toolbars=True)
                 return
             time.sleep(0.03)
@@ -321,6 +347,16 @@ class GuiSession:
         self.focus_window()
         self.xdotool("key", "Return" if control.group == "toolbar" else "Tab")
         time.sleep(SETTLE)
+        # the app moves the keyboard on when it has taken the value (Calc's Name Box: to the
+        # cell); keys sent before that would go into the box
+        deadline = time.monotonic() + KEY_WAIT
+        while control.group == "toolbar" and time.monotonic() < deadline:
+            try:
+                if not self.call("focused", ref=node["ref"]):
+                    break
+            except ActionFailed:  # the box went away: the focus has moved
+                break
+            time.sleep(0.03)
 
     def select_option(self, control: Control, node: dict[str, Any], option: str) -> None:
         if control.type in ("Edit", "ComboBox"):  # a combo box's entry takes its option's name

@@ -77,24 +77,27 @@ class WriterGuiEnv(WriterEnv):
         for c in task.checks:
             checks.validate(c)
         self.gui.clear()
-        try:
-            self._close_document()
-        except EnvironmentCrashed:
+        if not self.office.alive:
             self._doc = None
         self.gui.start()
         template = resolve_template(task.template, self.templates_dir, office=self.office)
-        self._episode += 1
+        last_dir, self._episode = self._episode_dir, self._episode + 1
         self._episode_dir = self.office.docs_dir / f"episode{self._episode}"
         self._episode_dir.mkdir(parents=True, exist_ok=True)
         copy = self._episode_dir / f"{Path(template).stem}.docx"
         shutil.copy(template, copy)
         try:
-            self._doc = self.office.open(copy, hidden=False)
-            self.gui.show(self._doc, copy.name)
+            # into the last episode's window, which closes its document
+            self._doc = self.gui.open(copy, "com.sun.star.text.TextDocument",
+                                      previous=self._doc)
         except EnvironmentCrashed as e:
+            self._doc = None
             self.gui.kill_app()
             raise TemplateError(f"{template}: LibreOffice crashed or hung opening it ({e})") \
                 from None
+        finally:
+            if last_dir is not None:
+                shutil.rmtree(last_dir, ignore_errors=True)
         self.ops = DocOps(self.office, self._doc, self._episode_dir)
         self.task = task
         self._menu, self._dialog, self._crashed, self._notes = [], None, None, []
