@@ -113,26 +113,20 @@ class OfficeGuiEnv(Env):
         self.validate_task(task)
         self._closed = False
         self.gui.clear()
-        if not self.office.alive:
-            self._doc = None
+        self._close_document()
         self.gui.start()
         template = self.library.resolve(task.template, self.templates_dir, office=self.office)
-        last_dir, self._episode = self._dir, self._episode + 1
+        self._episode += 1
         self._dir = self.office.docs_dir / f"episode{self._episode}"
         self._dir.mkdir(parents=True, exist_ok=True)
         copy = self._dir / f"{template.stem}{template.suffix}"
         shutil.copy(template, copy)
         try:
-            # into the last episode's window, which closes its document
-            self._doc = self.gui.open(copy, self.service, previous=self._doc)
+            self._doc = self.gui.open(copy, self.service)
         except EnvironmentCrashed as e:
-            self._doc = None
             self.gui.kill_app()
             raise TemplateError(f"{template}: LibreOffice crashed or hung opening it ({e})") \
                 from None
-        finally:
-            if last_dir is not None:
-                shutil.rmtree(last_dir, ignore_errors=True)
         self.task, self._crashed, self._finished = task, None, False
         obs = self._observe()
         self._initial = self._state

@@ -77,27 +77,23 @@ class WriterGuiEnv(WriterEnv):
         for c in task.checks:
             checks.validate(c)
         self.gui.clear()
-        if not self.office.alive:
+        try:
+            self._close_document()
+        except EnvironmentCrashed:
             self._doc = None
         self.gui.start()
         template = resolve_template(task.template, self.templates_dir, office=self.office)
-        last_dir, self._episode = self._episode_dir, self._episode + 1
+        self._episode += 1
         self._episode_dir = self.office.docs_dir / f"episode{self._episode}"
         self._episode_dir.mkdir(parents=True, exist_ok=True)
         copy = self._episode_dir / f"{Path(template).stem}.docx"
         shutil.copy(template, copy)
         try:
-            # into the last episode's window, which closes its document
-            self._doc = self.gui.open(copy, "com.sun.star.text.TextDocument",
-                                      previous=self._doc)
+            self._doc = self.gui.open(copy, "com.sun.star.text.TextDocument")
         except EnvironmentCrashed as e:
-            self._doc = None
             self.gui.kill_app()
             raise TemplateError(f"{template}: LibreOffice crashed or hung opening it ({e})") \
                 from None
-        finally:
-            if last_dir is not None:
-                shutil.rmtree(last_dir, ignore_errors=True)
         self.ops = DocOps(self.office, self._doc, self._episode_dir)
         self.task = task
         self._menu, self._dialog, self._crashed, self._notes = [], None, None, []
