@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lamforge.core import TemplateError
 from lamforge.envs.writer.office import Office
@@ -22,6 +23,18 @@ from lamforge.envs.writer.office import Office
 Builder = Callable[[Path, Office], list[dict[str, str]]]
 """Builds every template of a library into a folder; returns their index entries
 ({name, file, description})."""
+
+
+def build_document(office: Office, factory: str, fill: Callable[[Any], None], path: Path,
+                   filter_name: str) -> None:
+    """A new hidden document of `factory` ('private:factory/scalc'), filled by `fill(doc)`
+    over UNO, saved at `path` with `filter_name` and closed."""
+    desktop = office.desktop
+    doc = office.call(lambda: desktop.loadComponentFromURL(factory, "_blank", 0,
+                                                           office.props(Hidden=True)))
+    office.call(lambda: fill(doc))
+    office.save_as(doc, path, filter_name)
+    office.close_document(doc)
 
 
 @dataclass(frozen=True)

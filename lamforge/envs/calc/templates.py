@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from lamforge.envs.doclib import TemplateLibrary
+from lamforge.envs.doclib import TemplateLibrary, build_document
 from lamforge.envs.writer.office import Office
 
 Row = list[str | float]
@@ -31,29 +33,26 @@ TEMPLATES: dict[str, tuple[str, str, list[Row]]] = {
 }
 
 
+def _fill(doc: Any, sheet_name: str, rows: list[Row]) -> None:
+    sheet = doc.Sheets.getByIndex(0)
+    sheet.Name = sheet_name
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            cell = sheet.getCellByPosition(c, r)
+            if isinstance(value, str):
+                cell.setString(value)
+            else:
+                cell.setValue(value)
+
+
 def build_library(out_dir: Path, office: Office) -> list[dict[str, str]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for name, (description, sheet_name, rows) in TEMPLATES.items():
-        desktop = office.desktop
-        doc = office.call(lambda d=desktop: d.loadComponentFromURL(
-            "private:factory/scalc", "_blank", 0, office.props(Hidden=True)))
-
-        def fill(doc=doc, sheet_name=sheet_name, rows=rows) -> None:
-            sheet = doc.Sheets.getByIndex(0)
-            sheet.Name = sheet_name
-            for r, row in enumerate(rows):
-                for c, value in enumerate(row):
-                    cell = sheet.getCellByPosition(c, r)
-                    if isinstance(value, str):
-                        cell.setString(value)
-                    else:
-                        cell.setValue(value)
-
-        office.call(fill)
         path = out_dir / f"{name}.xlsx"
-        office.save_as(doc, path, "Calc MS Excel 2007 XML")
-        office.close_document(doc)
+        build_document(office, "private:factory/scalc",
+                       partial(_fill, sheet_name=sheet_name, rows=rows), path,
+                       "Calc MS Excel 2007 XML")
         index.append({"name": name, "file": path.name, "description": description})
     return index
 

@@ -7,18 +7,20 @@ episode and makes the environment restart the app.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import queue
-import signal
 import subprocess
 import threading
 from pathlib import Path
 from typing import Any
 
 from lamforge.core import EnvironmentCrashed, EnvironmentUnavailable
-from lamforge.envs.writer.office import SYSTEM_PYTHON, _die_with_parent, office_environment
+from lamforge.envs.writer.office import (
+    SYSTEM_PYTHON,
+    _die_with_parent,
+    kill_group,
+    office_environment,
+)
 
 SERVER = Path(__file__).with_name("atspi_server.py")
 
@@ -93,15 +95,7 @@ class Bridge:
 
     def kill(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
-        for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
+        if proc is not None:
+            kill_group(proc, timeout=5)
 
     close = kill

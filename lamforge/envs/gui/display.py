@@ -10,17 +10,15 @@ interpreter exit, so nothing outlives its owner, as for `Office`.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import select
 import shutil
-import signal
 import subprocess
 import time
 import weakref
 
 from lamforge.core import EnvironmentUnavailable
-from lamforge.envs.writer.office import _die_with_parent
+from lamforge.envs.writer.office import _die_with_parent, kill_group
 
 SCREEN = "1280x800x24"
 """The size the probe measured at; LibreOffice's dialogs fit in it."""
@@ -96,15 +94,8 @@ class Display:
         """Kill both servers' process groups (the AT-SPI bus the session activated is in the
         D-Bus daemon's)."""
         for proc in (self.dbus, self.xvfb):
-            if proc is None:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=10)
-            for stream in (proc.stdout,):
-                if stream is not None:
-                    stream.close()
+            if proc is not None:
+                kill_group(proc)
         self.xvfb = self.dbus = None
         self.env = {}
 

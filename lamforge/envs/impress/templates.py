@@ -6,9 +6,11 @@ filter, not the task."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from lamforge.envs.doclib import TemplateLibrary
+from lamforge.envs.doclib import TemplateLibrary, build_document
 from lamforge.envs.writer.office import Office
 
 TITLE, TITLE_CONTENT = 0, 1
@@ -32,30 +34,26 @@ TEMPLATES: dict[str, tuple[str, list[Slide]]] = {
 }
 
 
+def _fill(doc: Any, slides: list[Slide]) -> None:
+    pages = doc.DrawPages
+    while pages.Count < len(slides):
+        pages.insertNewByIndex(pages.Count - 1)
+    for page, (layout, title, body) in zip(
+            (pages.getByIndex(i) for i in range(len(slides))), slides, strict=True):
+        page.Layout = layout
+        texts = [page.getByIndex(k) for k in range(page.Count)]
+        texts[0].setString(title)
+        if len(texts) > 1:
+            texts[1].setString(body)
+
+
 def build_library(out_dir: Path, office: Office) -> list[dict[str, str]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for name, (description, slides) in TEMPLATES.items():
-        desktop = office.desktop
-        doc = office.call(lambda d=desktop: d.loadComponentFromURL(
-            "private:factory/simpress", "_blank", 0, office.props(Hidden=True)))
-
-        def fill(doc=doc, slides=slides) -> None:
-            pages = doc.DrawPages
-            while pages.Count < len(slides):
-                pages.insertNewByIndex(pages.Count - 1)
-            for page, (layout, title, body) in zip(
-                    (pages.getByIndex(i) for i in range(len(slides))), slides, strict=True):
-                page.Layout = layout
-                texts = [page.getByIndex(k) for k in range(page.Count)]
-                texts[0].setString(title)
-                if len(texts) > 1:
-                    texts[1].setString(body)
-
-        office.call(fill)
         path = out_dir / f"{name}.odp"
-        office.save_as(doc, path, "impress8")
-        office.close_document(doc)
+        build_document(office, "private:factory/simpress", partial(_fill, slides=slides),
+                       path, "impress8")
         index.append({"name": name, "file": path.name, "description": description})
     return index
 

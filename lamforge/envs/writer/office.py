@@ -200,6 +200,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def kill_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGKILL a child's whole process group (it may be hung: no graceful path), reap it and
+    close its pipes. Every process lamforge starts is a group leader (start_new_session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=timeout)
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        with contextlib.suppress(OSError):
+            if stream is not None:
+                stream.close()
+
+
 def _die_with_parent() -> None:
     """preexec_fn: the child gets SIGKILL when the thread that started it dies."""
     with contextlib.suppress(OSError):
@@ -346,12 +359,8 @@ class Office:
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
-        if proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
+        if proc is not None:
+            kill_group(proc)
 
     def restart(self) -> Office:
         """Start a fresh instance with a fresh profile (the old one may be damaged)."""
