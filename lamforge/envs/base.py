@@ -142,6 +142,13 @@ class Suite(ABC):
         return [self.task(n, s) for n in self.select(subset, only) for s in seeds]
 
 
+def crash_result(reason: str) -> StepResult:
+    """The step result of an episode the app's crash or hang ended: failed, done, marked."""
+    msg = f"environment crashed: {reason}; episode failed"
+    return StepResult(observation=Observation(canvas="", focus="crashed", last_action_error=msg),
+                      ok=False, error=msg, done=True, info={"crashed": True})
+
+
 def parse_seeds(text: str) -> list[int]:
     """'0:20' (a range, end excluded), '3,5,8' or '7' as a list of seeds."""
     try:

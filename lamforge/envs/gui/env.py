@@ -32,7 +32,7 @@ from lamforge.core import (
     UnknownControl,
     Verdict,
 )
-from lamforge.envs.base import ActionSpec, Env
+from lamforge.envs.base import ActionSpec, Env, crash_result
 from lamforge.envs.checkset import CheckSet
 from lamforge.envs.doclib import TemplateLibrary
 from lamforge.envs.gui.session import GuiSession
@@ -257,10 +257,7 @@ class OfficeGuiEnv(Env):
 
     @staticmethod
     def _crash_result(reason: str) -> StepResult:
-        msg = f"environment crashed: {reason}; episode failed"
-        return StepResult(observation=Observation(canvas="", focus="crashed",
-                                                  last_action_error=msg),
-                          ok=False, error=msg, done=True, info={"crashed": True})
+        return crash_result(reason)
 
     # ---- evaluation -------------------------------------------------------------------------
     def save(self, path: Path) -> Path:

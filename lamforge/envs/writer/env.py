@@ -33,7 +33,7 @@ from lamforge.core import (
     UnknownControl,
     Verdict,
 )
-from lamforge.envs.base import ActionSpec, Env
+from lamforge.envs.base import ActionSpec, Env, crash_result
 from lamforge.envs.writer import canvas, checks, keys
 from lamforge.envs.writer.colors import PALETTE
 from lamforge.envs.writer.dialogs import DIALOGS, FONTS, STYLES, OpenDialog
@@ -375,10 +375,7 @@ class WriterEnv(Env):
         return self._crash_result(reason)
 
     def _crash_result(self, reason: str) -> StepResult:
-        msg = f"environment crashed: {reason}; episode failed"
-        return StepResult(observation=Observation(canvas="", focus="crashed",
-                                                  last_action_error=msg),
-                          ok=False, error=msg, done=True, info={"crashed": True})
+        return crash_result(reason)
 
     def _resolve(self, action: Action) -> tuple[Control, tuple[str, Any]]:
         if action.control_label is not None:
