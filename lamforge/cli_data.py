@@ -303,7 +303,7 @@ def _instantiate_in_env(cfg, inp: list[Path], seeds: list[int]):
     from lamforge.dataflow.flow import add_tasks
     from lamforge.envs.registry import instantiate
 
-    pairs, bad = _pairs(inp, app=cfg.env.split("-v")[0])
+    pairs, bad = _pairs(inp, app=cfg.env.split("-v")[0].removesuffix("-gui"))
     if not pairs and not bad:
         raise DataError(f"no {cfg.env} pairs in {', '.join(map(str, inp))}")
     tasks, failed = instantiate(cfg.env, pairs, seeds)

@@ -8,6 +8,7 @@ from lamforge.core.errors import (
     InvalidAction,
     LamforgeError,
     RecoverableError,
+    Rejected,
     ResetNeeded,
     TemplateError,
     UnknownControl,
@@ -42,7 +43,7 @@ from lamforge.core.models import (
 __all__ = [
     "CONTRACTS", "Action", "Check", "CheckResult", "Control", "DataError", "EnvironmentCrashed",
     "EnvironmentUnavailable", "FatalError", "InvalidAction", "LamforgeError", "Observation",
-    "RecoverableError", "ResetNeeded", "Step", "StepResult", "StepSample", "Task", "TaskPlan",
+    "RecoverableError", "Rejected", "ResetNeeded", "Step", "StepResult", "StepSample", "Task", "TaskPlan",
     "TemplateError", "Trajectory", "UnknownControl", "Verdict", "append_jsonl", "append_lines", "iter_jsonl",
     "previous_action", "read_jsonl", "read_jsonl_lenient", "repair_tail", "step_result",
     "write_jsonl",

@@ -48,3 +48,9 @@ class TemplateError(FatalError):
 
 class ResetNeeded(FatalError):
     """`step` or `evaluate` was called before `reset`."""
+
+
+class Rejected(Exception):
+    """A prefill cannot instantiate a task-plan pair; the message is the reason filed with it.
+    Not a `LamforgeError`: a rejected pair is an expected outcome of the dataflow, never the
+    end of a command."""

@@ -34,6 +34,7 @@ from typing import Any
 
 from lamforge.core import (
     DataError,
+    Rejected,
     StepSample,
     Task,
     TaskPlan,
@@ -87,7 +88,6 @@ def instantiate(pairs: list[TaskPlan], cfg: FlowConfig,
 
     `bad_records` (malformed input lines, as `file:line: reason`) are filed under fail too.
     """
-    from lamforge.envs.writer.prefill import Rejected
     from lamforge.llm.client import map_concurrent
 
     t0 = time.perf_counter()

@@ -23,6 +23,18 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("~", "")).strip().rstrip(".…").strip().lower()
 
 
+def pick_name(part: str, names: list[str]) -> str | None:
+    """The name among `names` that a help page's path part means: the same words, or else
+    the shortest name holding all of the part's words ("Down" -> "Fill Down")."""
+    want = normalize(part)
+    for name in names:
+        if normalize(name) == want:
+            return name
+    words = set(re.findall(r"\w+", want))
+    close = [n for n in names if words and words <= set(re.findall(r"\w+", normalize(n)))]
+    return min(close, key=len) if close else None
+
+
 def _rank(c: Control) -> tuple[int, int]:
     return (_GROUP_RANK.get(c.group or "", 4), 0 if c.enabled else 1)
 

@@ -109,6 +109,7 @@ register(EnvEntry(
     check="lamforge.envs.writer.gui:check_installation",
     description="LibreOffice Calc's real windows on Xvfb through AT-SPI; workbooks checked "
                 "as saved to .xlsx",
+    instantiate="lamforge.envs.calc.prefill:instantiate_all",
 ))
 
 register(EnvEntry(
@@ -117,6 +118,7 @@ register(EnvEntry(
     check="lamforge.envs.writer.gui:check_installation",
     description="LibreOffice Impress's real windows on Xvfb through AT-SPI; presentations "
                 "checked as saved to .odp",
+    instantiate="lamforge.envs.impress.prefill:instantiate_all",
 ))
 
 register(EnvEntry(

@@ -33,11 +33,11 @@ def _cell(state: State, cell: str, sheet: str | None) -> dict[str, Any] | None:
 @check
 def cell_value(state: State, cell: str, text: str | None = None, number: float | None = None,
                sheet: str | None = None) -> tuple[bool, str]:
-    """The cell shows `text` (as displayed, case-insensitive) or holds the number `number`
-    (within 0.005)."""
+    """The cell shows `text` (as displayed, case-insensitive; '' for an empty cell) or holds
+    the number `number` (within 0.005)."""
     got = _cell(state, cell, sheet)
     if got is None:
-        return False, f"{cell} is empty"
+        return number is None and not (text or "").strip(), f"{cell} is empty"
     if number is not None:
         ok = got["value"] is not None and abs(got["value"] - number) <= 0.005
         return ok, f"{cell} = {got['value'] if got['value'] is not None else repr(got['text'])}"

@@ -53,6 +53,15 @@ class Seen:
     window: str
 
 
+def _properties_deck(doc: Any) -> None:
+    """Open the sidebar on its Properties deck: LibreOffice carries the last deck shown over
+    to the next window, and a menu command that toggles a deck (Slide > Slide Transition)
+    would then close it instead. Every episode starts from the same screen."""
+    decks = doc.getCurrentController().getSidebar().getDecks()
+    if decks.hasByName("PropertyDeck"):
+        decks.getByName("PropertyDeck").activate(True)
+
+
 class GuiSession:
     """Display + LibreOffice (`office`, started on the display) + AT-SPI server."""
 
@@ -136,6 +145,7 @@ class GuiSession:
         window = self.office.call(lambda: doc.getCurrentController().getFrame()
                                   .getContainerWindow())
         self.office.call(lambda: window.setPosSize(0, 0, width, height, 15))
+        self.office.call(lambda: _properties_deck(doc))
         self._await_frame(path.name, fill=True)
         return doc
 
@@ -322,7 +332,9 @@ class GuiSession:
         if w <= 0 or h <= 0 or not (0 <= cx < width and 0 <= cy < height):
             self.node_call("choose", node)
             return
-        self.xdotool("mousemove", "--sync", str(cx), str(cy), "click", "1")
+        # no --sync: xdotool waits for the pointer to move, forever when it is already there
+        # (two episodes that click the same icon)
+        self.xdotool("mousemove", str(cx), str(cy), "click", "1")
 
     def set_text(self, control: Control, node: dict[str, Any], text: str) -> None:
         if control.type not in ("Edit", "ComboBox"):

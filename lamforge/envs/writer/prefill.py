@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from lamforge.core import Action, Check, Task, TaskPlan
-from lamforge.envs.match import normalize
+from lamforge.core import Action, Check, Rejected, Task, TaskPlan
+from lamforge.dataflow.family import families_of, page_of
+from lamforge.envs.match import normalize, pick_name
 from lamforge.envs.writer.dialogs import DIALOGS, Dialog
 from lamforge.envs.writer.ui import DATA
 
@@ -147,10 +148,6 @@ _KEYS = {"ctrl+b": ".uno:Bold", "ctrl+i": ".uno:Italic", "ctrl+u": ".uno:Underli
          "shift+f12": ".uno:DefaultBullet"}
 
 
-class Rejected(Exception):
-    """The pair cannot be instantiated; the message is the reason filed with it."""
-
-
 # ---- the control surface --------------------------------------------------------------------
 @dataclass
 class _Node:
@@ -172,17 +169,6 @@ def surface() -> tuple[_Node, dict[str, str]]:
     return root, toolbar
 
 
-def _pick(part: str, names: list[str]) -> str | None:
-    """The surface name a help path part means: same words, or all of the part's words."""
-    want = normalize(part)
-    for name in names:
-        if normalize(name) == want:
-            return name
-    words = set(re.findall(r"\w+", want))
-    close = [n for n in names if words and words <= set(re.findall(r"\w+", normalize(n)))]
-    return min(close, key=len) if close else None
-
-
 def ground_path(parts: list[str]) -> tuple[list[str], str | None]:
     """Help path parts -> the surface's names and the command at the end (None if the surface
     has no such path; the unknown parts are kept as written)."""
@@ -190,7 +176,7 @@ def ground_path(parts: list[str]) -> tuple[list[str], str | None]:
     for i, part in enumerate(parts):
         if node.command and not node.children and re.search(r"\bstyle$", part, re.I):
             break  # "Header - Default Page Style": LibreOffice lists page styles at run time
-        name = _pick(part, list(node.children))
+        name = pick_name(part, list(node.children))
         if name is None:
             return names + parts[i:], None
         names.append(name)
@@ -648,7 +634,7 @@ def _ground_clause(s: str, d: _Draft) -> bool:
     low = s.lower()
     m = _PATH.match(s)
     if m and re.search(r"\s[->]\s", m.group(1)) and (
-            not low.startswith("select") or _pick(re.split(r"\s[->]\s", m.group(1))[0],
+            not low.startswith("select") or pick_name(re.split(r"\s[->]\s", m.group(1))[0],
                                                   list(surface()[0].children))):
         return _ground_path(d, m.group(1))
     if d.dialog is None and re.match(r"^(?:and )?(?:then )?click (close|cancel)$", low):
@@ -684,7 +670,7 @@ def _ground_clause(s: str, d: _Draft) -> bool:
                  r"standard) (?:bar|toolbar))?$", s)
     if m and not re.match(r"^click (in|on|the|a|an|outside)\b", low):
         toolbar = surface()[1]
-        name = _pick(m.group(1), list(toolbar))
+        name = pick_name(m.group(1), list(toolbar))
         if name is None:
             return False
         command = toolbar[name]
@@ -827,19 +813,6 @@ def _request(task: str, d: _Draft) -> str:
         details.append({"type_text": f"type '{value}'", "select_text": f"on the text '{value}'"}
                        .get(a.function, f"{a.control_text}: {value}"))
     return task + (f" ({'; '.join(details)})" if details else "")
-
-
-def page_of(source: str) -> str:
-    return source.split("#")[0]
-
-
-def families_of(pair: TaskPlan) -> list[str]:
-    """The help pages a task draws on: its own and, if composed, its partner's."""
-    pages = [page_of(pair.source) or pair.id]
-    partner = pair.meta.get("evolution", {}).get("partner_source")
-    if partner:
-        pages.append(page_of(partner))
-    return pages
 
 
 # Checks of one property: a later one for the same text replaces an earlier one (a task that

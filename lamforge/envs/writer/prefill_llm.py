@@ -20,17 +20,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from lamforge.core import Action, Check, DataError, Task, TaskPlan
+from lamforge.dataflow.family import families_of, page_of
 from lamforge.envs.writer import checks as writer_checks
 from lamforge.envs.writer.dialogs import DIALOGS
 from lamforge.envs.writer.env import ACTIONS
-from lamforge.envs.writer.prefill import (
-    TARGETS,
-    Rejected,
-    dedup_checks,
-    families_of,
-    page_of,
-    surface,
-)
+from lamforge.envs.writer.prefill import TARGETS, Rejected, dedup_checks, surface
 from lamforge.llm.client import LLMClient, LLMError, complete_json
 
 SPECS = {a.name: a for a in ACTIONS}  # the environment's own action space
