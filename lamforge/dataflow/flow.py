@@ -212,8 +212,7 @@ def _worker_init(index: int, env_name: str, env_kwargs: dict[str, Any], pin: boo
     global _ENV
     from lamforge.envs import make
 
-    if pin:
-        pin_to_core(index)
+    pin_to_core(index, env_name, pin)
     _ENV = make(env_name, **env_kwargs)
 
 
@@ -224,12 +223,17 @@ def _close_env() -> None:
         _ENV = None
 
 
-def pin_to_core(index: int) -> None:
-    """Keep worker `index` and the LibreOffice it starts on one core.
+def pin_to_core(index: int, env_name: str, pin: bool = True) -> None:
+    """Keep worker `index` and the LibreOffice it starts on one core, if `pin` and the
+    environment allows it (`Env.pinned`).
 
     A worker and its LibreOffice take turns (every UNO call is a round trip between them); on
     one core each hand-over is cheap, while letting the scheduler spread them made two workers
     on two cores reach only ~1.6x one worker (benchmarks/RESULTS.md)."""
+    from lamforge.envs.registry import env_class
+
+    if not pin or not env_class(env_name).pinned:
+        return
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) > 1:
         os.sched_setaffinity(0, {cpus[index % len(cpus)]})

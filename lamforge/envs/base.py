@@ -176,6 +176,9 @@ class Env(ABC):
     judges_itself: bool = False
     """The app gives its own success signal (a MiniWoB++ page's reward), so `evaluate()` needs
     no checks in the task."""
+    pinned: bool = True
+    """A pool worker may keep this environment, and the app it starts, on one core
+    (`dataflow.flow.pin_to_core`)."""
 
     @abstractmethod
     def reset(self, task: Task) -> Observation:

@@ -114,10 +114,9 @@ def _init(index: int, cfg_json: str, pooled: bool, pin: bool) -> None:
         import torch
 
         torch.set_num_threads(1)  # one core per worker: the model and its app share it
-        if pin:
-            from lamforge.dataflow.flow import pin_to_core
+        from lamforge.dataflow.flow import pin_to_core
 
-            pin_to_core(index)
+        pin_to_core(index, _CFG.env, pin)
     _ENV = make(_CFG.env, **_CFG.env_kwargs)
 
 

@@ -44,12 +44,10 @@ def _init(index: int, model_dir: str, env_name: str, env_kwargs: dict[str, Any],
     import torch
 
     from lamforge.agent.backends import RankerBackend
+    from lamforge.dataflow.flow import pin_to_core
     from lamforge.envs import make
 
-    if pin:
-        from lamforge.dataflow.flow import pin_to_core
-
-        pin_to_core(index)
+    pin_to_core(index, env_name, pin)
     _W["threads"] = torch.get_num_threads()
     torch.set_num_threads(1)
     _W["backend"] = RankerBackend(model_dir)

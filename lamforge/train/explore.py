@@ -179,8 +179,7 @@ def _init(index: int, model_dir: str, k: int, env_name: str, env_kwargs: dict[st
     from lamforge.dataflow.flow import pin_to_core
     from lamforge.envs import make
 
-    if pin:
-        pin_to_core(index)
+    pin_to_core(index, env_name, pin)
     _WORKER["threads"] = torch.get_num_threads()  # restored for training after exploring here
     torch.set_num_threads(1)
     _WORKER["policy"] = Policy(Path(model_dir), k, index)

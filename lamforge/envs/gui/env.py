@@ -57,6 +57,9 @@ _SPECS = {a.name: a for a in ACTIONS}
 class OfficeGuiEnv(Env):
     """A LibreOffice app through its real windows; subclasses fill in the class attributes
     and `read_state` / `render`."""
+    pinned = False
+    """Not on one core: soffice, Xvfb, the AT-SPI server and the buses take turns on every
+    step, and kept on one core with its worker, 1 document load in 4 hung for 15 s."""
 
     service: ClassVar[str]
     """The UNO service of the app's documents."""

@@ -20,7 +20,7 @@ _LAYOUT_OF = {0: "Title Slide", 1: "Title, Content"}
 TRANSITIONS = ("Wipe", "Uncover", "Bars", "Checkers", "Box", "Wedge", "Fade", "Cover")
 """Effects the deck shows without scrolling at 1280x800 (one further down, such as Push,
 has no box to click, and selecting it does not apply it)."""
-COLORS = ("Yellow", "Light Blue 2", "Light Green 2", "Orange", "Light Gray 3", "Red")
+COLORS = ("Yellow", "Light Blue 2", "Orange", "Red", "Gold", "Lime", "Teal")
 _NAMES = ("Cover", "Agenda", "Intro", "Overview", "Summary", "Next steps")
 
 

@@ -59,6 +59,9 @@ def check_installation() -> EnvStatus:
 class WriterGuiEnv(WriterEnv):
     """LibreOffice Writer's real windows on Xvfb, through AT-SPI. Each instance owns its
     display, D-Bus session, LibreOffice and AT-SPI server; `close()` ends all four."""
+    pinned = False
+    """Not on one core: soffice, Xvfb, the AT-SPI server and the buses take turns on every
+    step, and kept on one core with its worker, 1 document load in 4 hung for 15 s."""
 
     name = "writer-gui-v0"
 

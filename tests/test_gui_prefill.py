@@ -1,0 +1,163 @@
+"""Calc and Impress pairs instantiated from help pages' words: menu paths grounded in the
+apps' menus as their real windows show them (read through AT-SPI, not described by hand),
+effects from the templates' own data, and the instances executed in the real app."""
+
+from __future__ import annotations
+
+import pytest
+
+from lamforge.core import TaskPlan
+from lamforge.envs.gui.prefill import key, menu_paths
+
+
+def test_menu_paths_are_read_from_the_plan_words() -> None:
+    plan = ["Select the cells.", "Choose Sheet - Fill Cells - Down.",
+            "Choose Slide - Slide Properties and then click the Background tab",
+            "Choose View - Formula Bar or View - Toolbars - Formula Bar.",
+            "Choose Format - Cells - Cell Protection tab.", "Choose Data – Form",
+            "Click OK."]
+    assert menu_paths(plan) == [(1, ["Sheet", "Fill Cells", "Down"]),
+                                (2, ["Slide", "Slide Properties"]),
+                                (3, ["View", "Formula Bar"]), (4, ["Format", "Cells"]),
+                                (5, ["Data", "Form"])]
+    assert menu_paths(["Press Ctrl+B.", "you can choose any colour"]) == []
+
+
+def _pair(pid: str, task: str, *plan: str, app: str = "calc") -> TaskPlan:
+    return TaskPlan(id=pid, app=app, task=task, plan=list(plan),
+                    source=f"help/{app}/{pid}.html")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, templates_dir):
+    """Calc's and Impress's menus read from their real windows now (an empty cache)."""
+    import os
+
+    from lamforge.envs.gui.menus import live_menus
+
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        yield {"calc": live_menus("calc", "budget", templates_dir),
+               "impress": live_menus("impress", "pitch", templates_dir)}
+    finally:
+        if old is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = old
+
+
+@pytest.mark.writer
+@pytest.mark.gui
+def test_every_effect_names_a_command_the_running_app_has(live) -> None:
+    from lamforge.envs.calc.effects import EFFECTS as CALC
+    from lamforge.envs.impress.effects import EFFECTS as IMPRESS
+
+    for app, effects in (("calc", CALC), ("impress", IMPRESS)):
+        real = {key(path) for path, _ in live[app].paths()}
+        assert set(effects) <= real, sorted(set(effects) - real)
+
+
+@pytest.mark.writer
+@pytest.mark.gui
+def test_help_paths_that_drift_from_the_release_are_grounded_in_the_live_menus(live) -> None:
+    calc, impress = live["calc"], live["impress"]
+    assert calc.ground(["Sheet", "Fill Cells", "Down"]) == ("Sheet", "Fill Cells", "Fill Down")
+    assert calc.ground(["Sheet", "Rename Sheet"]) == ("Sheet", "Rename Sheet...")
+    # the help says Edit; Impress 7.4 has it under Slide
+    assert impress.ground(["Edit", "Delete Slide"]) == ("Slide", "Delete Slide")
+    assert impress.ground(["Insert", "Duplicate Slide"]) == ("Slide", "Duplicate Slide")
+    assert calc.ground(["Tools", "Nonexistent Gadget"]) is None
+
+
+@pytest.mark.writer
+@pytest.mark.gui
+def test_pairs_are_instantiated_or_filed_with_the_reason(live) -> None:
+    from lamforge.envs.calc.effects import EFFECTS
+    from lamforge.envs.gui.prefill import GuiPrefill
+
+    prefill = GuiPrefill("calc", lambda: live["calc"], EFFECTS, ["budget", "grades", "sales"])
+    pairs = [_pair("rows", "Insert a new row above the active cell",
+                   "Choose Sheet - Insert Rows - Rows Above."),
+             _pair("writer", "Insert a page break", "Choose Insert - Page Break.", app="writer"),
+             _pair("words", "Rename sheets", "Double-click the sheet tab."),
+             _pair("print", "Print the sheet", "Choose File - Print."),
+             _pair("two", "Copy and paste", "Choose Edit - Copy.", "Choose Edit - Paste.")]
+    tasks, failed = prefill.instantiate_all(pairs, list(range(6)))
+    reasons = {f["pair"]: f["reason"] for f in failed}
+    assert reasons == {"writer": "not a Calc task (app writer)",
+                       "words": "no menu path in the plan",
+                       "print": "no known effect of File > Print...",
+                       "two": "the plan chooses several menu commands"}
+    assert len(tasks) == 6 and len({t.id for t in tasks}) == 6
+    for t in tasks:
+        # select the row through the Name Box, then the real menu path, then finish
+        assert [a.control_text for a in t.actions[1:4]] == ["Sheet", "Insert Rows",
+                                                             "Rows Above"]
+        assert t.actions[0].control_text == "Name Box"
+        assert t.actions[0].args["text"] in t.request  # the request names the cell
+        assert {c.kind for c in t.checks} == {"cell_value"}
+        assert t.meta["command"] == "Sheet > Insert Rows > Rows Above"
+
+
+@pytest.mark.writer
+@pytest.mark.gui
+def test_instances_pass_in_the_real_calc_and_a_wrong_cell_fails(live, templates_dir) -> None:
+    """Instances of five commands (a dialog, a submenu item, a wizard that is a frame, a fill
+    and a sort) executed through Calc's real windows: each passes; the same actions aimed at
+    another cell fail their checks."""
+    from lamforge.envs import make
+    from lamforge.envs.calc.effects import EFFECTS
+    from lamforge.envs.episode import run_actions
+    from lamforge.envs.gui.prefill import GuiPrefill
+
+    prefill = GuiPrefill("calc", lambda: live["calc"], EFFECTS, ["budget", "grades", "sales"])
+    pairs = [_pair("ins", "Insert new cells", "Choose Sheet - Insert Cells."),
+             _pair("fill", "Fill a range downwards", "Choose Sheet - Fill Cells - Down."),
+             _pair("sort", "Sort the rows", "Select a cell in the data.", "Choose Data - Sort."),
+             _pair("chart", "Insert a chart", "Choose Insert - Chart."),
+             _pair("name", "Rename the sheet", "Choose Sheet - Rename Sheet.")]
+    tasks, failed = prefill.instantiate_all(pairs, [0])
+    assert not failed and len(tasks) == 5
+    env = make("calc-gui", templates_dir=templates_dir)
+    try:
+        verdicts = {t.meta["pair"]: run_actions(env, t, match="exact").verdict for t in tasks}
+        assert all(v.status == "pass" for v in verdicts.values()), \
+            {p: v.reason for p, v in verdicts.items() if v.status != "pass"}
+        ins = next(t for t in tasks if t.meta["pair"] == "ins")
+        wrong = [a.model_copy(update={"args": {"text": "H20"}}) if a.control_text == "Name Box"
+                 else a for a in ins.actions]
+        assert run_actions(env, ins, wrong, match="exact").verdict.status == "fail"
+    finally:
+        env.close()
+
+
+@pytest.mark.writer
+@pytest.mark.gui
+@pytest.mark.slow
+def test_impress_instances_pass_in_the_real_impress(live, templates_dir) -> None:
+    from lamforge.envs import make
+    from lamforge.envs.episode import run_actions
+    from lamforge.envs.gui.prefill import GuiPrefill
+    from lamforge.envs.impress.effects import EFFECTS
+
+    prefill = GuiPrefill("impress", lambda: live["impress"], EFFECTS, ["pitch", "lesson"])
+    pairs = [_pair("layout", "Open a submenu with slide layouts", "Choose Slide - Layout.",
+                   app="impress"),
+             _pair("transition", "Define the special effect of a slide",
+                   "Choose View - Slide Transition.", app="impress"),
+             _pair("background", "Use a color for the slide background",
+                   "Choose Slide - Properties, and then click on the Background tab.",
+                   app="impress"),
+             _pair("dup", "Insert a copy of the current slide", "Choose Insert - Duplicate "
+                   "Slide.", app="impress")]
+    tasks, failed = prefill.instantiate_all(pairs, [0, 1, 2])
+    assert not failed and {t.meta['pair'] for t in tasks} == {p.id for p in pairs}
+    assert len(tasks) >= 8  # an instance that repeats another is dropped
+    env = make("impress-gui", templates_dir=templates_dir)
+    try:
+        verdicts = {t.id: run_actions(env, t, match="exact").verdict for t in tasks}
+    finally:
+        env.close()
+    assert all(v.status == "pass" for v in verdicts.values()), \
+        {t: v.reason for t, v in verdicts.items() if v.status != "pass"}
