@@ -121,9 +121,17 @@ def test_instances_pass_in_the_real_calc_and_a_wrong_cell_fails(live, templates_
     assert not failed and len(tasks) == 5
     env = make("calc-gui", templates_dir=templates_dir)
     try:
-        verdicts = {t.meta["pair"]: run_actions(env, t, match="exact").verdict for t in tasks}
+        trajs = {t.meta["pair"]: run_actions(env, t, match="exact") for t in tasks}
+        verdicts = {p: tr.verdict for p, tr in trajs.items()}
         assert all(v.status == "pass" for v in verdicts.values()), \
             {p: v.reason for p, v in verdicts.items() if v.status != "pass"}
+        # a ranker LAM chooses among the app's candidates: every expert step is one of them
+        for pair, tr in trajs.items():
+            for step in tr.steps:
+                offered = env.candidates(step.observation, tr.task.request)
+                assert any((c.function, c.control_label, c.args) == (
+                    step.action.function, step.action.control_label, step.action.args)
+                    for c in offered), (pair, step.action)
         ins = next(t for t in tasks if t.meta["pair"] == "ins")
         wrong = [a.model_copy(update={"args": {"text": "H20"}}) if a.control_text == "Name Box"
                  else a for a in ins.actions]

@@ -597,6 +597,8 @@ def summarise(cfg: FlowConfig, inst_failed: list[dict] | None = None) -> dict[st
             if kind != "pass":
                 reasons[_reason_kind(traj.verdict.reason if traj.verdict else "")] += 1
             else:
+                if traj.task.meta.get("command"):  # a GUI prefill's menu command
+                    commands[traj.task.meta["command"]] += 1
                 for e in traj.meta.get("effects", []):
                     if isinstance(e, str):  # a function call, `name(args)`: by function
                         commands[e.split("(", 1)[0]] += 1

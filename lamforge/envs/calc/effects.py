@@ -193,8 +193,8 @@ def column_width(inst: Instance) -> Outcome:
     width = inst.rng.choice((2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0))
     return Outcome(before=[_go(_ref(c, 0))],
                    after=[act("set_edit_text", "Width", text=f"{width} cm"), act("click", "OK")],
-                   details=[f"column {column_name(c)} of the sheet '{_sheet(inst)}'",
-                            f"width {width} cm"],
+                   details=[f"column {column_name(c)}, from {_where(inst, _ref(c, 0))}",
+                            f"Width: {width} cm"],
                    checks=[Check(kind="column_width", column=column_name(c),
                                  min_cm=width - 0.05, max_cm=width + 0.05)])
 
@@ -244,8 +244,8 @@ def _sort(descending: bool, dialog: bool) -> Effect:
         if keys == sorted(keys, reverse=descending):
             return None
         return Outcome(before=[_go(_ref(c, 1))], after=[act("click", "OK")] if dialog else [],
-                       details=[f"by column {column_name(c)} ({rows[0][c]}) of the sheet "
-                                f"'{_sheet(inst)}'"],
+                       details=[f"by column {column_name(c)} ({rows[0][c]}), from "
+                                f"{_where(inst, _ref(c, 1))}"],
                        checks=[Check(kind="sorted_by", column=column_name(c), first_row=2,
                                      last_row=len(rows), descending=descending)])
 

@@ -112,6 +112,26 @@ class OfficeGuiEnv(Env):
     def action_space(self) -> list[ActionSpec]:
         return list(ACTIONS)
 
+    @classmethod
+    def candidates(cls, observation: Observation, request: str,
+                   limit: int | None = None) -> list[Action]:
+        """Every action a user could take here (`lamforge.envs.gui.candidates`)."""
+        from lamforge.envs.gui.candidates import propose
+
+        return propose(observation, request)[:limit]
+
+    @classmethod
+    def describe_candidate(cls, action: Action, control: Control | None) -> str:
+        from lamforge.envs.gui.candidates import describe
+
+        return describe(action, control)
+
+    @classmethod
+    def recovery_moves(cls) -> list[Action]:
+        """Close the menu or dialog, then undo."""
+        return [Action(function="keyboard", args={"keys": "escape"}),
+                Action(function="keyboard", args={"keys": "ctrl+z"})]
+
     def reset(self, task: Task) -> Observation:
         self.validate_task(task)
         self._closed = False

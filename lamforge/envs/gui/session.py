@@ -133,6 +133,17 @@ class GuiSession:
         self.display.close()
 
     def open(self, path: Path, service: str) -> Any:
+        """Open the episode's document (`_open`); a load that hangs or crashes is tried once
+        more in a fresh LibreOffice, since the episode has not begun and nothing is lost.
+        With two workers about 1 load in 10 hung for 15 s; the second try passed."""
+        try:
+            return self._open(path, service)
+        except EnvironmentCrashed:
+            self.kill_app()
+            self.start()
+        return self._open(path, service)
+
+    def _open(self, path: Path, service: str) -> Any:
         """Open the episode's document in a new window filling the screen and wait until it
         has drawn; a new episode's labels start from 1.
 

@@ -31,6 +31,22 @@ TEMPLATES: dict[str, tuple[str, list[Slide]]] = {
                    (TITLE, "The Water Cycle", "Year 5 science"),
                    (TITLE_CONTENT, "Four steps", "Evaporation\nCondensation\nPrecipitation\n"
                     "Collection")]),
+    "quarterly": ("A four-slide quarterly review: a title slide, then Results, Risks and Next "
+                  "quarter slides with bullet points.", [
+                      (TITLE, "Q3 Review", "Operations team"),
+                      (TITLE_CONTENT, "Results", "Revenue up 12%\nTwo new clients\nChurn down "
+                       "to 3%"),
+                      (TITLE_CONTENT, "Risks", "Supplier delays\nHiring is slow"),
+                      (TITLE_CONTENT, "Next quarter", "Open the Lyon office\nLaunch the app")]),
+    "trip": ("A five-slide school trip briefing: a title slide, then Schedule, What to bring, "
+             "Safety and Contacts slides.", [
+                 (TITLE, "Museum Trip", "Class 4, 12 May"),
+                 (TITLE_CONTENT, "Schedule", "Leave at 8:30\nGuided tour at 10:00\nBack by "
+                  "15:00"),
+                 (TITLE_CONTENT, "What to bring", "Packed lunch\nRaincoat\nNotebook"),
+                 (TITLE_CONTENT, "Safety", "Stay with your group\nMeet at the entrance"),
+                 (TITLE_CONTENT, "Contacts", "Ms Duval: 0612 345 678\nSchool office: 0145 "
+                  "678 900")]),
 }
 
 
@@ -58,4 +74,4 @@ def build_library(out_dir: Path, office: Office) -> list[dict[str, str]]:
     return index
 
 
-LIBRARY = TemplateLibrary("impress", 2, (".pptx", ".odp", ".ppt"), build_library)
+LIBRARY = TemplateLibrary("impress", 3, (".pptx", ".odp", ".ppt"), build_library)

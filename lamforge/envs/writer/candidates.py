@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from lamforge.core import Action, Control, Observation
+from lamforge.envs.describe import describe_action
 from lamforge.envs.grounding import request_values
 from lamforge.envs.match import normalize
 from lamforge.envs.writer.dialogs import NUMERIC_FIELDS, parse_number
@@ -190,22 +191,4 @@ def propose(obs: Observation, request: str) -> list[Action]:
 
 def describe(action: Action, control: Control | None) -> str:
     """The candidate as the model reads it: what it does, on what, where."""
-    fn, args = action.function, action.args
-    where = f"{control.group or 'app'} {control.type} '{control.name}'" if control else ""
-    if fn == "click":
-        state = f" (now {control.value})" if control and control.value in ("on", "off") else ""
-        return f"click {where}{state}"
-    if fn == "select_option":
-        return f"choose '{args.get('option')}' in {where}"
-    if fn == "set_edit_text":
-        return f"enter '{args.get('text')}' in {where}"
-    if fn == "select_text":
-        return f"select the text '{args.get('text')}' in the document"
-    if fn == "type_text":
-        return f"type '{args.get('text')}' at the cursor"
-    if fn == "keyboard":
-        keys = str(args.get("keys"))
-        return f"press {keys} ({KEYS[keys]})" if keys in KEYS else f"press {keys}"
-    if fn == "finish":
-        return "finish: the request is done"
-    return f"{fn} {where} {args}".strip()
+    return describe_action(action, control, KEYS)
