@@ -134,12 +134,14 @@ class GuiSession:
 
     def open(self, path: Path, service: str) -> Any:
         """Open the episode's document (`_open`); a load that hangs or crashes is tried once
-        more in a fresh LibreOffice, since the episode has not begun and nothing is lost.
-        With two workers about 1 load in 10 hung for 15 s; the second try passed."""
+        more on a fresh display, D-Bus session and LibreOffice, since the episode has not
+        begun and nothing is lost. With two workers about 1 load in 10 hung for 15 s, and a
+        new LibreOffice on the same display and buses hung again about 1 time in 4."""
         try:
             return self._open(path, service)
         except EnvironmentCrashed:
             self.kill_app()
+            self.display.close()
             self.start()
         return self._open(path, service)
 
