@@ -1,7 +1,8 @@
 """The ranker LAM on Calc and Impress through their real windows: the preset
 (configs/ranker-cpu.yaml, phase 3 smaller: GUI episodes cost ~3-5 s each) trained on each app's
 GUI dataflow, then online on every held-out task (test_instance, test_family) beside the expert
-replay, with Writer's figures from the same preset beside them.
+replay's figure from the flow (every held-out task is one that passed there), with Writer's
+figures from the same preset beside them.
 
     .venv/bin/python benchmarks/ranker_office.py --flow calc=runs/exp/flow-calc \\
         --flow impress=runs/exp/flow-impress --plans runs/exp/mined.jsonl [--workers 2]
@@ -101,7 +102,8 @@ def main() -> None:
         train_s = train(app, flow, args.plans, out)
         phases = {f"lam{n}": json.loads((out / f"phase{n}.json").read_text())
                   for n in (1, 2, 3, 4)}
-        models: list[Path | str] = [out / "lam2" / "model", out / "lam4" / "model", "expert"]
+        # the expert replay is the flow itself: every held-out task passed there
+        models: list[Path | str] = [out / "lam4" / "model"]
         held, held_s = online(app, models, tasks, args.out / f"eval-{app}" / "held_out.json",
                               args.workers)
         summary = json.loads((flow / "flow.json").read_text()) \

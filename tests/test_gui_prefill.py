@@ -23,6 +23,17 @@ def test_menu_paths_are_read_from_the_plan_words() -> None:
     assert menu_paths(["Press Ctrl+B.", "you can choose any colour"]) == []
 
 
+def test_an_empty_cell_is_text_empty_and_no_number() -> None:
+    """What a shift or a clear leaves: `cell_value` with text '' holds on an empty cell only."""
+    from lamforge.core import Check
+    from lamforge.envs.calc.checks import KINDS
+
+    state = {"sheets": [{"name": "S", "cells": {"A1": {"text": "Rent", "value": None}}}]}
+    assert KINDS.run(Check(kind="cell_value", cell="A2", text=""), state).passed
+    assert not KINDS.run(Check(kind="cell_value", cell="A1", text=""), state).passed
+    assert not KINDS.run(Check(kind="cell_value", cell="A2", number=0.0), state).passed
+
+
 def _pair(pid: str, task: str, *plan: str, app: str = "calc") -> TaskPlan:
     return TaskPlan(id=pid, app=app, task=task, plan=list(plan),
                     source=f"help/{app}/{pid}.html")
