@@ -202,3 +202,25 @@ def test_calc_cells_are_reached_through_the_name_box_never_the_grid(templates_di
         assert env.evaluate().status == "pass"
     finally:
         env.close()
+
+
+def test_an_app_that_will_not_load_the_document_fails_the_run_not_the_command(
+        templates_dir) -> None:
+    """LibreOffice that hangs loading the episode's document twice (here: every UNO call
+    times out at once) makes that run a failed, crashed one; the agent does not raise, so an
+    evaluation of many tasks goes on."""
+    from lamforge.agent.backends import ReplayBackend
+    from lamforge.agent.loop import Agent
+    from lamforge.envs import make
+
+    env = make("calc-gui", call_timeout=0.05, templates_dir=templates_dir)
+    try:
+        task = Task(id="x", app="calc", request="r", template="budget",
+                    checks=[Check(kind="sheet_name", name="X")])
+        result = Agent(env, ReplayBackend([_act("finish")])).run(task)
+    finally:
+        env.close()
+    assert result.verdict.status == "fail"
+    assert result.verdict.reason.startswith("environment crashed starting the episode: "
+                                            "LibreOffice")
+    assert result.trajectory.meta["crashed"] and not result.records

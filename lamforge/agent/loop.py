@@ -312,6 +312,9 @@ class Agent:
         finished, stop = False, None
         try:
             obs = self.env.reset(task)
+        except EnvironmentCrashed as e:  # the app died starting the episode: a failed run
+            executor.close()
+            return self._crashed_at_start(task, sid, str(e), t0)
         except LamforgeError as e:  # the run cannot start (an unreadable document): an error
             executor.close()
             self._abandon(sid, str(e))
@@ -344,16 +347,31 @@ class Agent:
             raise
         finally:
             executor.close()
-        verdict = self._verdict(task, stop, finished)
+        return self._result(task, sid, self._verdict(task, stop, finished), steps, records,
+                            finished, t0)
+
+    def _crashed_at_start(self, task: Task, sid: str | None, reason: str, t0: float
+                          ) -> RunResult:
+        """The app died or hung starting the episode (a GUI app that would not load the
+        document twice): a failed run, as a crash mid-episode is, not the end of the
+        command; the environment has restarted the app for the next one."""
+        verdict = Verdict(status="fail", reason=f"environment crashed starting the episode: "
+                                                f"{reason}")
+        return self._result(task, sid, verdict, [], [], False, t0, crashed=True)
+
+    def _result(self, task: Task, sid: str | None, verdict: Verdict, steps: list[Step],
+                records: list[StepRecord], finished: bool, t0: float, crashed: bool = False
+                ) -> RunResult:
         seconds = time.perf_counter() - t0
         if self.sessions and sid:
             self.sessions.end(sid, verdict.status, verdict.reason, len(records))
         self._log("end", session=sid, status=verdict.status, reason=verdict.reason,
                   steps=len(records), seconds=round(seconds, 3))
+        meta = {"session": sid, "dry_run": self.dry_run,
+                "effects": list(getattr(self.env, "effects", []))}
         traj = Trajectory(task=task, steps=steps, verdict=verdict, model=self.backend.name,
                           timings={"total_s": seconds},
-                          meta={"session": sid, "dry_run": self.dry_run,
-                                "effects": list(getattr(self.env, "effects", []))})
+                          meta=meta | ({"crashed": True} if crashed else {}))
         return RunResult(trajectory=traj, verdict=verdict, records=records, session=sid,
                          seconds=seconds, finished=finished,
                          audit_hash=self.audit.last_hash if self.audit else None)

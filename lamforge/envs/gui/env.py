@@ -146,10 +146,10 @@ class OfficeGuiEnv(Env):
         shutil.copy(template, copy)
         try:
             self._doc = self.gui.open(copy, self.service)
-        except EnvironmentCrashed as e:
+        except EnvironmentCrashed as e:  # twice: not the template's fault, the app's
             self.gui.kill_app()
-            raise TemplateError(f"{template}: LibreOffice crashed or hung opening it ({e})") \
-                from None
+            raise EnvironmentCrashed(f"LibreOffice crashed or hung opening {template.name} "
+                                     f"twice ({e})") from None
         self.task, self._crashed, self._finished = task, None, False
         obs = self._observe()
         self._initial = self._state

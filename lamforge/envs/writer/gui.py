@@ -26,7 +26,6 @@ from lamforge.core import (
     EnvironmentCrashed,
     Observation,
     Task,
-    TemplateError,
 )
 from lamforge.envs.base import EnvStatus
 from lamforge.envs.gui.display import missing_programs
@@ -93,10 +92,10 @@ class WriterGuiEnv(WriterEnv):
         shutil.copy(template, copy)
         try:
             self._doc = self.gui.open(copy, "com.sun.star.text.TextDocument")
-        except EnvironmentCrashed as e:
+        except EnvironmentCrashed as e:  # twice: not the template's fault, the app's
             self.gui.kill_app()
-            raise TemplateError(f"{template}: LibreOffice crashed or hung opening it ({e})") \
-                from None
+            raise EnvironmentCrashed(f"LibreOffice crashed or hung opening {template.name} "
+                                     f"twice ({e})") from None
         self.ops = DocOps(self.office, self._doc, self._episode_dir)
         self.task = task
         self._menu, self._dialog, self._crashed, self._notes = [], None, None, []
