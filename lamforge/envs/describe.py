@@ -1,10 +1,32 @@
-"""How a ranker LAM reads a candidate action of a UI app (Writer, Calc, Impress): one
-sentence naming what it does and the control it acts on. The words are part of what a trained
-ranker learned, so every UI app says them the same way."""
+"""Candidate actions of a UI app (Writer, Calc, Impress): the moves its controls offer, and
+how a ranker LAM reads a candidate (one sentence naming what it does and the control it acts
+on). The words are part of what a trained ranker learned, so every UI app says them the same
+way."""
 
 from __future__ import annotations
 
-from lamforge.core import Action, Control
+from collections.abc import Callable
+
+from lamforge.core import Action, Control, Observation
+
+
+def control_moves(obs: Observation, clickable: set[str], fields: set[str],
+                  values_for: Callable[[Control], list[str]]) -> list[Action]:
+    """What the enabled controls shown offer, in display order: a click on each clickable
+    one, each option of a list, and each value `values_for` gives a field."""
+    out: list[Action] = []
+    for c in obs.controls:
+        if not c.enabled:
+            continue
+        if c.type in clickable:
+            out.append(Action(function="click", control_label=c.label))
+        if c.options:
+            out += [Action(function="select_option", control_label=c.label,
+                           args={"option": o}) for o in c.options]
+        if c.type in fields:
+            out += [Action(function="set_edit_text", control_label=c.label, args={"text": v})
+                    for v in values_for(c)]
+    return out
 
 
 def describe_action(action: Action, control: Control | None, keys: dict[str, str]) -> str:

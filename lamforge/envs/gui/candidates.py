@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from lamforge.core import Action, Control, Observation
-from lamforge.envs.describe import describe_action
+from lamforge.envs.describe import control_moves, describe_action
 from lamforge.envs.grounding import request_values
 from lamforge.envs.match import normalize
 
@@ -63,18 +63,8 @@ def _field_values(c: Control, cells: list[str], fields: dict[str, str],
 def propose(obs: Observation, request: str) -> list[Action]:
     """The candidate actions of this state, in a stable order (display order, then keys)."""
     cells, fields, other = values(request)
-    out: list[Action] = []
-    for c in obs.controls:
-        if not c.enabled:
-            continue
-        if c.type in CLICKABLE:
-            out.append(Action(function="click", control_label=c.label))
-        if c.options:
-            out += [Action(function="select_option", control_label=c.label,
-                           args={"option": o}) for o in c.options]
-        if c.type in FIELDS:
-            out += [Action(function="set_edit_text", control_label=c.label, args={"text": v})
-                    for v in _field_values(c, cells, fields, other)]
+    out = control_moves(obs, CLICKABLE, FIELDS,
+                        lambda c: _field_values(c, cells, fields, other))
     out += [Action(function="keyboard", args={"keys": k}) for k in KEYS]
     out.append(Action(function="finish"))
     return out

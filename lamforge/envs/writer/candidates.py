@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from lamforge.core import Action, Control, Observation
-from lamforge.envs.describe import describe_action
+from lamforge.envs.describe import control_moves, describe_action
 from lamforge.envs.grounding import request_values
 from lamforge.envs.match import normalize
 from lamforge.envs.writer.dialogs import NUMERIC_FIELDS, parse_number
@@ -167,18 +167,8 @@ def propose(obs: Observation, request: str) -> list[Action]:
     spans = document_spans(request, obs.canvas)
     given = values(request)
     vals = list(dict.fromkeys([*given, *spans]))
-    out: list[Action] = []
-    for c in obs.controls:
-        if not c.enabled:
-            continue
-        if c.type in CLICKABLE:
-            out.append(Action(function="click", control_label=c.label))
-        if c.options:
-            out += [Action(function="select_option", control_label=c.label,
-                           args={"option": o}) for o in c.options]
-        if c.type in FIELDS:
-            out += [Action(function="set_edit_text", control_label=c.label, args={"text": v})
-                    for v in _field_values(c, vals, fields, request)]
+    out = control_moves(obs, CLICKABLE, FIELDS,
+                        lambda c: _field_values(c, vals, fields, request))
     held = [q for q in quoted if _may_hold(obs.canvas, q)]
     texts = list(dict.fromkeys([*held, *spans, *_canvas_texts(obs.canvas)]))
     out += [Action(function="select_text", args={"text": t}) for t in texts]
