@@ -46,16 +46,16 @@ def live(tmp_path_factory, templates_dir):
 
     from lamforge.envs.gui.menus import live_menus
 
-    old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    old = os.environ.get("LAMFORGE_HOME")
+    os.environ["LAMFORGE_HOME"] = str(tmp_path_factory.mktemp("home"))
     try:
         yield {"calc": live_menus("calc", "budget", templates_dir),
                "impress": live_menus("impress", "pitch", templates_dir)}
     finally:
         if old is None:
-            os.environ.pop("XDG_CACHE_HOME", None)
+            os.environ.pop("LAMFORGE_HOME", None)
         else:
-            os.environ["XDG_CACHE_HOME"] = old
+            os.environ["LAMFORGE_HOME"] = old
 
 
 @pytest.mark.writer

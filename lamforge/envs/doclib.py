@@ -36,6 +36,11 @@ def build_document(office: Office, factory: str, fill: Callable[[Any], None], pa
     office.save_as(doc, path, filter_name)
     office.close_document(doc)
 
+def home() -> Path:
+    """Where lamforge keeps what it builds or reads once per machine (templates, an app's
+    menus): `$LAMFORGE_HOME`, else ~/.cache/lamforge."""
+    return Path(os.environ.get("LAMFORGE_HOME", Path.home() / ".cache" / "lamforge"))
+
 
 @dataclass(frozen=True)
 class TemplateLibrary:
@@ -46,8 +51,7 @@ class TemplateLibrary:
     build: Builder
 
     def default_dir(self) -> Path:
-        home = Path(os.environ.get("LAMFORGE_HOME", Path.home() / ".cache" / "lamforge"))
-        return home / "templates" / f"{self.app}-v{self.version}"
+        return home() / "templates" / f"{self.app}-v{self.version}"
 
     def library(self, templates_dir: Path | None = None, office: Office | None = None) -> Path:
         """The library directory, built first if it does not exist yet."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lamforge.core import Task
+from lamforge.envs.doclib import home
 from lamforge.envs.match import normalize, pick_name
 
 VERSION_FILE = Path("/usr/lib/libreoffice/program/versionrc")
@@ -67,10 +67,9 @@ class Menu:
         hits = exact or hits
         if len(hits) > 1:  # prefer the entries whose menus share a part's words
             words = {w for p in parts[:-1] for w in re.findall(r"\w+", normalize(p))}
-            best = max(len(words & set(re.findall(r"\w+", normalize(" ".join(h[:-1])))))
-                       for h in hits)
-            hits = [h for h in hits if len(words & set(re.findall(
-                r"\w+", normalize(" ".join(h[:-1]))))) == best]
+            shared = {h: len(words & set(re.findall(r"\w+", normalize(" ".join(h[:-1])))))
+                      for h in hits}
+            hits = [h for h in hits if shared[h] == max(shared.values())]
         return hits[0] if len(hits) == 1 else None
 
     def submenu(self, path: tuple[str, ...]) -> Menu | None:
@@ -83,8 +82,7 @@ class Menu:
 def _cache_file(app: str) -> Path:
     build = VERSION_FILE.read_bytes() if VERSION_FILE.is_file() else b"unknown"
     digest = hashlib.sha1(build).hexdigest()[:10]
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "lamforge" / "menus" / f"{app}-{digest}.json"
+    return home() / "menus" / f"{app}-{digest}.json"
 
 
 def read_menus(env) -> Menu:
