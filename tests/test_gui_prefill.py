@@ -15,11 +15,15 @@ def test_menu_paths_are_read_from_the_plan_words() -> None:
             "Choose Slide - Slide Properties and then click the Background tab",
             "Choose View - Formula Bar or View - Toolbars - Formula Bar.",
             "Choose Format - Cells - Cell Protection tab.", "Choose Data – Form",
-            "Click OK."]
+            "Click OK.", "Choose Insert - Table of Contents and Index - Index Entry.",
+            "Choose Format - Character and click the Font tab."]
     assert menu_paths(plan) == [(1, ["Sheet", "Fill Cells", "Down"]),
                                 (2, ["Slide", "Slide Properties"]),
                                 (3, ["View", "Formula Bar"]), (4, ["Format", "Cells"]),
-                                (5, ["Data", "Form"])]
+                                (5, ["Data", "Form"]),
+                                # 'and' inside a menu's name, not between two steps
+                                (7, ["Insert", "Table of Contents and Index", "Index Entry"]),
+                                (8, ["Format", "Character"])]
     assert menu_paths(["Press Ctrl+B.", "you can choose any colour"]) == []
 
 
@@ -50,7 +54,8 @@ def live(tmp_path_factory, templates_dir):
     os.environ["LAMFORGE_HOME"] = str(tmp_path_factory.mktemp("home"))
     try:
         yield {"calc": live_menus("calc", "budget", templates_dir),
-               "impress": live_menus("impress", "pitch", templates_dir)}
+               "impress": live_menus("impress", "pitch", templates_dir),
+               "writer": live_menus("writer", "report", templates_dir)}
     finally:
         if old is None:
             os.environ.pop("LAMFORGE_HOME", None)
@@ -63,8 +68,9 @@ def live(tmp_path_factory, templates_dir):
 def test_every_effect_names_a_command_the_running_app_has(live) -> None:
     from lamforge.envs.calc.effects import EFFECTS as CALC
     from lamforge.envs.impress.effects import EFFECTS as IMPRESS
+    from lamforge.envs.writer.effects import EFFECTS as WRITER
 
-    for app, effects in (("calc", CALC), ("impress", IMPRESS)):
+    for app, effects in (("calc", CALC), ("impress", IMPRESS), ("writer", WRITER)):
         real = {key(path) for path, _ in live[app].paths()}
         assert set(effects) <= real, sorted(set(effects) - real)
 
@@ -180,3 +186,82 @@ def test_impress_instances_pass_in_the_real_impress(live, templates_dir) -> None
         env.close()
     assert all(v.status == "pass" for v in verdicts.values()), \
         {t: v.reason for t, v in verdicts.items() if v.status != "pass"}
+
+
+@pytest.fixture
+def writer_prefill(live, monkeypatch):
+    """writer-gui-v0's prefill, its live menus the ones read from the real Writer above."""
+    from lamforge.envs.writer import gui_prefill
+
+    monkeypatch.setattr(gui_prefill.PREFILL, "menus", lambda: live["writer"])
+    return gui_prefill
+
+
+@pytest.mark.writer
+@pytest.mark.gui
+def test_writer_pairs_the_headless_prefill_rejects_are_read_against_the_live_menus(
+        writer_prefill) -> None:
+    from lamforge.core import Rejected
+
+    headless = _pair("bold", "Make the selected text bold", "Select the text.",
+                     "Choose Format - Text - Bold.", app="writer")
+    field = _pair("page", "Insert the current page number as a field at the cursor position",
+                  "Choose Insert - Field.", app="writer")
+    align = _pair("align", "Open a submenu to align text", "Choose Format - Align Text.",
+                  app="writer")
+    options = _pair("opts", "Change the AutoCorrect options",
+                    "Choose Tools - AutoCorrect - AutoCorrect Options.", app="writer")
+    # what the headless prefill instantiates stays its own
+    assert {t.meta["prefill"] for t in writer_prefill.prefill(headless, 2, 0)} == {"rules"}
+    # a submenu the plan ends at: its item is the one the task's words name
+    tasks = writer_prefill.prefill(field, 3, 0)
+    assert tasks and {t.meta["prefill"] for t in tasks} == {"live menus"}
+    for t in tasks:
+        assert [a.control_text for a in t.actions] == ["Insert", "Field", "Page Number", None]
+        assert [c.model_dump() for c in t.checks] == [
+            {"kind": "field_present", "field": "page number"}]
+    # words that name no item: the instances vary the item, and the request says which
+    tasks = writer_prefill.prefill(align, 3, 0)
+    assert len(tasks) == 3
+    for t in tasks:
+        text, item = t.actions[0].args["text"], t.actions[3].control_text
+        assert f"'{text}'" in t.request and f"choose {item}" in t.request
+        assert t.checks[0].kind == "alignment" and t.checks[0].params["text"] == text
+    # rejected by both: the reason says both
+    with pytest.raises(Rejected, match=r"^no check can verify .* \(live menus: no known "
+                                       r"effect of Tools > AutoCorrect > AutoCorrect Options"):
+        writer_prefill.prefill(options, 2, 0)
+
+
+@pytest.mark.writer
+@pytest.mark.gui
+def test_writer_live_menu_instances_pass_in_the_real_writer(writer_prefill,
+                                                            templates_dir) -> None:
+    """Submenu items (an alignment, a field, a line spacing) and a table dialog, through
+    Writer's real windows: each passes; another line spacing than the request's fails."""
+    from lamforge.envs import make
+    from lamforge.envs.episode import run_actions
+
+    pairs = [_pair("align", "Align the selected paragraph", "Choose Format - Align Text.",
+                   app="writer"),
+             _pair("field", "Insert the page count as a field", "Choose Insert - Field.",
+                   app="writer"),
+             _pair("split", "Split the current table into two tables at the cursor",
+                   "Choose Table - Split Table.", app="writer"),
+             _pair("spacing", "Open the line spacing submenu", "Choose Format - Spacing.",
+                   app="writer")]
+    tasks = [writer_prefill.prefill(p, 1, 0)[0] for p in pairs]
+    env = make("writer-gui", templates_dir=templates_dir)
+    try:
+        trajs = {t.meta["pair"]: run_actions(env, t, match="exact") for t in tasks}
+        verdicts = {p: tr.verdict for p, tr in trajs.items()}
+        assert all(v.status == "pass" for v in verdicts.values()), \
+            {p: v.reason for p, v in verdicts.items() if v.status != "pass"}
+        spacing = trajs["spacing"].task
+        chosen = spacing.actions[3].control_text
+        other = "Line Spacing: 2" if chosen != "Line Spacing: 2" else "Line Spacing: 1.15"
+        wrong = [a.model_copy(update={"control_text": other}) if a.control_text == chosen
+                 else a for a in spacing.actions]
+        assert run_actions(env, spacing, wrong, match="exact").verdict.status == "fail"
+    finally:
+        env.close()

@@ -56,14 +56,18 @@ def test_a_prefilled_action_named_after_the_headless_dialog_is_grounded_in_the_r
                    actions=[Action(function="select_text", args={"text": "north region"}),
                             Action(function="click", control_text="Insert"),
                             Action(function="click", control_text="Section..."),
+                            Action(function="set_edit_text", control_text="Name",
+                                   args={"text": "Findings"}),
                             Action(function="set_edit_text", control_text="Columns",
                                    args={"text": "2"}),
                             Action(function="click", control_text="Insert"),
                             Action(function="finish")])
     traj = run_actions(gui_env, columns, match="exact")
     assert traj.verdict.status == "pass", traj.verdict.reason
-    kinds = [s.action.function for s in traj.steps]
-    assert kinds.count("click") == 4  # Insert, Section..., the Columns tab, Insert
+    done = [(s.action.function, s.action.control_text) for s in traj.steps]
+    # the dialog's name box is called after what it makes, "Section"
+    assert ("set_edit_text", "Section") in done and ("set_edit_text", "Name") not in done
+    assert [f for f, _ in done].count("click") == 4  # Insert, Section..., the Columns tab, Insert
 
     # with nothing in the dialog to read it as, the step fails as before
     wrong = breaks.model_copy(update={"id": "nothing", "actions": [
@@ -71,6 +75,23 @@ def test_a_prefilled_action_named_after_the_headless_dialog_is_grounded_in_the_r
                                     args={"option": "Sideways break"})]})
     traj = run_actions(gui_env, wrong, match="exact")
     assert traj.verdict.status == "fail" and "no control matches 'Type'" in traj.verdict.reason
+
+
+def test_a_multi_line_field_keeps_exactly_the_text_set(gui_env) -> None:
+    """File > Properties' Comments is a multi-line box: leaving it with Tab, as a one-line
+    field is left, typed a tab into the comment."""
+    from lamforge.envs.episode import run_actions
+
+    task = Task(id="comments", app="writer", request="comment the document",
+                template="line", checks=[Check(kind="document_property", name="comments",
+                                               value="Draft for review")],
+                actions=[Action(function="click", control_text="File"),
+                         Action(function="click", control_text="Properties..."),
+                         Action(function="set_edit_text", control_text="Comments",
+                                args={"text": "Draft for review"}),
+                         Action(function="click", control_text="OK"), Action(function="finish")])
+    traj = run_actions(gui_env, task, match="exact")
+    assert traj.verdict.status == "pass", traj.verdict.reason
 
 
 def _run(env, actions: list[Action]) -> list:

@@ -22,6 +22,7 @@ driver alone writes the files, whatever the backend (`lamforge.core.pool`).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -158,11 +159,12 @@ def _selector(cfg: FlowConfig):
 
 
 def _prefiller(cfg: FlowConfig):
-    """The prefill provider: Writer's offline rules, or an OpenAI-compatible model."""
+    """The prefill provider: the environment's offline rules (`EnvEntry.prefill`), or an
+    OpenAI-compatible model."""
     if cfg.prefill == "rules":
-        from lamforge.envs.writer import prefill
+        from lamforge.envs.registry import resolve
 
-        return prefill
+        return importlib.import_module(resolve(cfg.env).prefill)
     if cfg.prefill == "llm":
         from lamforge.envs.writer.prefill_llm import LLMPrefill
         from lamforge.envs.writer.templates import library

@@ -24,6 +24,9 @@ class EnvEntry:
     # "module:function" (pairs, seeds) -> (tasks, failed): makes mined pairs executable when
     # the environment has no template documents (Writer's instantiation lives in the dataflow)
     instantiate: str = ""
+    # "module" with `prefill(pair, instances, seed, templates)`: the rules prefill of a Writer
+    # environment, whose instantiation lives in the dataflow (the headless one by default)
+    prefill: str = "lamforge.envs.writer.prefill"
 
 
 _REGISTRY: dict[str, EnvEntry] = {}
@@ -101,6 +104,7 @@ register(EnvEntry(
     check="lamforge.envs.writer.gui:check_installation",
     description="LibreOffice Writer's real windows on Xvfb, read and driven through the "
                 "accessibility tree (AT-SPI); documents checked as in writer-v0",
+    prefill="lamforge.envs.writer.gui_prefill",
 ))
 
 register(EnvEntry(

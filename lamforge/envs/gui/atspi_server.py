@@ -233,7 +233,8 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
                 "path": path, "within": within,
                 "enabled": "enabled" in st or "sensitive" in st,
                 "checked": "checked" in st or "pressed" in st, "selected": "selected" in st,
-                "focused": "focused" in st, "editable": "editable" in st}
+                "focused": "focused" in st, "editable": "editable" in st,
+                "multiline": "multi line" in st}
         if boxes:
             node["box"] = _box(acc)
         if kind in ("Edit", "ComboBox", "Cell"):

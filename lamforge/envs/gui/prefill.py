@@ -35,6 +35,14 @@ class Instance:
     template: str
     n: int
     rng: random.Random
+    words: str = ""
+    """The pair's task and plan, normalised: an effect that chooses among a submenu's items
+    takes the one they name ("Insert the page number as a field" -> Page Number)."""
+
+    def pick(self, items: list[str]) -> str:
+        """The item the pair's words name (the longest, if several), else one at random."""
+        named = [i for i in items if re.search(rf"\b{re.escape(normalize(i))}\b", self.words)]
+        return max(named, key=len) if named else self.rng.choice(items)
 
 
 @dataclass
@@ -60,7 +68,7 @@ def key(path: tuple[str, ...] | list[str]) -> str:
 
 
 _CHOOSE = re.compile(r"\b(?i:choose|go to)\s+(?i:the\s+)?(?i:menu\s+)?([A-Z][^,;:(]*?)"
-                     r"(?=\s*(?:[,;:(]|\.(?:\s|$)|\s+or\s+|\s+and\s+|\s+to\s+|\s+in\s+|$))")
+                     r"(?=\s*(?:[,;:(]|\.(?:\s|$)|\s+or\s+|\s+and\s+(?![A-Z])|\s+to\s+|\s+in\s+|$))")
 
 
 def menu_paths(plan: list[str]) -> list[tuple[int, list[str]]]:
@@ -110,6 +118,7 @@ class GuiPrefill:
         """One instance per seed (templates and targets vary; an instance that repeats an
         earlier one is dropped)."""
         step, path, effect = self.command(pair)
+        words = normalize(" ".join([pair.task, *pair.plan]))
         order = list(self.templates)
         random.Random(f"{pair.id}").shuffle(order)
         tasks: list[Task] = []
@@ -118,7 +127,8 @@ class GuiPrefill:
             out = None
             for t in range(len(order)):  # the seed's template first, then any that fits
                 template = order[(seed + t) % len(order)]
-                out = effect(Instance(template, seed, random.Random(f"{pair.id}:{seed}")))
+                out = effect(Instance(template, seed, random.Random(f"{pair.id}:{seed}"),
+                                      words))
                 if out is not None:
                     break
             if out is None:

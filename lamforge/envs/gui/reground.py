@@ -10,7 +10,10 @@ Reading the live tree, as a user reads the dialog, settles most of these:
 - a field that is not on the tab shown: look through the dialog's tabs; the field is set
   after a click on the tab that holds it;
 - a value aimed at a tab ("Columns" is the Insert Section dialog's tab): on that tab, the
-  field of the same name.
+  field of the same name (not any field of the tab: the tree's order is not the screen's, and
+  the Font tab's first field is Language, not Family);
+- a "Name" the dialog does not have: the field named for what the dialog makes (Insert
+  Section's name box is called "Section"); a "File name": the file chooser's "Name".
 
 The actions returned are what a user does; the dataflow runs and records them instead of
 the one it could not ground, so a trajectory holds only controls that exist.
@@ -45,8 +48,17 @@ def reground(env: Any, action: Action, obs: Observation) -> list[Action] | None:
         option = _named(obs.controls, value, OPTIONS)
         if option is not None:
             return [_click(option)]
+    names = [name]
+    if normalize(name) == "name":  # "dialog: Insert Section" -> the field "Section"
+        names.append(obs.focus.split(":", 1)[-1].split()[-1])
+    elif normalize(name).endswith(" name"):  # "File name": the file chooser's "Name"
+        names.append("Name")
     tabs = [c for c in obs.controls if c.type == "TabItem"]
     target = _named(obs.controls, name, ("TabItem",))
+    if target is None and len(names) > 1 and action.function == "set_edit_text":
+        field = _named(obs.controls, names[1], FIELDS)
+        if field is not None:
+            return [_retarget(action, field)]
     # a field aimed at a tab's name is that tab's field of the same name; otherwise the
     # field may be on any tab
     order = [target] if target is not None else tabs
@@ -55,15 +67,18 @@ def reground(env: Any, action: Action, obs: Observation) -> list[Action] | None:
         if not seen.focus.startswith("dialog"):
             return None
         fields = FIELDS if action.function == "set_edit_text" else (*FIELDS, *OPTIONS)
-        field = _named(seen.controls, name, fields)
+        field = next((f for n in names if (f := _named(seen.controls, n, fields))), None)
         if field is None and action.function == "select_option" and value:
             option = _named(seen.controls, value, OPTIONS)
             if option is not None:
                 return [_click(tab), _click(option)]
         if field is not None:
-            return [_click(tab), action.model_copy(update={"control_label": field.label,
-                                                             "control_text": field.name})]
+            return [_click(tab), _retarget(action, field)]
     return None
+
+
+def _retarget(action: Action, field: Control) -> Action:
+    return action.model_copy(update={"control_label": field.label, "control_text": field.name})
 
 
 def _click(control: Control) -> Action:

@@ -356,6 +356,11 @@ class GuiSession:
         self.node_call("set_text", node, text=text)
         # A field takes its text as a value when it is left (a spin box parses '5 cm' then)
         # or, in a toolbar, on Enter; as when a user types, then tabs away or presses Enter.
+        # A multi-line field (File > Properties' Comments) would take the Tab as text: its
+        # value is what it holds.
+        if node.get("multiline"):
+            time.sleep(SETTLE)
+            return
         self.focus_window()
         self.xdotool("key", "Return" if control.group == "toolbar" else "Tab")
         time.sleep(SETTLE)

@@ -1,0 +1,185 @@
+"""What Writer's menu commands do to a template, for the live-menu prefill of writer-gui-v0
+(`gui.prefill`, wired in `gui_prefill`): the text a user selects first, the submenu item or
+the dialog's button, and the checks that prove the effect on the saved document.
+
+The headless prefill (`prefill`) instantiates a pair first. It knows Writer only through
+hand-written dialog descriptions and rejects a plan that ends in "Choose Format - Align Text."
+with no values: no check can verify it. Read against the live menus, such a plan names a real
+submenu, and the effect here picks one of its items and the text it applies to. A command not
+listed stays rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lamforge.core import Action, Check
+from lamforge.envs.gui.prefill import Effect, Instance, Outcome, act, key
+from lamforge.envs.writer.prefill import TARGETS
+
+_BODY = ("report", "line", "multipage")
+"""Templates whose phrases are plain body text, left-aligned and single-spaced."""
+_TABLE = {"rows": 4, "cols": 3, "cells": ("Apples", "Pears", "Plums", "Quantity", "0.75")}
+"""The `table` template's inventory table."""
+
+
+def _phrase(inst: Instance) -> str | None:
+    if inst.template not in _BODY:
+        return None
+    return inst.rng.choice(TARGETS[inst.template])
+
+
+def _select(text: str) -> Action:
+    return act("select_text", text=text)
+
+
+def _on(text: str) -> str:
+    return f"on the text '{text}'"
+
+
+def _choose(item: str) -> str:
+    return f"choose {item}"
+
+
+# ---- paragraphs ----------------------------------------------------------------------------
+_ALIGN = {"Centered": "center", "Right": "right", "Justified": "justify"}
+
+
+def _align(item: str | None) -> Effect:
+    """Format > Align Text > item on a body phrase (left-aligned to begin with); Left on the
+    report's centred title."""
+    def effect(inst: Instance) -> Outcome | None:
+        choice = item or inst.pick([*_ALIGN, "Left"])
+        if choice == "Left":
+            if inst.template != "report":
+                return None
+            text = "Quarterly Report"
+        else:
+            text = _phrase(inst)
+            if text is None:
+                return None
+        return Outcome(before=[_select(text)], then=() if item else (choice,),
+                       details=[_on(text), *([] if item else [_choose(choice)])],
+                       checks=[Check(kind="alignment", text=text,
+                                     align=_ALIGN.get(choice, "left"))])
+    return effect
+
+
+_SPACING = {"Line Spacing: 1.15": 115, "Line Spacing: 1.5": 150, "Line Spacing: 2": 200}
+
+
+def _spacing(item: str | None) -> Effect:
+    """Format > Spacing > Line Spacing: 1.15, 1.5 or 2 on a single-spaced body phrase."""
+    def effect(inst: Instance) -> Outcome | None:
+        text = _phrase(inst)
+        if text is None:
+            return None
+        choice = item or inst.pick(list(_SPACING))
+        return Outcome(before=[_select(text)], then=() if item else (choice,),
+                       details=[_on(text), *([] if item else [_choose(choice)])],
+                       checks=[Check(kind="line_spacing", text=text, percent=_SPACING[choice])])
+    return effect
+
+
+# ---- characters ----------------------------------------------------------------------------
+_CHAR: dict[str, Callable[[str], Check]] = {
+    "Bold": lambda t: Check(kind="bold", text=t),
+    "Italic": lambda t: Check(kind="italic", text=t),
+    "Single Underline": lambda t: Check(kind="underline", text=t),
+    "Strikethrough": lambda t: Check(kind="strikethrough", text=t),
+    "Superscript": lambda t: Check(kind="superscript", text=t),
+    "Subscript": lambda t: Check(kind="subscript", text=t),
+    "UPPERCASE": lambda t: Check(kind="text_present", text=t.upper()),
+    "Capitalize Every Word": lambda t: Check(kind="text_present", text=t.title()),
+}
+
+
+def _text(item: str | None) -> Effect:
+    """Format > Text > item on a body phrase (a case change is checked on the new words)."""
+    def effect(inst: Instance) -> Outcome | None:
+        text = _phrase(inst)
+        if text is None:
+            return None
+        choice = item or inst.pick(list(_CHAR))
+        check = _CHAR[choice](text)
+        if check.kind == "text_present" and check.params["text"] == text:
+            return None  # already in that case
+        return Outcome(before=[_select(text)], then=() if item else (choice,),
+                       details=[_on(text), *([] if item else [_choose(choice)])],
+                       checks=[check])
+    return effect
+
+
+# ---- fields and indexes ---------------------------------------------------------------------
+_FIELDS = {"Page Number": "page number", "Page Count": "page count", "Date": "date",
+           "Time": "time", "Title": "title", "First Author": "author", "Subject": "subject"}
+
+
+def _field(item: str | None) -> Effect:
+    """Insert > Field > item at the cursor (the document's start)."""
+    def effect(inst: Instance) -> Outcome | None:
+        choice = item or inst.pick(list(_FIELDS))
+        return Outcome(then=() if item else (choice,),
+                       details=[] if item else [_choose(choice)],
+                       checks=[Check(kind="field_present", field=_FIELDS[choice])])
+    return effect
+
+
+def _contents(leaf: bool) -> Effect:
+    """Insert > Table of Contents and Index > Table of Contents, Index or Bibliography…,
+    then OK: a table of contents of the document's headings."""
+    def effect(inst: Instance) -> Outcome | None:
+        if inst.template not in ("report", "multipage"):
+            return None
+        item = "Table of Contents, Index or Bibliography..."
+        return Outcome(then=() if leaf else (item,), after=[act("click", "OK")],
+                       details=[] if leaf else [_choose("Table of Contents, Index or Bibliography")],
+                       checks=[Check(kind="index_present", index="toc")])
+    return effect
+
+
+# ---- tables ---------------------------------------------------------------------------------
+def _in_table(inst: Instance) -> str | None:
+    return inst.rng.choice(_TABLE["cells"]) if inst.template == "table" else None
+
+
+def _table_dialog(rows: int, cols: int) -> Effect:
+    """A Table command whose dialog's defaults do the work (Insert Columns…, Insert Rows…:
+    one, before the selection): the cursor in a cell, then the dialog's OK."""
+    def effect(inst: Instance) -> Outcome | None:
+        cell = _in_table(inst)
+        if cell is None:
+            return None
+        return Outcome(before=[_select(cell)], after=[act("click", "OK")],
+                       details=[_on(cell)],
+                       checks=[Check(kind="table_shape", rows=rows, cols=cols)])
+    return effect
+
+
+def split_table(inst: Instance) -> Outcome | None:
+    """Table > Split Table…, OK: two tables, the second from the cursor's row."""
+    cell = _in_table(inst)
+    if cell is None or cell == "Quantity":  # the header row cannot be split off
+        return None
+    return Outcome(before=[_select(cell)], after=[act("click", "OK")], details=[_on(cell)],
+                   checks=[Check(kind="table_count", count=2)])
+
+
+def _leaves(path: tuple[str, ...], make: Callable[[str | None], Effect],
+            items: list[str]) -> dict[str, Effect]:
+    """The submenu's own key (an item chosen per instance) and each item's."""
+    return {key(path): make(None), **{key((*path, i)): make(i) for i in items}}
+
+
+EFFECTS: dict[str, Effect] = {
+    **_leaves(("Format", "Align Text"), _align, [*_ALIGN, "Left"]),
+    **_leaves(("Format", "Spacing"), _spacing, list(_SPACING)),
+    **_leaves(("Format", "Text"), _text, list(_CHAR)),
+    **_leaves(("Insert", "Field"), _field, list(_FIELDS)),
+    key(("Insert", "Table of Contents and Index")): _contents(leaf=False),
+    key(("Insert", "Table of Contents and Index",
+         "Table of Contents, Index or Bibliography...")): _contents(leaf=True),
+    key(("Table", "Insert", "Columns...")): _table_dialog(_TABLE["rows"], _TABLE["cols"] + 1),
+    key(("Table", "Insert", "Rows...")): _table_dialog(_TABLE["rows"] + 1, _TABLE["cols"]),
+    key(("Table", "Split Table...")): split_table,
+}
