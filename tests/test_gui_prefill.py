@@ -43,6 +43,16 @@ def _pair(pid: str, task: str, *plan: str, app: str = "calc") -> TaskPlan:
                     source=f"help/{app}/{pid}.html")
 
 
+def _all_pass(env, tasks: list) -> dict:
+    """Each task's trajectory by pair, every one of them passing."""
+    from lamforge.envs.episode import run_actions
+
+    trajs = {t.meta["pair"]: run_actions(env, t, match="exact") for t in tasks}
+    failed = {p: tr.verdict.reason for p, tr in trajs.items() if tr.verdict.status != "pass"}
+    assert not failed, failed
+    return trajs
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, templates_dir):
     """Calc's and Impress's menus read from their real windows now (an empty cache)."""
@@ -138,10 +148,7 @@ def test_instances_pass_in_the_real_calc_and_a_wrong_cell_fails(live, templates_
     assert not failed and len(tasks) == 5
     env = make("calc-gui", templates_dir=templates_dir)
     try:
-        trajs = {t.meta["pair"]: run_actions(env, t, match="exact") for t in tasks}
-        verdicts = {p: tr.verdict for p, tr in trajs.items()}
-        assert all(v.status == "pass" for v in verdicts.values()), \
-            {p: v.reason for p, v in verdicts.items() if v.status != "pass"}
+        trajs = _all_pass(env, tasks)
         # a ranker LAM chooses among the app's candidates: every expert step is one of them
         for pair, tr in trajs.items():
             for step in tr.steps:
@@ -253,10 +260,7 @@ def test_writer_live_menu_instances_pass_in_the_real_writer(writer_prefill,
     tasks = [writer_prefill.prefill(p, 1, 0)[0] for p in pairs]
     env = make("writer-gui", templates_dir=templates_dir)
     try:
-        trajs = {t.meta["pair"]: run_actions(env, t, match="exact") for t in tasks}
-        verdicts = {p: tr.verdict for p, tr in trajs.items()}
-        assert all(v.status == "pass" for v in verdicts.values()), \
-            {p: v.reason for p, v in verdicts.items() if v.status != "pass"}
+        trajs = _all_pass(env, tasks)
         spacing = trajs["spacing"].task
         chosen = spacing.actions[3].control_text
         other = "Line Spacing: 2" if chosen != "Line Spacing: 2" else "Line Spacing: 1.15"

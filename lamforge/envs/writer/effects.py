@@ -37,8 +37,13 @@ def _on(text: str) -> str:
     return f"on the text '{text}'"
 
 
-def _choose(item: str) -> str:
-    return f"choose {item}"
+def _on_text(text: str, item: str | None, choice: str, check: Check) -> Outcome:
+    """A submenu item applied to a selected phrase. `item` is the item the pair's own path
+    ends at (None when it ends at the submenu, and the instance chose `choice`: the request
+    then says which)."""
+    return Outcome(before=[_select(text)], then=() if item else (choice,),
+                   details=[_on(text), *([] if item else [f"choose {choice}"])],
+                   checks=[check])
 
 
 # ---- paragraphs ----------------------------------------------------------------------------
@@ -58,10 +63,8 @@ def _align(item: str | None) -> Effect:
             text = _phrase(inst)
             if text is None:
                 return None
-        return Outcome(before=[_select(text)], then=() if item else (choice,),
-                       details=[_on(text), *([] if item else [_choose(choice)])],
-                       checks=[Check(kind="alignment", text=text,
-                                     align=_ALIGN.get(choice, "left"))])
+        return _on_text(text, item, choice,
+                        Check(kind="alignment", text=text, align=_ALIGN.get(choice, "left")))
     return effect
 
 
@@ -75,9 +78,8 @@ def _spacing(item: str | None) -> Effect:
         if text is None:
             return None
         choice = item or inst.pick(list(_SPACING))
-        return Outcome(before=[_select(text)], then=() if item else (choice,),
-                       details=[_on(text), *([] if item else [_choose(choice)])],
-                       checks=[Check(kind="line_spacing", text=text, percent=_SPACING[choice])])
+        return _on_text(text, item, choice,
+                        Check(kind="line_spacing", text=text, percent=_SPACING[choice]))
     return effect
 
 
@@ -104,9 +106,7 @@ def _text(item: str | None) -> Effect:
         check = _CHAR[choice](text)
         if check.kind == "text_present" and check.params["text"] == text:
             return None  # already in that case
-        return Outcome(before=[_select(text)], then=() if item else (choice,),
-                       details=[_on(text), *([] if item else [_choose(choice)])],
-                       checks=[check])
+        return _on_text(text, item, choice, check)
     return effect
 
 
@@ -120,7 +120,7 @@ def _field(item: str | None) -> Effect:
     def effect(inst: Instance) -> Outcome | None:
         choice = item or inst.pick(list(_FIELDS))
         return Outcome(then=() if item else (choice,),
-                       details=[] if item else [_choose(choice)],
+                       details=[] if item else [f"choose {choice}"],
                        checks=[Check(kind="field_present", field=_FIELDS[choice])])
     return effect
 
@@ -133,7 +133,7 @@ def _contents(leaf: bool) -> Effect:
             return None
         item = "Table of Contents, Index or Bibliography..."
         return Outcome(then=() if leaf else (item,), after=[act("click", "OK")],
-                       details=[] if leaf else [_choose("Table of Contents, Index or Bibliography")],
+                       details=[] if leaf else ["choose Table of Contents, Index or Bibliography"],
                        checks=[Check(kind="index_present", index="toc")])
     return effect
 
