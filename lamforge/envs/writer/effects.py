@@ -68,22 +68,15 @@ def _align(item: str | None) -> Effect:
     return effect
 
 
-_SPACING = {"Line Spacing: 1.15": 115, "Line Spacing: 1.5": 150, "Line Spacing: 2": 200}
+def _line_spacing(percent: int) -> Callable[[str], Check]:
+    return lambda t: Check(kind="line_spacing", text=t, percent=percent)
 
 
-def _spacing(item: str | None) -> Effect:
-    """Format > Spacing > Line Spacing: 1.15, 1.5 or 2 on a single-spaced body phrase."""
-    def effect(inst: Instance) -> Outcome | None:
-        text = _phrase(inst)
-        if text is None:
-            return None
-        choice = item or inst.pick(list(_SPACING))
-        return _on_text(text, item, choice,
-                        Check(kind="line_spacing", text=text, percent=_SPACING[choice]))
-    return effect
+_SPACING: dict[str, Callable[[str], Check]] = {
+    "Line Spacing: 1.15": _line_spacing(115), "Line Spacing: 1.5": _line_spacing(150),
+    "Line Spacing: 2": _line_spacing(200)}
+"""Format > Spacing's items that change a single-spaced paragraph, and their checks."""
 
-
-# ---- characters ----------------------------------------------------------------------------
 _CHAR: dict[str, Callable[[str], Check]] = {
     "Bold": lambda t: Check(kind="bold", text=t),
     "Italic": lambda t: Check(kind="italic", text=t),
@@ -94,20 +87,24 @@ _CHAR: dict[str, Callable[[str], Check]] = {
     "UPPERCASE": lambda t: Check(kind="text_present", text=t.upper()),
     "Capitalize Every Word": lambda t: Check(kind="text_present", text=t.title()),
 }
+"""Format > Text's items and their checks (a case change is checked on the new words)."""
 
 
-def _text(item: str | None) -> Effect:
-    """Format > Text > item on a body phrase (a case change is checked on the new words)."""
-    def effect(inst: Instance) -> Outcome | None:
-        text = _phrase(inst)
-        if text is None:
-            return None
-        choice = item or inst.pick(list(_CHAR))
-        check = _CHAR[choice](text)
-        if check.kind == "text_present" and check.params["text"] == text:
-            return None  # already in that case
-        return _on_text(text, item, choice, check)
-    return effect
+def _on_phrase(items: dict[str, Callable[[str], Check]]) -> Callable[[str | None], Effect]:
+    """A submenu whose items act on a selected body phrase (Format > Spacing, Format > Text):
+    the effect of one item, or of the submenu (an item chosen per instance)."""
+    def make(item: str | None) -> Effect:
+        def effect(inst: Instance) -> Outcome | None:
+            text = _phrase(inst)
+            if text is None:
+                return None
+            choice = item or inst.pick(list(items))
+            check = items[choice](text)
+            if check.kind == "text_present" and check.params["text"] == text:
+                return None  # already in that case
+            return _on_text(text, item, choice, check)
+        return effect
+    return make
 
 
 # ---- fields and indexes ---------------------------------------------------------------------
@@ -173,8 +170,8 @@ def _leaves(path: tuple[str, ...], make: Callable[[str | None], Effect],
 
 EFFECTS: dict[str, Effect] = {
     **_leaves(("Format", "Align Text"), _align, [*_ALIGN, "Left"]),
-    **_leaves(("Format", "Spacing"), _spacing, list(_SPACING)),
-    **_leaves(("Format", "Text"), _text, list(_CHAR)),
+    **_leaves(("Format", "Spacing"), _on_phrase(_SPACING), list(_SPACING)),
+    **_leaves(("Format", "Text"), _on_phrase(_CHAR), list(_CHAR)),
     **_leaves(("Insert", "Field"), _field, list(_FIELDS)),
     key(("Insert", "Table of Contents and Index")): _contents(leaf=False),
     key(("Insert", "Table of Contents and Index",
