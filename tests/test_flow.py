@@ -260,3 +260,18 @@ def test_malformed_records_are_filed_and_the_run_goes_on(tmp_path) -> None:
              (tmp_path / "run" / "instantiation" / "fail.jsonl").read_text().splitlines()]
     assert [f["reason"].split(": ")[0] for f in fails] == [f"{src}:2", f"{src}:3"]
     assert len(read_jsonl(tmp_path / "run" / "instantiation" / "pass.jsonl", Task)) == 2
+
+
+def test_a_file_of_malformed_records_only_is_filed_not_a_crash(tmp_path) -> None:
+    """The template selector was given no pairs at all and failed on an empty matrix
+    ("error: ValueError: matmul: …"); the records are filed and nothing is instantiated."""
+    src = tmp_path / "pairs.jsonl"
+    src.write_text(json.dumps({"id": "x", "app": "writer", "task": 1}) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "data", "instantiate", "--in",
+                           str(src), "--out-dir", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "ValueError" not in proc.stderr + proc.stdout
+    fails = (tmp_path / "run" / "instantiation" / "fail.jsonl").read_text().splitlines()
+    assert [json.loads(f)["reason"].split(": ")[0] for f in fails] == [f"{src}:1"]
+    assert not read_jsonl(tmp_path / "run" / "instantiation" / "pass.jsonl", Task)

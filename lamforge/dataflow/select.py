@@ -63,6 +63,8 @@ class MiniLMSelector:
         self._templates = None
 
     def rank(self, pairs: list[TaskPlan]) -> list[list[str]]:
+        if not pairs:  # an input of malformed records only: nothing to rank, no model
+            return []
         if self._model is None:
             self._model = load_minilm()
             self._templates = self._model.encode(self.descriptions, normalize_embeddings=True)
