@@ -365,8 +365,10 @@ class GuiSession:
         self.xdotool("key", "Return" if control.group == "toolbar" else "Tab")
         time.sleep(SETTLE)
         # the app moves the keyboard on when it has taken the value (Calc's Name Box: to the
-        # cell); keys sent before that would go into the box
-        deadline = time.monotonic() + KEY_WAIT
+        # cell); keys sent before that would go into the box. A busy app takes its time: a
+        # formula typed after half a second went into the Name Box once in CI ("Information:
+        # invalid reference"), so wait as long as for a window.
+        deadline = time.monotonic() + WINDOW_WAIT
         while control.group == "toolbar" and time.monotonic() < deadline:
             try:
                 if not self.call("focused", ref=node["ref"]):
