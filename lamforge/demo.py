@@ -129,9 +129,9 @@ def ranker_config(s: DemoSettings, small: bool = False) -> dict[str, Any]:
     cfg["phase3"]["epochs"] = 0.1
     cfg["phase4"]["reward"]["max_rows"] = 600
     if small:
-        cfg["ranker"] |= {"recovery_tasks": 4, "policy_states": 40, "max_candidates": 48}
+        cfg["ranker"] |= {"recovery_tasks": 2, "policy_states": 40, "max_candidates": 24}
         for phase in ("phase1", "phase2", "phase3"):
-            cfg[phase] |= {"max_steps": 6 if phase != "phase2" else 20, "batch_size": 16}
+            cfg[phase] |= {"max_steps": 6 if phase != "phase2" else 12, "batch_size": 16}
         cfg["phase3"]["explore"] |= {"max_tasks": 4, "max_steps": 6, "attempts": 1}
         cfg["phase4"]["reward"] |= {"max_steps": 6, "batch_size": 16}
         cfg["phase4"]["policy"] |= {"max_steps": 4, "batch_size": 16}
