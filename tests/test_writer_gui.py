@@ -77,6 +77,71 @@ def test_a_prefilled_action_named_after_the_headless_dialog_is_grounded_in_the_r
     assert traj.verdict.status == "fail" and "no control matches 'Type'" in traj.verdict.reason
 
 
+def _line_spacing(option: str) -> list[Action]:
+    return [Action(function="select_text", args={"text": "steady growth"}),
+            Action(function="click", control_text="Format"),
+            Action(function="click", control_text="Paragraph..."),
+            Action(function="click", control_text="Indents & Spacing"),
+            Action(function="select_option", control_text="Line Spacing",
+                   args={"option": option}),
+            Action(function="click", control_text="OK"), Action(function="finish")]
+
+
+def test_a_gtk_drop_down_without_an_entry_is_named_and_takes_an_option(gui_env) -> None:
+    """Paragraph's line spacing is a GTK drop-down with no entry: a nameless button, no label
+    tied to it, a list empty until a click pops it up. It shows as a combo box named after
+    the frame around it, and an option is chosen in the list it pops up."""
+    from lamforge.envs.episode import run_actions
+
+    task = Task(id="spacing", app="writer", request="1.5 line spacing for 'steady growth'",
+                template="report", checks=[Check(kind="line_spacing", text="steady growth",
+                                                 percent=150)])
+    traj = run_actions(gui_env, task.model_copy(update={"actions": _line_spacing("1.5 Lines")}),
+                       match="exact")
+    assert traj.verdict.status == "pass", traj.verdict.reason
+    box = next(c for c in traj.steps[4].observation.controls if c.name == "Line Spacing")
+    assert box.type == "ComboBox" and box.group == "dialog"
+    # another option is taken too, and the check sees it is not the one asked for
+    traj = run_actions(gui_env, task.model_copy(update={"actions": _line_spacing("Double")}),
+                       match="exact")
+    assert traj.verdict.status == "fail" and "'value': 200" in traj.verdict.reason
+    # an option the list does not have is an error that names the ones it has
+    traj = run_actions(gui_env, task.model_copy(update={"actions": _line_spacing("Triple")}),
+                       match="exact")
+    assert traj.verdict.status == "fail"
+    assert "has no option 'Triple'" in traj.verdict.reason
+    assert "1.5 Lines, Double" in traj.verdict.reason
+
+
+@pytest.mark.parametrize("kind", ["Number", "Bullet"])
+def test_a_choice_the_headless_dialog_names_otherwise_is_made_in_the_real_one(
+        gui_env, kind) -> None:
+    """writer-v0's Bullets and Numbering has a "Type" box (Bullet, Number); the real dialog
+    has galleries on its Unordered and Ordered tabs and a Number drop-down on its Customize
+    tab. The prefilled "Type: Number" is made there as "Number: 1, 2, 3, ..."; the check
+    tells a numbered list from a bulleted one."""
+    from lamforge.envs.episode import run_actions
+
+    task = Task(id="numbered", app="writer", request="number 'steady growth'",
+                template="report", checks=[Check(kind="list_type", text="steady growth",
+                                                 list="number")],
+                actions=[Action(function="select_text", args={"text": "steady growth"}),
+                         Action(function="click", control_text="Format"),
+                         Action(function="click", control_text="Bullets and Numbering..."),
+                         Action(function="select_option", control_text="Type",
+                                args={"option": kind}),
+                         Action(function="click", control_text="OK"),
+                         Action(function="finish")])
+    traj = run_actions(gui_env, task, match="exact")
+    done = [(s.action.function, s.action.control_text, s.action.args) for s in traj.steps]
+    option = {"Number": "1, 2, 3, ...", "Bullet": "Bullet"}[kind]
+    assert ("select_option", "Number", {"option": option}) in done
+    if kind == "Number":
+        assert traj.verdict.status == "pass", traj.verdict.reason
+    else:
+        assert traj.verdict.status == "fail" and "list is 'bullet'" in traj.verdict.reason
+
+
 def test_a_multi_line_field_keeps_exactly_the_text_set(gui_env) -> None:
     """File > Properties' Comments is a multi-line box: leaving it with Tab, as a one-line
     field is left, typed a tab into the comment."""

@@ -156,6 +156,53 @@ def _labelled_by(acc: object) -> str:
     return ""
 
 
+def _is_dropdown(acc: object) -> bool:
+    """Whether a nameless toggle button is LibreOffice's GTK drop-down without an entry (a
+    paragraph's Line spacing): the button that shows the choice, beside a hidden combo box
+    whose list stays empty until the button pops it up, and no showing entry."""
+    parent = acc.parent
+    if parent is None or parent.childCount > 4:
+        return False
+    kids = [parent.getChildAtIndex(i) for i in range(parent.childCount)]
+    roles = [k.getRoleName() if k is not None else "" for k in kids]
+    return "combo box" in roles and not any(
+        r == "text" and "showing" in _states(k) for r, k in zip(roles, kids, strict=True))
+
+
+def _dropdown_label(acc: object, labels: list[tuple[str, list[int]]]) -> str:
+    """What a drop-down is called: the label tied to its combo box, else the label left of
+    it on its row, else the one just above it, else the titled frame around it ("Line
+    Spacing", which holds one drop-down and no label)."""
+    parent = acc.parent
+    for i in range(parent.childCount):
+        kid = parent.getChildAtIndex(i)
+        if kid is not None and kid.getRoleName() == "combo box":
+            tied = _labelled_by(kid)
+            if tied:
+                return tied
+    x, y, w, h = _box(acc)
+    left = [(x - (lx + lw), name) for name, (lx, ly, lw, lh) in labels
+            if lx + lw <= x + 4 and abs((ly + lh / 2) - (y + h / 2)) <= h / 2
+            and x - (lx + lw) < 300]
+    above = [(y - (ly + lh), name) for name, (lx, ly, lw, lh) in labels
+             if 0 <= y - (ly + lh) <= 30 and x - 10 <= lx <= x + w / 2]
+    for near in (left, above):
+        if near:
+            return min(near)[1]
+    node = parent
+    for _ in range(6):
+        node = node.parent
+        if node is None:
+            break
+        if node.getRoleName() == "panel" and node.name:
+            return node.name
+    return ""
+
+
+def _label_text(name: str) -> str:
+    return name.replace("_", "").replace("~", "").split(":")[0].strip()
+
+
 def _dead_menubar(acc: object) -> bool:
     """LibreOffice's gtk3 frame has two menu bars, both showing; only the native one's menus
     have a working action, so the other is left out."""
@@ -245,10 +292,20 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
         return node
 
     in_dialog = _role(win) in DIALOG_ROLES
+    labels: list[tuple[str, list[int]]] | None = None
     for seen in _safe_showing(win):
         if len(nodes) >= max_nodes:
             break
         try:
+            acc, role = seen[0], seen[1] or seen[0].getRoleName()
+            if in_dialog and role == "toggle button" and not acc.name and _is_dropdown(acc):
+                if labels is None:  # read once, only for a dialog that has drop-downs
+                    labels = [(_label_text(lab.name or ""), _box(lab))
+                              for lab in _showing(win, pyatspi.ROLE_LABEL) if lab.name]
+                node = add(acc, role, seen[2] or _states(acc), "Dialog", win.name or "",
+                           _dropdown_label(acc, labels))
+                node |= {"type": "ComboBox", "dropdown": True, "box": _box(acc)}
+                continue
             _observe_node(seen, win, in_dialog, add)
         except Exception:  # a node that went away while we read it (a menu closing)
             continue
@@ -450,6 +507,21 @@ def select_child(ref: int, name: str) -> str:
     raise ValueError("the control has no options to select")
 
 
+def popup_options(pid: int) -> list[dict]:
+    """The options of the list a drop-down popped up (a borderless window on top of the
+    dialog: a table of cells), each with its name, whether it is the current choice, and
+    its box for the click that takes it."""
+    shown = [w for w in _app(pid) if w is not None and "showing" in _states(w)]
+    if not shown or _role(shown[-1]) != "window":
+        return []
+    out = []
+    for cell in _showing(shown[-1]):
+        if cell.getRoleName() in ("table cell", "list item", "menu item") and cell.name:
+            out.append({"name": cell.name, "selected": "selected" in _states(cell),
+                        "box": _box(cell)})
+    return out
+
+
 def choose(ref: int) -> str:
     """Select the node in its parent's selection (a dialog's tab, a list's item): what a click
     on it does, for nodes that have no action of their own."""
@@ -468,7 +540,8 @@ def focus(ref: int) -> bool:
 
 
 OPS = {"windows": windows, "observe": observe, "act": act, "set_text": set_text,
-       "select_child": select_child, "choose": choose, "focus": focus, "focused": focused,
+       "select_child": select_child, "choose": choose, "popup_options": popup_options,
+       "focus": focus, "focused": focused,
        "count": count, "tree": tree, "menus": menus,
        "ping": lambda: os.getpid(), "sleep": lambda seconds: time.sleep(seconds)}
 

@@ -13,7 +13,10 @@ Reading the live tree, as a user reads the dialog, settles most of these:
   field of the same name (not any field of the tab: the tree's order is not the screen's, and
   the Font tab's first field is Language, not Family);
 - a "Name" the dialog does not have: the field named for what the dialog makes (Insert
-  Section's name box is called "Section"); a "File name": the file chooser's "Name".
+  Section's name box is called "Section"); a "File name": the file chooser's "Name";
+- a choice the app's environment knows by another name (`env.renamed`: Writer's Bullets and
+  Numbering "Type: Number" is the Customize tab's "Number: 1, 2, 3, ..."): that field and
+  option, wherever the dialog holds it.
 
 The actions returned are what a user does; the dataflow runs and records them instead of
 the one it could not ground, so a trajectory holds only controls that exist.
@@ -43,6 +46,15 @@ def reground(env: Any, action: Action, obs: Observation) -> list[Action] | None:
             "set_edit_text", "select_option", "click") or not action.control_text:
         return None
     name = action.control_text
+    title = obs.focus.split(":", 1)[-1].strip()
+    renamed = getattr(env, "renamed", {}).get((title, name))
+    if renamed is not None and action.function == "select_option":
+        name, options = renamed
+        option = str(action.args.get("option", ""))
+        action = action.model_copy(update={"control_text": name, "args": action.args | {
+            "option": options.get(option, option)}})
+        if (field := _named(obs.controls, name, FIELDS)) is not None:
+            return [_retarget(action, field)]
     value = str(action.args.get("option", action.args.get("text", "")))
     if action.function == "select_option" and value:
         option = _named(obs.controls, value, OPTIONS)

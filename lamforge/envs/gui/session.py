@@ -378,11 +378,35 @@ class GuiSession:
             time.sleep(0.03)
 
     def select_option(self, control: Control, node: dict[str, Any], option: str) -> None:
+        if node.get("dropdown"):
+            self.drop_down(control, node, option)
+            return
         if control.type in ("Edit", "ComboBox"):  # a combo box's entry takes its option's name
             self.set_text(control, node, option)
             return
         self.node_call("select_child", node, name=option)
         time.sleep(SETTLE)
+
+    def drop_down(self, control: Control, node: dict[str, Any], option: str) -> None:
+        """Choose an option of a GTK drop-down without an entry as a user does: click it,
+        then the option in the list it pops up. Its list is empty until then, and an
+        accessibility press does not pop it up; a mouse click does."""
+        before = self.windows()
+        self.mouse_click(node, node["box"])
+        self.settle(before, KEY_WAIT)
+        options = self.call("popup_options", pid=self.office.proc.pid)
+        want = " ".join(option.split()).casefold()
+        hit = next((o for o in options if o["name"] == option), None) or next(
+            (o for o in options if " ".join(o["name"].split()).casefold() == want), None)
+        if hit is None:
+            if options:
+                self.key("Escape", may_open=True)
+            names = ", ".join(o["name"] for o in options[:15]) or "none: no list popped up"
+            raise ActionFailed(f"'{control.name}' has no option '{option}' (its options: "
+                               f"{names})")
+        before = self.windows()
+        self.mouse_click(node, hit["box"])
+        self.settle(before, KEY_WAIT)
 
     def focus_window(self) -> None:
         """Give the keyboard to the window on top (no window manager does it)."""

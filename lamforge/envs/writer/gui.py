@@ -18,7 +18,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from lamforge.core import (
     Action,
@@ -63,6 +63,14 @@ class WriterGuiEnv(WriterEnv):
     step, and kept on one core with its worker, 1 document load in 4 hung for 15 s."""
 
     name = "writer-gui-v0"
+    renamed: ClassVar[dict[tuple[str, str], tuple[str, dict[str, str]]]] = {
+        ("Bullets and Numbering", "Type"): ("Number", {"Bullet": "Bullet",
+                                                       "Number": "1, 2, 3, ...",
+                                                       "None": "None"})}
+    """Choices the headless dialogs (`dialogs.py`) name otherwise than the real ones:
+    (dialog, headless field) -> (the real field, the real option for each headless one).
+    The real Bullets and Numbering has no "Type": its Unordered and Ordered tabs are
+    galleries of images, and its Customize tab's Number drop-down takes the kind of list."""
 
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
                  max_paragraphs: int = 40, atspi_timeout: float = 10.0,
