@@ -23,10 +23,12 @@ SIZE_TASK = Task(id="gui-size", app="writer", request="make 'steady growth' 24 p
 
 
 def _character_dialog(size: str, button: str = "OK") -> list[Action]:
-    """Select the phrase, open Format > Character..., type the size, press `button`."""
+    """Select the phrase, open Format > Character... on its Font tab (it opens on the tab
+    last shown), type the size, press `button`."""
     return [Action(function="select_text", args={"text": "steady growth"}),
             Action(function="click", control_text="Format"),
             Action(function="click", control_text="Character..."),
+            Action(function="click", control_text="Font"),
             Action(function="set_edit_text", control_text="Size", args={"text": size}),
             Action(function="click", control_text=button)]
 
@@ -142,6 +144,46 @@ def test_a_choice_the_headless_dialog_names_otherwise_is_made_in_the_real_one(
         assert traj.verdict.status == "fail" and "list is 'bullet'" in traj.verdict.reason
 
 
+def test_a_palette_button_is_named_by_its_label_and_its_colour_is_chosen(gui_env) -> None:
+    """Font color is a button showing its colour ("Automatic") that pops a palette up: it
+    shows as a combo box named by the label beside it, with its colour as its value.
+    Page Style's "Background: Yellow" (writer-v0's name) is the Area tab's Color button,
+    then the colour in the palette it shows."""
+    from lamforge.envs.episode import run_actions
+
+    color = Task(id="red", app="writer", request="'steady growth' in dark red 2",
+                 template="report", checks=[Check(kind="font_color", text="steady growth",
+                                                  color="Dark Red 2")],
+                 actions=[Action(function="select_text", args={"text": "steady growth"}),
+                          Action(function="click", control_text="Format"),
+                          Action(function="click", control_text="Character..."),
+                          Action(function="click", control_text="Font Effects"),
+                          Action(function="select_option", control_text="Font color",
+                                 args={"option": "Dark Red 2"}),
+                          Action(function="click", control_text="OK"),
+                          Action(function="finish")])
+    traj = run_actions(gui_env, color, match="exact")
+    assert traj.verdict.status == "pass", traj.verdict.reason
+    box = next(c for c in traj.steps[4].observation.controls if c.name == "Font color")
+    assert box.type == "ComboBox" and box.value == "Automatic"
+    wrong = color.model_copy(update={"actions": [*color.actions[:4], color.actions[4].model_copy(
+        update={"args": {"option": "Dark Red 3"}}), *color.actions[5:]]})
+    verdict = run_actions(gui_env, wrong, match="exact").verdict
+    assert verdict.status == "fail" and verdict.reason.startswith("font_color:"), verdict
+
+    page = Task(id="yellow", app="writer", request="a yellow page", template="report",
+                checks=[Check(kind="page_background", color="Yellow")],
+                actions=[Action(function="click", control_text="Format"),
+                         Action(function="click", control_text="Page Style..."),
+                         Action(function="select_option", control_text="Background",
+                                args={"option": "Yellow"}),
+                         Action(function="click", control_text="OK"),
+                         Action(function="finish")])
+    traj = run_actions(gui_env, page, match="exact")
+    assert traj.verdict.status == "pass", traj.verdict.reason
+    assert [s.action.control_text for s in traj.steps][2:5] == ["Area", "Color", "Yellow"]
+
+
 def test_a_multi_line_field_keeps_exactly_the_text_set(gui_env) -> None:
     """File > Properties' Comments is a multi-line box: leaving it with Tab, as a one-line
     field is left, typed a tab into the comment."""
@@ -179,10 +221,10 @@ def gui_env(templates_dir: Path):
 
 def test_the_real_character_dialog_sets_a_size_that_the_check_confirms(gui_env) -> None:
     results = _run(gui_env, _character_dialog("24 pt"))
-    assert [r.ok for r in results] == [True] * 5, [r.error for r in results]
+    assert [r.ok for r in results] == [True] * 6, [r.error for r in results]
     # the dialog is LibreOffice's own: its fields were read from the accessibility tree
-    assert results[2].observation.focus == "dialog: Character"
-    names = {c.name for c in results[2].observation.controls}
+    assert results[3].observation.focus == "dialog: Character"
+    names = {c.name for c in results[3].observation.controls}
     assert {"Family", "Style", "Size", "OK", "Cancel"} <= names
     assert results[-1].observation.focus == "document"
     verdict = gui_env.evaluate()

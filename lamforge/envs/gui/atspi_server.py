@@ -180,15 +180,9 @@ def _dropdown_label(acc: object, labels: list[tuple[str, list[int]]]) -> str:
             tied = _labelled_by(kid)
             if tied:
                 return tied
-    x, y, w, h = _box(acc)
-    left = [(x - (lx + lw), name) for name, (lx, ly, lw, lh) in labels
-            if lx + lw <= x + 4 and abs((ly + lh / 2) - (y + h / 2)) <= h / 2
-            and x - (lx + lw) < 300]
-    above = [(y - (ly + lh), name) for name, (lx, ly, lw, lh) in labels
-             if 0 <= y - (ly + lh) <= 30 and x - 10 <= lx <= x + w / 2]
-    for near in (left, above):
-        if near:
-            return min(near)[1]
+    near = _label_beside(_box(acc), labels, above=True)
+    if near:
+        return near
     node = parent
     for _ in range(6):
         node = node.parent
@@ -197,6 +191,20 @@ def _dropdown_label(acc: object, labels: list[tuple[str, list[int]]]) -> str:
         if node.getRoleName() == "panel" and node.name:
             return node.name
     return ""
+
+
+def _label_beside(box: list[int], labels: list[tuple[str, list[int]]],
+                  above: bool = False, gap: int = 300) -> str:
+    """The label left of a box on its row (the nearest, at most `gap` pixels away), else
+    (`above`) the one just above it: where a dialog puts the label of a control no relation
+    ties it to."""
+    x, y, w, h = box
+    left = [(x - (lx + lw), name) for name, (lx, ly, lw, lh) in labels
+            if lx + lw <= x + 4 and abs((ly + lh / 2) - (y + h / 2)) <= h / 2
+            and x - (lx + lw) < gap]
+    over = [(y - (ly + lh), name) for name, (lx, ly, lw, lh) in labels
+            if above and 0 <= y - (ly + lh) <= 30 and x - 10 <= lx <= x + w / 2]
+    return min(left or over, default=(0, ""))[1]
 
 
 def _label_text(name: str) -> str:
@@ -298,19 +306,37 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
             break
         try:
             acc, role = seen[0], seen[1] or seen[0].getRoleName()
-            if in_dialog and role == "toggle button" and not acc.name and _is_dropdown(acc):
-                if labels is None:  # read once, only for a dialog that has drop-downs
+            if in_dialog and role == "toggle button":
+                if labels is None:  # read once, only for a dialog that has such buttons
                     labels = [(_label_text(lab.name or ""), _box(lab))
                               for lab in _showing(win, pyatspi.ROLE_LABEL) if lab.name]
-                node = add(acc, role, seen[2] or _states(acc), "Dialog", win.name or "",
-                           _dropdown_label(acc, labels))
-                node |= {"type": "ComboBox", "dropdown": True, "box": _box(acc)}
-                continue
+                if _dropdown(acc, win, labels, add, seen[2]):
+                    continue
             _observe_node(seen, win, in_dialog, add)
         except Exception:  # a node that went away while we read it (a menu closing)
             continue
     return {"window": {"role": _role(win), "name": win.name or ""},
             "nodes": nodes}
+
+
+def _dropdown(acc: object, win: object, labels: list[tuple[str, list[int]]], add,
+              st: set[str] | None) -> bool:
+    """Add a dialog's toggle button that drops a list down as the combo box it is: GTK's
+    drop-down without an entry (nameless, beside a hidden combo box), or a button that shows
+    its current choice and pops a palette up (Font color: "Automatic"), named by the label
+    left of it. Whether it was one."""
+    own = acc.name or ""
+    if not own and _is_dropdown(acc):
+        name, value = _dropdown_label(acc, labels), None
+    elif own and (name := _label_beside(_box(acc), labels, gap=60)) and name != own:
+        # right beside its label: a label further left is another control's
+        value = own
+    else:
+        return False
+    node = add(acc, "toggle button", st or _states(acc), "Dialog", win.name or "", name)
+    node |= {"name": name, "type": "ComboBox", "dropdown": True, "box": _box(acc),
+             "text": value}
+    return True
 
 
 Seen = tuple

@@ -15,8 +15,9 @@ Reading the live tree, as a user reads the dialog, settles most of these:
 - a "Name" the dialog does not have: the field named for what the dialog makes (Insert
   Section's name box is called "Section"); a "File name": the file chooser's "Name";
 - a choice the app's environment knows by another name (`env.renamed`: Writer's Bullets and
-  Numbering "Type: Number" is the Customize tab's "Number: 1, 2, 3, ..."): that field and
-  option, wherever the dialog holds it.
+  Numbering "Type: Number" is the Customize tab's "Number: 1, 2, 3, ..."; Page Style's
+  "Background: Yellow" is the Area tab, its Color button, then the colour): that field and
+  option, wherever the dialog holds it, or the clicks that make it.
 
 The actions returned are what a user does; the dataflow runs and records them instead of
 the one it could not ground, so a trajectory holds only controls that exist.
@@ -46,13 +47,16 @@ def reground(env: Any, action: Action, obs: Observation) -> list[Action] | None:
             "set_edit_text", "select_option", "click") or not action.control_text:
         return None
     name = action.control_text
-    title = obs.focus.split(":", 1)[-1].strip()
-    renamed = getattr(env, "renamed", {}).get((title, name))
+    dialog = obs.focus.split(":", 2)[1].strip()  # "dialog: Page Style: Default Page Style"
+    renamed = getattr(env, "renamed", {}).get((dialog, name))
     if renamed is not None and action.function == "select_option":
-        name, options = renamed
+        real, options, via = renamed
         option = str(action.args.get("option", ""))
-        action = action.model_copy(update={"control_text": name, "args": action.args | {
-            "option": options.get(option, option)}})
+        action = action.model_copy(update={"control_text": real or name, "args": action.args
+                                           | {"option": options.get(option, option)}})
+        if via or real is None:
+            return _through(env, action, obs, via, real)
+        name = real
         if (field := _named(obs.controls, name, FIELDS)) is not None:
             return [_retarget(action, field)]
     value = str(action.args.get("option", action.args.get("text", "")))
@@ -87,6 +91,27 @@ def reground(env: Any, action: Action, obs: Observation) -> list[Action] | None:
         if field is not None:
             return [_click(tab), _retarget(action, field)]
     return None
+
+
+def _through(env: Any, action: Action, obs: Observation, via: tuple[str, ...],
+             field: str | None) -> list[Action] | None:
+    """Click the tabs and buttons `via`, then set the option in `field`, or click the option
+    itself when `field` is None (a colour of the palette the Area tab's Color button shows)."""
+    done: list[Action] = []
+    seen = obs
+    for name in via:
+        control = _named(seen.controls, name, ("TabItem", *OPTIONS))
+        if control is None:
+            return None
+        done.append(_click(control))
+        seen = env.step(done[-1]).observation
+        if not seen.focus.startswith("dialog"):
+            return None
+    if field is None:
+        option = _named(seen.controls, str(action.args.get("option", "")), OPTIONS)
+        return [*done, _click(option)] if option is not None else None
+    target = _named(seen.controls, field, FIELDS)
+    return [*done, _retarget(action, target)] if target is not None else None
 
 
 def _retarget(action: Action, field: Control) -> Action:

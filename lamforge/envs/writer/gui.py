@@ -63,14 +63,18 @@ class WriterGuiEnv(WriterEnv):
     step, and kept on one core with its worker, 1 document load in 4 hung for 15 s."""
 
     name = "writer-gui-v0"
-    renamed: ClassVar[dict[tuple[str, str], tuple[str, dict[str, str]]]] = {
+    renamed: ClassVar[dict[tuple[str, str], tuple[str | None, dict[str, str],
+                                                 tuple[str, ...]]]] = {
         ("Bullets and Numbering", "Type"): ("Number", {"Bullet": "Bullet",
                                                        "Number": "1, 2, 3, ...",
-                                                       "None": "None"})}
+                                                       "None": "None"}, ()),
+        ("Page Style", "Background"): (None, {}, ("Area", "Color"))}
     """Choices the headless dialogs (`dialogs.py`) name otherwise than the real ones:
-    (dialog, headless field) -> (the real field, the real option for each headless one).
+    (dialog, headless field) -> (the real field, or None when the option is a control to
+    click; the real option for each headless one; the tabs and buttons to click first).
     The real Bullets and Numbering has no "Type": its Unordered and Ordered tabs are
-    galleries of images, and its Customize tab's Number drop-down takes the kind of list."""
+    galleries of images, and its Customize tab's Number drop-down takes the kind of list.
+    Page Style's background is the Area tab's Color button, then a colour of its palette."""
 
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
                  max_paragraphs: int = 40, atspi_timeout: float = 10.0,
