@@ -144,6 +144,28 @@ def test_a_choice_the_headless_dialog_names_otherwise_is_made_in_the_real_one(
         assert traj.verdict.status == "fail" and "list is 'bullet'" in traj.verdict.reason
 
 
+def test_the_headless_font_box_is_the_real_font_tabs_family(gui_env) -> None:
+    """writer-v0's Character dialog calls the font box "Font", which is a tab of the real
+    one; its box is Family, on that tab, found from the tab shown."""
+    from lamforge.envs.episode import run_actions
+
+    task = Task(id="sans", app="writer", request="'steady growth' in Liberation Sans",
+                template="report", checks=[Check(kind="font_name", text="steady growth",
+                                                 name="Liberation Sans")],
+                actions=[Action(function="select_text", args={"text": "steady growth"}),
+                         Action(function="click", control_text="Format"),
+                         Action(function="click", control_text="Character..."),
+                         Action(function="click", control_text="Font Effects"),
+                         Action(function="set_edit_text", control_text="Font",
+                                args={"text": "Liberation Sans"}),
+                         Action(function="click", control_text="OK"),
+                         Action(function="finish")])
+    traj = run_actions(gui_env, task, match="exact")
+    assert traj.verdict.status == "pass", traj.verdict.reason
+    done = [(s.action.function, s.action.control_text) for s in traj.steps]
+    assert done[4:6] == [("click", "Font"), ("set_edit_text", "Family")], done
+
+
 def test_a_palette_button_is_named_by_its_label_and_its_colour_is_chosen(gui_env) -> None:
     """Font color is a button showing its colour ("Automatic") that pops a palette up: it
     shows as a combo box named by the label beside it, with its colour as its value.

@@ -49,11 +49,12 @@ def reground(env: Any, action: Action, obs: Observation) -> list[Action] | None:
     name = action.control_text
     dialog = obs.focus.split(":", 2)[1].strip()  # "dialog: Page Style: Default Page Style"
     renamed = getattr(env, "renamed", {}).get((dialog, name))
-    if renamed is not None and action.function == "select_option":
+    if renamed is not None and action.function in ("select_option", "set_edit_text"):
         real, options, via = renamed
-        option = str(action.args.get("option", ""))
+        key = "option" if action.function == "select_option" else "text"
+        option = str(action.args.get(key, ""))
         action = action.model_copy(update={"control_text": real or name, "args": action.args
-                                           | {"option": options.get(option, option)}})
+                                           | {key: options.get(option, option)}})
         if via or real is None:
             return _through(env, action, obs, via, real)
         name = real

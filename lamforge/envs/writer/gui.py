@@ -68,13 +68,15 @@ class WriterGuiEnv(WriterEnv):
         ("Bullets and Numbering", "Type"): ("Number", {"Bullet": "Bullet",
                                                        "Number": "1, 2, 3, ...",
                                                        "None": "None"}, ()),
-        ("Page Style", "Background"): (None, {}, ("Area", "Color"))}
+        ("Page Style", "Background"): (None, {}, ("Area", "Color")),
+        ("Character", "Font"): ("Family", {}, ())}
     """Choices the headless dialogs (`dialogs.py`) name otherwise than the real ones:
     (dialog, headless field) -> (the real field, or None when the option is a control to
     click; the real option for each headless one; the tabs and buttons to click first).
     The real Bullets and Numbering has no "Type": its Unordered and Ordered tabs are
     galleries of images, and its Customize tab's Number drop-down takes the kind of list.
-    Page Style's background is the Area tab's Color button, then a colour of its palette."""
+    Page Style's background is the Area tab's Color button, then a colour of its palette.
+    Character's font is its Font tab's Family box."""
 
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
                  max_paragraphs: int = 40, atspi_timeout: float = 10.0,
