@@ -244,8 +244,10 @@ def test_writer_pairs_the_headless_prefill_rejects_are_read_against_the_live_men
 @pytest.mark.gui
 def test_writer_live_menu_instances_pass_in_the_real_writer(writer_prefill,
                                                             templates_dir) -> None:
-    """Submenu items (an alignment, a field, a line spacing) and a table dialog, through
-    Writer's real windows: each passes; another line spacing than the request's fails."""
+    """Submenu items (an alignment, a field, a line spacing), a table dialog and the Fields
+    dialog's list, through Writer's real windows: each passes; another line spacing than the
+    request's fails."""
+    from lamforge.core import Rejected
     from lamforge.envs import make
     from lamforge.envs.episode import run_actions
 
@@ -256,8 +258,16 @@ def test_writer_live_menu_instances_pass_in_the_real_writer(writer_prefill,
              _pair("split", "Split the current table into two tables at the cursor",
                    "Choose Table - Split Table.", app="writer"),
              _pair("spacing", "Open the line spacing submenu", "Choose Format - Spacing.",
-                   app="writer")]
+                   app="writer"),
+             _pair("more", "Insert a fixed or variable date field",
+                   "Choose Insert - Field - More Fields.", app="writer")]
     tasks = [writer_prefill.prefill(p, 1, 0)[0] for p in pairs]
+    assert tasks[-1].request.endswith("(Type: Date)")  # the Fields dialog's list, by the words
+    # a pair about another tab of the Fields dialog is not made a Document-tab field
+    with pytest.raises(Rejected):
+        writer_prefill.prefill(_pair("vars", "Open the Variables command",
+                                     "Choose Insert - Field - More Fields - Variables tab.",
+                                     app="writer"), 1, 0)
     env = make("writer-gui", templates_dir=templates_dir)
     try:
         trajs = _all_pass(env, tasks)

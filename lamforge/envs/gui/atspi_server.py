@@ -500,7 +500,9 @@ def act(ref: int, name: str | None = None) -> dict:
     names = _actions(acc)
     if not names and acc.getRoleName() == "page tab":
         return {"action": "choose " + choose(ref)}  # a notebook switches pages on selection
-    if not names:
+    if not names or acc.getRoleName() == "table cell":
+        # a list row's first action expands it, its 'activate' is a double click: a click
+        # selects it, as a user's does
         return {"action": None, "box": _box(acc)}
     i = names.index(name) if name in names else 0
     acc.queryAction().doAction(i)

@@ -242,6 +242,8 @@ class GuiSession:
             if not node["name"] and "slot" in node:
                 node["name"] = self.boxes.get((node["path"], node["slot"]), "")
             ctype = ACTIONABLE.get(node["type"])
+            if node["type"] == "Cell" and in_dialog:
+                ctype = "ListItem"  # a row of a dialog's list (a GTK tree view: Fields' Type)
             if ctype is None or not node["name"]:
                 continue
             if node["type"] == "Edit" and node["within"] == "ToolBar":

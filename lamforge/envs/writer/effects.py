@@ -122,6 +122,26 @@ def _field(item: str | None) -> Effect:
     return effect
 
 
+_MORE_FIELDS = {"Author": "author", "Date": "date", "File name": "file name", "Time": "time"}
+"""Types of the Fields dialog's Document tab whose field the checks tell apart (Chapter
+inserts nothing without a heading numbering)."""
+
+
+_OTHER_FIELD_TABS = ("cross-reference", "functions", "docinformation", "variables", "database")
+
+
+def more_fields(inst: Instance) -> Outcome | None:
+    """Insert > Field > More Fields…: the Document tab, a type in its list, Insert, Close. A
+    pair about another tab of the dialog (Variables, Functions…) is not made one of these."""
+    if any(tab in inst.words for tab in _OTHER_FIELD_TABS):
+        return None
+    choice = inst.pick(list(_MORE_FIELDS))
+    return Outcome(after=[act("click", "Document"), act("click", choice),
+                          act("click", "Insert"), act("click", "Close")],
+                   details=[f"Type: {choice}"],
+                   checks=[Check(kind="field_present", field=_MORE_FIELDS[choice])])
+
+
 def _contents(leaf: bool) -> Effect:
     """Insert > Table of Contents and Index > Table of Contents, Index or Bibliography…,
     then OK: a table of contents of the document's headings."""
@@ -173,6 +193,7 @@ EFFECTS: dict[str, Effect] = {
     **_leaves(("Format", "Spacing"), _on_phrase(_SPACING), list(_SPACING)),
     **_leaves(("Format", "Text"), _on_phrase(_CHAR), list(_CHAR)),
     **_leaves(("Insert", "Field"), _field, list(_FIELDS)),
+    key(("Insert", "Field", "More Fields...")): more_fields,
     key(("Insert", "Table of Contents and Index")): _contents(leaf=False),
     key(("Insert", "Table of Contents and Index",
          "Table of Contents, Index or Bibliography...")): _contents(leaf=True),
