@@ -244,9 +244,9 @@ def test_writer_pairs_the_headless_prefill_rejects_are_read_against_the_live_men
 @pytest.mark.gui
 def test_writer_live_menu_instances_pass_in_the_real_writer(writer_prefill,
                                                             templates_dir) -> None:
-    """Submenu items (an alignment, a field, a line spacing), a table dialog and the Fields
-    dialog's list, through Writer's real windows: each passes; another line spacing than the
-    request's fails."""
+    """Submenu items (an alignment, a field, a line spacing), a table dialog, the Fields
+    dialog's list, Find & Replace and Insert Section, through Writer's real windows: each
+    passes; another line spacing than the request's fails."""
     from lamforge.core import Rejected
     from lamforge.envs import make
     from lamforge.envs.episode import run_actions
@@ -260,9 +260,21 @@ def test_writer_live_menu_instances_pass_in_the_real_writer(writer_prefill,
              _pair("spacing", "Open the line spacing submenu", "Choose Format - Spacing.",
                    app="writer"),
              _pair("more", "Insert a fixed or variable date field",
-                   "Choose Insert - Field - More Fields.", app="writer")]
+                   "Choose Insert - Field - More Fields.", app="writer"),
+             # the help pages' own plans, which the headless prefill cannot ground
+             _pair("replace", "Replace text",
+                   "Choose Edit - Find & Replace to open the Find & Replace dialog.",
+                   "Enter the text to search in the Find text box.",
+                   "Enter the text to replace the found text in the Replace with text box.",
+                   "Either click Replace or Replace All.", app="writer"),
+             _pair("section", "Insert a new section",
+                   "Click in your document where you want to insert a new section.",
+                   "Choose Insert - Section.",
+                   "In the New Section box, type a name for the section.",
+                   "Set the options for the section, and then click Insert.", app="writer")]
     tasks = [writer_prefill.prefill(p, 1, 0)[0] for p in pairs]
-    assert tasks[-1].request.endswith("(Type: Date)")  # the Fields dialog's list, by the words
+    assert tasks[4].request.endswith("(Type: Date)")  # the Fields dialog's list, by the words
+    assert [t.meta["prefill"] for t in tasks[4:]] == ["live menus"] * 3
     # a pair about another tab of the Fields dialog is not made a Document-tab field
     with pytest.raises(Rejected):
         writer_prefill.prefill(_pair("vars", "Open the Variables command",

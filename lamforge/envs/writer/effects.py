@@ -11,6 +11,7 @@ listed stays rejected.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from lamforge.core import Action, Check
@@ -107,6 +108,35 @@ def _on_phrase(items: dict[str, Callable[[str], Check]]) -> Callable[[str | None
     return make
 
 
+# ---- editing and sections -------------------------------------------------------------------
+_REPLACEMENTS = ["modest growth", "the new plan", "next quarter", "a later date"]
+
+
+def replace_text(inst: Instance) -> Outcome | None:
+    """Edit > Find and Replace…: a phrase of the body replaced everywhere (Replace All), then
+    Close. Only for pairs about replacing: finding alone leaves nothing on the document."""
+    text = _phrase(inst)
+    words = re.sub(r"find\W+(and\W+)?replace", "", inst.words)  # the menu's own name
+    if text is None or "replac" not in words:
+        return None
+    new = inst.rng.choice(_REPLACEMENTS)
+    return Outcome(after=[act("set_edit_text", "Find", text=text),
+                          act("set_edit_text", "Replace", text=new),
+                          act("click", "Replace All"), act("click", "Close")],
+                   details=[f"Find: {text}", f"Replace: {new}"],
+                   checks=[Check(kind="text_absent", text=text),
+                           Check(kind="text_present", text=new)])
+
+
+def new_section(inst: Instance) -> Outcome | None:
+    """Insert > Section…, Insert: a section at the cursor, one column. Not for pairs about
+    linking a file into it or hiding it (no file to link, nothing a check sees)."""
+    if any(w in inst.words for w in ("link", "hide", "hidden", "protect")):
+        return None
+    return Outcome(after=[act("click", "Insert")],
+                   checks=[Check(kind="section_present", columns=1)])
+
+
 # ---- fields and indexes ---------------------------------------------------------------------
 _FIELDS = {"Page Number": "page number", "Page Count": "page count", "Date": "date",
            "Time": "time", "Title": "title", "First Author": "author", "Subject": "subject"}
@@ -194,6 +224,8 @@ EFFECTS: dict[str, Effect] = {
     **_leaves(("Format", "Text"), _on_phrase(_CHAR), list(_CHAR)),
     **_leaves(("Insert", "Field"), _field, list(_FIELDS)),
     key(("Insert", "Field", "More Fields...")): more_fields,
+    key(("Edit", "Find and Replace...")): replace_text,
+    key(("Insert", "Section...")): new_section,
     key(("Insert", "Table of Contents and Index")): _contents(leaf=False),
     key(("Insert", "Table of Contents and Index",
          "Table of Contents, Index or Bibliography...")): _contents(leaf=True),
