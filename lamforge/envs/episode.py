@@ -45,11 +45,12 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
     verdict: Verdict | None = None
     crashed = False
     pending = list(actions)
-    regrounded = 0
+    regrounded = reread = 0
     i = -1
     while pending:
         action = pending.pop(0)
         i += 1
+        again, reread = reread > 0, max(0, reread - 1)  # an action of a re-read dialog
         t = time.perf_counter()
         if match and action.control_text and action.control_label is None:
             control = match_control(action.control_text, obs.controls, match, threshold)
@@ -73,6 +74,19 @@ def run_actions(env: Env, task: Task, actions: list[Action] | None = None,
             action = action.model_copy(update={"control_label": control.label})
         regrounded = max(0, regrounded - 1)
         result = env.step(action)
+        if not result.ok and match and not again and action.control_text and \
+                action.function in ("select_option", "set_edit_text") and \
+                result.observation.focus.startswith("dialog"):
+            # a field of that name took nothing (Paragraph's "Alignment" drop-down is the
+            # text-to-text one, "Justified" a radio button): the dialog is read for it once
+            instead = env.reground(action.model_copy(update={"control_label": None}),
+                                   result.observation)
+            if instead:
+                obs = result.observation
+                pending[:0] = instead
+                regrounded = reread = len(instead)
+                i -= 1
+                continue
         steps.append(Step(observation=obs, action=action, ok=result.ok, error=result.error,
                           result=step_result(result.info),
                           status="FINISH" if action.function == "finish" else "CONTINUE",
