@@ -148,9 +148,7 @@ def _labelled_by(acc: object) -> str:
                 continue
             for rel in node.getRelationSet():
                 if rel.getRelationType() == pyatspi.RELATION_LABELLED_BY and rel.getNTargets():
-                    text = (rel.getTarget(0).name or "").replace("_", "").replace("~", "")
-                    # "Interval:(lines)": the label is what comes before its colon
-                    return text.split(":")[0].strip()
+                    return _label_text(rel.getTarget(0).name or "")
     except Exception:
         pass
     return ""
@@ -169,7 +167,7 @@ def _is_dropdown(acc: object) -> bool:
         r == "text" and "showing" in _states(k) for r, k in zip(roles, kids, strict=True))
 
 
-def _dropdown_label(acc: object, labels: list[tuple[str, list[int]]]) -> str:
+def _dropdown_label(acc: object, box: list[int], labels: list[tuple[str, list[int]]]) -> str:
     """What a drop-down is called: the label tied to its combo box, else the label left of
     it on its row, else the one just above it, else the titled frame around it ("Line
     Spacing", which holds one drop-down and no label)."""
@@ -180,7 +178,7 @@ def _dropdown_label(acc: object, labels: list[tuple[str, list[int]]]) -> str:
             tied = _labelled_by(kid)
             if tied:
                 return tied
-    near = _label_beside(_box(acc), labels, above=True)
+    near = _label_beside(box, labels, above=True)
     if near:
         return near
     node = parent
@@ -208,6 +206,7 @@ def _label_beside(box: list[int], labels: list[tuple[str, list[int]]],
 
 
 def _label_text(name: str) -> str:
+    """A label's text without its mnemonic and colon ("Interval:(lines)" -> "Interval")."""
     return name.replace("_", "").replace("~", "").split(":")[0].strip()
 
 
@@ -325,16 +324,16 @@ def _dropdown(acc: object, win: object, labels: list[tuple[str, list[int]]], add
     drop-down without an entry (nameless, beside a hidden combo box), or a button that shows
     its current choice and pops a palette up (Font color: "Automatic"), named by the label
     left of it. Whether it was one."""
-    own = acc.name or ""
+    own, box = acc.name or "", _box(acc)
     if not own and _is_dropdown(acc):
-        name, value = _dropdown_label(acc, labels), None
-    elif own and (name := _label_beside(_box(acc), labels, gap=60)) and name != own:
+        name, value = _dropdown_label(acc, box, labels), None
+    elif own and (name := _label_beside(box, labels, gap=60)) and name != own:
         # right beside its label: a label further left is another control's
         value = own
     else:
         return False
     node = add(acc, "toggle button", st or _states(acc), "Dialog", win.name or "", name)
-    node |= {"name": name, "type": "ComboBox", "dropdown": True, "box": _box(acc),
+    node |= {"name": name, "type": "ComboBox", "dropdown": True, "box": box,
              "text": value}
     return True
 
@@ -537,16 +536,15 @@ def select_child(ref: int, name: str) -> str:
 
 def popup_options(pid: int) -> list[dict]:
     """The options of the list a drop-down popped up (a borderless window on top of the
-    dialog: a table of cells), each with its name, whether it is the current choice, and
-    its box for the click that takes it."""
+    dialog: a table of cells), each with its name and its box for the click that takes
+    it."""
     shown = [w for w in _app(pid) if w is not None and "showing" in _states(w)]
     if not shown or _role(shown[-1]) != "window":
         return []
     out = []
     for cell in _showing(shown[-1]):
         if cell.getRoleName() in ("table cell", "list item", "menu item") and cell.name:
-            out.append({"name": cell.name, "selected": "selected" in _states(cell),
-                        "box": _box(cell)})
+            out.append({"name": cell.name, "box": _box(cell)})
     return out
 
 
