@@ -395,7 +395,9 @@ class GuiSession:
         accessibility press does not pop it up; a mouse click does."""
         before = self.windows()
         self.mouse_click(node, node["box"])
-        self.settle(before, KEY_WAIT)
+        # the list is a window of its own: wait for it as for any window (a busy app is slow
+        # to pop it up; the wait ends when it shows)
+        self.settle(before, WINDOW_WAIT)
         options = self.call("popup_options", pid=self.office.proc.pid)
         want = " ".join(option.split()).casefold()
         hit = next((o for o in options if o["name"] == option), None) or next(
