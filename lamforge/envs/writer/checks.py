@@ -275,6 +275,15 @@ def page_break_before(state: State, text: str) -> tuple[bool, str]:
 
 
 # ---- tables ---------------------------------------------------------------------------------
+def _on_table(state: State, index: int,
+              test: Callable[[dict[str, Any]], tuple[bool, str]]) -> tuple[bool, str]:
+    """A check of table `index`; it fails, saying so, when there is no such table."""
+    tables = state["tables"]
+    if index >= len(tables):
+        return False, f"no table {index} ({len(tables)} table(s))"
+    return test(tables[index])
+
+
 @check
 def table_count(state: State, count: int) -> tuple[bool, str]:
     """Number of tables in the body."""
@@ -285,10 +294,8 @@ def table_count(state: State, count: int) -> tuple[bool, str]:
 @check
 def table_shape(state: State, rows: int, cols: int, index: int = 0) -> tuple[bool, str]:
     """Table `index` has rows x cols."""
-    if index >= len(state["tables"]):
-        return False, f"no table {index} ({len(state['tables'])} table(s))"
-    t = state["tables"][index]
-    return (t["rows"], t["cols"]) == (rows, cols), f"table {index} is {t['rows']}x{t['cols']}"
+    return _on_table(state, index, lambda t: ((t["rows"], t["cols"]) == (rows, cols),
+                                              f"table {index} is {t['rows']}x{t['cols']}"))
 
 
 @check
@@ -304,6 +311,29 @@ def table_cell(state: State, row: int, col: int, text: str, index: int = 0) -> t
     return text in got, f"cell ({row}, {col}) is '{got}'"
 
 
+@check
+def table_cell_count(state: State, count: int, index: int = 0) -> tuple[bool, str]:
+    """Table `index` has `count` cells (merging cells lowers it, splitting raises it)."""
+    return _on_table(state, index, lambda t: (t["cell_count"] == count,
+                                              f"table {index} has {t['cell_count']} cells"))
+
+
+@check
+def table_alignment(state: State, align: str, index: int = 0) -> tuple[bool, str]:
+    """Table `index` is aligned left, center, right, from left, manual or automatic (as wide
+    as the text area)."""
+    return _on_table(state, index, lambda t: (t["align"] == align.lower(),
+                                              f"table {index} is aligned {t['align']}"))
+
+
+@check
+def table_repeat_heading(state: State, value: bool = True, index: int = 0) -> tuple[bool, str]:
+    """Table `index` repeats its heading row on each page (or not, with value=false)."""
+    return _on_table(state, index, lambda t: (
+        t["repeat_heading"] == value,
+        f"table {index} {'repeats' if t['repeat_heading'] else 'does not repeat'} its heading"))
+
+
 # ---- page -----------------------------------------------------------------------------------
 @check
 def page_count(state: State, min: int = 1, max: int | None = None) -> tuple[bool, str]:
@@ -313,10 +343,17 @@ def page_count(state: State, min: int = 1, max: int | None = None) -> tuple[bool
 
 
 @check
-def page_orientation(state: State, orientation: str) -> tuple[bool, str]:
-    """The page style of the body is portrait or landscape."""
-    got = state["page"]["orientation"]
-    return got == orientation, f"orientation {got}"
+def page_orientation(state: State, orientation: str, text: str | None = None
+                     ) -> tuple[bool, str]:
+    """The page style of the body (or of the pages of the paragraphs containing `text`) is
+    portrait or landscape."""
+    if text is None:
+        got = state["page"]["orientation"]
+        return got == orientation, f"orientation {got}"
+    styles = state.get("page_styles", {})
+    return _para_check(state, text, "page orientation",
+                       lambda p: styles.get(p.get("page_style")) == orientation,
+                       lambda p: f"{styles.get(p.get('page_style'))} ({p.get('page_style')})")
 
 
 @check

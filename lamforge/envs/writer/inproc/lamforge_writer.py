@@ -121,9 +121,16 @@ def _paragraph(par, index, where):
         "line_spacing": {"mode": int(line.Mode), "value": int(line.Height)},
         "page_break_before": break_type in ("PAGE_BEFORE", "PAGE_BOTH")
         or bool(par.PageDescName),
+        "page_style": _get(par, "PageStyleName") or None,  # the style of its page
         "runs": _runs(par),
     }
     return info
+
+
+_TABLE_ALIGN = {0: "manual", 1: "right", 2: "center", 3: "left", 4: "from left",
+                6: "automatic"}
+"""com.sun.star.text.HoriOrientation values a table's alignment takes (FULL is 'automatic',
+the Table Properties dialog's word for a table as wide as the text area)."""
 
 
 def _text_content(text, where, out_pars, out_tables, out_cells, start=0):
@@ -148,6 +155,9 @@ def _text_content(text, where, out_pars, out_tables, out_cells, start=0):
                         out_cells.append(_paragraph(cp, len(out_cells),
                                                     f"table {len(out_tables)} {name}"))
             out_tables.append({"name": el.Name, "rows": rows, "cols": cols, "cells": grid,
+                               "cell_count": len(el.getCellNames()),
+                               "align": _TABLE_ALIGN.get(int(el.HoriOrient), "other"),
+                               "repeat_heading": bool(el.RepeatHeadline),
                                "after_paragraph": index - 1, "where": where})
             out_pars.append({"i": index, "where": where, "table": len(out_tables) - 1,
                              "text": "", "runs": []})
@@ -343,11 +353,13 @@ def state(doc, *args):
     selection = _selection(doc)
     page = _page(doc, selection.get("page_style"))
     page_count = doc.getCurrentController().PageCount
+    used = {p.get("page_style") for p in pars + cells} - {None}
     out = {
         "paragraphs": pars,
         "tables": tables,
         "cell_paragraphs": cells,
         "page": page,
+        "page_styles": {name: _page(doc, name)["orientation"] for name in sorted(used)},
         "page_count": page_count,
         "comments": _comments(doc),
         "shapes": _shapes(doc),
