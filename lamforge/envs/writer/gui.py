@@ -77,6 +77,12 @@ class WriterGuiEnv(WriterEnv):
     galleries of images, and its Customize tab's Number drop-down takes the kind of list.
     Page Style's background is the Area tab's Color button, then a colour of its palette.
     Character's font is its Font tab's Family box."""
+    submenus: ClassVar[dict[tuple[str, str], str]] = {
+        ("Header and Footer", "Header"): "Default Page Style",
+        ("Header and Footer", "Footer"): "Default Page Style"}
+    """Headless menu commands that are submenus in the real menus: (menu, command) -> the
+    item that does what the command did. Insert > Header and Footer > Header lists the page
+    styles in use; the templates' pages are all in the Default Page Style."""
 
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
                  max_paragraphs: int = 40, atspi_timeout: float = 10.0,
