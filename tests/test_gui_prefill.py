@@ -291,3 +291,126 @@ def test_writer_live_menu_instances_pass_in_the_real_writer(writer_prefill,
         assert run_actions(env, spacing, wrong, match="exact").verdict.status == "fail"
     finally:
         env.close()
+
+
+@pytest.mark.writer
+@pytest.mark.gui
+@pytest.mark.slow
+def test_writer_table_break_and_case_effects_pass_in_the_real_writer(writer_prefill,
+                                                                     templates_dir) -> None:
+    """Merge Cells (a cell and Shift+Right), Split Cells…, Table Properties (an alignment;
+    Repeat heading for a pair about its Text Flow tab), a manual page break into the
+    Landscape page style, and lowercase from a step offering two commands: each passes
+    through Writer's real windows; another alignment than the request's fails."""
+    from lamforge.envs import make
+    from lamforge.envs.episode import run_actions
+
+    pairs = [_pair("merge", "Merge cells", "Select the adjacent cells.",
+                   "Choose Table - Merge Cells.", app="writer"),
+             _pair("split", "Split cells", "Place the cursor in the cell to be split.",
+                   "Choose Table - Split Cells.", app="writer"),
+             _pair("align", "Center the table between the margins", "Choose Table - Properties.",
+                   app="writer"),
+             _pair("flow", "Open the Text Flow command",
+                   "Choose Table - Properties - Text Flow tab.", app="writer"),
+             _pair("break", "Apply a page style to a new page",
+                   "Click in the document where you want a new page to start.",
+                   "Choose Insert - More Breaks - Manual Break.", "Select Page break.",
+                   "In the Page Style box, select the page style.", "Click OK.",
+                   app="writer"),
+             _pair("lower", "Change text to lowercase", "Select the text.",
+                   "Do one of the following: Choose Format - Text - Lowercase. Choose "
+                   "Format - Character, click the Font Effects tab.", app="writer")]
+    tasks = [writer_prefill.prefill(p, 1, 0)[0] for p in pairs]
+    assert {t.meta["prefill"] for t in tasks} == {"live menus"}
+    assert tasks[2].request.endswith("Alignment: Center)")  # the pair's own word
+    env = make("writer-gui", templates_dir=templates_dir)
+    try:
+        _all_pass(env, tasks)
+        wrong = [a.model_copy(update={"control_text": "Right"})
+                 if a.control_text == "Center" else a for a in tasks[2].actions]
+        assert run_actions(env, tasks[2], wrong, match="exact").verdict.status == "fail"
+    finally:
+        env.close()
+
+def test_a_step_offering_commands_as_alternatives_takes_the_first_with_an_effect() -> None:
+    """"Do one of the following: Choose A. Choose B." is one command, not several: the first
+    the app has an effect of. Two commands in two steps stay refused."""
+    from lamforge.core import Check, Rejected
+    from lamforge.envs.gui.menus import Menu
+    from lamforge.envs.gui.prefill import GuiPrefill, Outcome
+
+    menus = Menu.from_items([["Format", True, [["Character...", True, None],
+                                               ["Text", True, [["lowercase", True, None]]]]]])
+    effects = {key(("Format", "Text", "lowercase")): lambda inst: Outcome(
+        checks=[Check(kind="text_present", text="x")])}
+    prefill = GuiPrefill("writer", lambda: menus, effects, ["report"])
+    alternatives = _pair("lower", "Change text to lowercase", "Select the text.",
+                         "Do one of the following: Choose Format - Character, click the Font "
+                         "Effects tab. Choose Format - Text - Lowercase.", app="writer")
+    step, path, _ = prefill.command(alternatives)
+    assert (step, path) == (1, ("Format", "Text", "lowercase"))
+    both = _pair("two", "Change text", "Choose Format - Character.",
+                 "Choose Format - Text - Lowercase.", app="writer")
+    with pytest.raises(Rejected, match="several menu commands"):
+        prefill.command(both)
+    neither = _pair("none", "Change text", "Do one of the following: Choose Format - "
+                    "Character. Choose Format - Nothing Such.", app="writer")
+    with pytest.raises(Rejected, match=r"no known effect of Format > Character\.\.\."):
+        prefill.command(neither)
+
+
+def test_a_headless_choice_is_requested_in_the_real_dialogs_words() -> None:
+    """The agent keeps only options a request names: "Type: Number" becomes the real
+    Customize tab's "Number: 1, 2, 3, ..."; other requests are left as they are."""
+    from lamforge.core import Action, Check, Task
+    from lamforge.envs.writer.gui_prefill import in_real_words
+
+    def task(option: str) -> Task:
+        return Task(id="t", app="writer", request=f"Make a list (Type: {option})",
+                    template="report", checks=[Check(kind="text_present", text="x")],
+                    actions=[Action(function="click", control_text="Format"),
+                             Action(function="click", control_text="Bullets and Numbering..."),
+                             Action(function="select_option", control_text="Type",
+                                    args={"option": option}),
+                             Action(function="click", control_text="OK")])
+
+    assert in_real_words(task("Number")).request == "Make a list (Number: 1, 2, 3, ...)"
+    assert in_real_words(task("Bullet")).request == "Make a list (Number: Bullet)"
+    other = task("Number").model_copy(update={"actions": task("Number").actions[2:]})
+    assert in_real_words(other).request == "Make a list (Type: Number)"  # no dialog opened
+    # Insert > Header and Footer > Header is a submenu of page styles in the real Writer
+    header = Task(id="h", app="writer", request="Add a header (type 'Draft')", template="line",
+                  checks=[Check(kind="header_text", text="Draft")], meta={"plan_step": [0] * 5},
+                  actions=[Action(function="click", control_text=c)
+                           for c in ("Insert", "Header and Footer", "Header")] +
+                  [Action(function="type_text", args={"text": "Draft"}), Action(function="finish")])
+    real = in_real_words(header)
+    assert [a.control_text for a in real.actions[:4]] == ["Insert", "Header and Footer", "Header",
+                                                          "Default Page Style"]
+    assert len(real.meta["plan_step"]) == len(real.actions) == 6
+    assert in_real_words(real).actions == real.actions  # said once
+
+
+def test_table_and_page_checks_read_the_saved_state() -> None:
+    from lamforge.core import Check
+    from lamforge.envs.writer.checks import KINDS
+
+    table = {"rows": 4, "cols": 3, "cells": [], "cell_count": 11, "align": "center",
+             "repeat_heading": False}
+    state = {"tables": [table], "paragraphs": [
+        {"i": 0, "where": "body", "text": "Intro", "page_style": "Standard", "runs": []},
+        {"i": 1, "where": "body", "text": "Wide part", "page_style": "Landscape", "runs": []}],
+        "cell_paragraphs": [], "page": {"orientation": "portrait"},
+        "page_styles": {"Standard": "portrait", "Landscape": "landscape"}}
+
+    def holds(kind: str, **params: object) -> bool:
+        return KINDS.run(Check(kind=kind, **params), state).passed
+
+    assert holds("table_cell_count", count=11) and not holds("table_cell_count", count=12)
+    assert holds("table_alignment", align="Center") and not holds("table_alignment", align="left")
+    assert holds("table_repeat_heading", value=False) and not holds("table_repeat_heading")
+    assert not holds("table_cell_count", count=11, index=1)  # no second table
+    assert holds("page_orientation", orientation="portrait")  # the body's page
+    assert holds("page_orientation", orientation="landscape", text="Wide part")
+    assert not holds("page_orientation", orientation="landscape", text="Intro")

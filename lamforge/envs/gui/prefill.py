@@ -84,6 +84,10 @@ def menu_paths(plan: list[str]) -> list[tuple[int, list[str]]]:
     return out
 
 
+_ONE_OF = re.compile(r"\bone of the following\b", re.I)
+"""How a help page's step offers alternative commands."""
+
+
 @dataclass
 class GuiPrefill:
     """An app's prefill: its name, its live menus (read on first use), its effects by
@@ -102,17 +106,23 @@ class GuiPrefill:
         found = menu_paths(pair.plan)
         if not found:
             raise Rejected("no menu path in the plan")
-        if len({tuple(p) for _, p in found}) > 1:
+        if len({tuple(p) for _, p in found}) > 1 and not (
+                len({k for k, _ in found}) == 1 and _ONE_OF.search(pair.plan[found[0][0]])):
             raise Rejected("the plan chooses several menu commands")
-        step, parts = found[0]
-        menus = self.menus()
-        path = menus.ground(parts)
-        if path is None:
-            raise Rejected(f"'{' - '.join(parts)}' is not in {self.app.title()}'s menus")
-        effect = self.effects.get(key(path))
-        if effect is None:
-            raise Rejected(f"no known effect of {' > '.join(path)}")
-        return step, path, effect
+        # one command, or one step's alternatives ("Do one of the following: Choose Format -
+        # Text - Uppercase. Choose Format - Character…"): the first the app has an effect of
+        first: Rejected | None = None
+        for step, parts in found:
+            path = self.menus().ground(parts)
+            if path is None:
+                why = f"'{' - '.join(parts)}' is not in {self.app.title()}'s menus"
+            elif (effect := self.effects.get(key(path))) is None:
+                why = f"no known effect of {' > '.join(path)}"
+            else:
+                return step, path, effect
+            first = first or Rejected(why)
+        assert first is not None
+        raise first
 
     def prefill(self, pair: TaskPlan, seeds: list[int]) -> list[Task]:
         """One instance per seed (templates and targets vary; an instance that repeats an

@@ -86,9 +86,16 @@ _CHAR: dict[str, Callable[[str], Check]] = {
     "Superscript": lambda t: Check(kind="superscript", text=t),
     "Subscript": lambda t: Check(kind="subscript", text=t),
     "UPPERCASE": lambda t: Check(kind="text_present", text=t.upper()),
+    "lowercase": lambda t: Check(kind="text_present", text=t.lower()),
     "Capitalize Every Word": lambda t: Check(kind="text_present", text=t.title()),
 }
 """Format > Text's items and their checks (a case change is checked on the new words)."""
+
+
+def _changes(check: Check, text: str) -> bool:
+    """Whether the check can fail on the untouched phrase (a case change to the case the
+    phrase already has cannot)."""
+    return not (check.kind == "text_present" and check.params["text"] == text)
 
 
 def _on_phrase(items: dict[str, Callable[[str], Check]]) -> Callable[[str | None], Effect]:
@@ -96,16 +103,54 @@ def _on_phrase(items: dict[str, Callable[[str], Check]]) -> Callable[[str | None
     the effect of one item, or of the submenu (an item chosen per instance)."""
     def make(item: str | None) -> Effect:
         def effect(inst: Instance) -> Outcome | None:
-            text = _phrase(inst)
-            if text is None:
+            if inst.template not in _BODY:
                 return None
             choice = item or inst.pick(list(items))
-            check = items[choice](text)
-            if check.kind == "text_present" and check.params["text"] == text:
-                return None  # already in that case
-            return _on_text(text, item, choice, check)
+            texts = [t for t in TARGETS[inst.template] if _changes(items[choice](t), t)]
+            if not texts:
+                return None
+            text = inst.rng.choice(texts)
+            return _on_text(text, item, choice, items[choice](text))
         return effect
     return make
+
+
+# ---- dialogs the headless descriptions lack the tab of ---------------------------------------
+def character(inst: Instance) -> Outcome | None:
+    """Format > Character…, for a pair about a background or highlighting: the Highlighting
+    tab, its Color button, a colour of the palette, OK."""
+    text = _phrase(inst)
+    if text is None or not any(w in inst.words for w in ("highlight", "background")):
+        return None
+    color = inst.pick(["Yellow", "Lime", "Light Blue 2"])  # named in `colors.PALETTE`
+    return Outcome(before=[_select(text)],
+                   after=[act("click", "Highlighting"), act("click", "Color"),
+                          act("click", color), act("click", "OK")],
+                   details=[_on(text), f"Highlighting: {color}"],
+                   checks=[Check(kind="highlight", text=text, color=color)])
+
+
+def paragraph(inst: Instance) -> Outcome | None:
+    """Format > Paragraph…, for a pair about its Text Flow tab's breaks: Insert (a page break
+    before the paragraph), OK."""
+    if "text flow" not in inst.words or "break" not in inst.words \
+            or inst.template not in _STARTS:
+        return None
+    text = inst.rng.choice(_STARTS[inst.template])
+    return Outcome(before=[_select(text)],
+                   after=[act("click", "Text Flow"), act("click", "Insert"), act("click", "OK")],
+                   details=[_on(text), "Breaks: Insert"],
+                   checks=[Check(kind="page_break_before", text=text)])
+
+
+def page_style(inst: Instance) -> Outcome | None:
+    """Format > Page Style…, for a pair about the orientation: the Page tab, Landscape, OK
+    (every template is portrait)."""
+    if not any(w in inst.words for w in ("orientation", "landscape")):
+        return None
+    return Outcome(after=[act("click", "Page"), act("click", "Landscape"), act("click", "OK")],
+                   details=["Orientation: Landscape"],
+                   checks=[Check(kind="page_orientation", orientation="landscape")])
 
 
 # ---- editing and sections -------------------------------------------------------------------
@@ -135,6 +180,30 @@ def new_section(inst: Instance) -> Outcome | None:
         return None
     return Outcome(after=[act("click", "Insert")],
                    checks=[Check(kind="section_present", columns=1)])
+
+
+_STARTS = {"report": ["Revenue rose by twelve percent", "The north region grew fastest",
+                      "We expect demand to remain strong"],
+           "multipage": ["This chapter describes part 2", "This chapter describes part 3"]}
+"""Body paragraphs' first words (a paragraph a page break can go before: not the first)."""
+
+
+def page_break(inst: Instance) -> Outcome | None:
+    """Insert > More Breaks > Manual Break…: a page break before a body paragraph (the phrase
+    found, then Home: the cursor at the paragraph's start), its pages in the Landscape page
+    style, OK. The help pages' pairs about this command are all about a page style after
+    the break."""
+    if inst.template not in _STARTS:
+        return None
+    text = inst.rng.choice(_STARTS[inst.template])
+    return Outcome(before=[_select(text), act("keyboard", keys="Home")],
+                   after=[act("click", "Page break"),
+                          act("select_option", "Page Style", option="Landscape"),
+                          act("click", "OK")],
+                   details=[f"before the paragraph '{text}'", "Page Style: Landscape"],
+                   checks=[Check(kind="page_break_before", text=text),
+                           Check(kind="page_orientation", orientation="landscape",
+                                 text=text)])
 
 
 # ---- fields and indexes ---------------------------------------------------------------------
@@ -203,6 +272,35 @@ def _table_dialog(rows: int, cols: int) -> Effect:
     return effect
 
 
+def insert_table(inst: Instance) -> Outcome | None:
+    """Table > Insert Table…: columns and rows typed into the dialog, Insert (at the cursor, the
+    document's start), in a template with no table."""
+    if inst.template == "table":
+        return None
+    cols, rows = inst.rng.randint(2, 5), inst.rng.randint(2, 6)
+    return Outcome(after=[act("set_edit_text", "Columns", text=str(cols)),
+                          act("set_edit_text", "Rows", text=str(rows)), act("click", "Insert")],
+                   details=[f"{cols} columns", f"{rows} rows"],
+                   checks=[Check(kind="table_shape", rows=rows, cols=cols)])
+
+
+_CATEGORIES = ["Figure", "Illustration", "Drawing"]
+
+
+def caption(inst: Instance) -> Outcome | None:
+    """Insert > Caption… with the cursor in the table: a category typed for the one offered
+    ("Table"), OK; the caption paragraph reads "<category> 1". (The dialog's caption text box
+    has no accessible name, so the category is what the request sets.)"""
+    cell = _in_table(inst)
+    if cell is None:
+        return None
+    category = inst.pick(_CATEGORIES)
+    return Outcome(before=[_select(cell)],
+                   after=[act("set_edit_text", "Category", text=category), act("click", "OK")],
+                   details=[_on(cell), f"Category: {category}"],
+                   checks=[Check(kind="text_present", text=f"{category} 1")])
+
+
 def split_table(inst: Instance) -> Outcome | None:
     """Table > Split Table…, OK: two tables, the second from the cursor's row."""
     cell = _in_table(inst)
@@ -210,6 +308,48 @@ def split_table(inst: Instance) -> Outcome | None:
         return None
     return Outcome(before=[_select(cell)], after=[act("click", "OK")], details=[_on(cell)],
                    checks=[Check(kind="table_count", count=2)])
+
+
+def _cells(merge: bool) -> Effect:
+    """Table > Merge Cells on a cell and the one right of it (selected with Shift+Right), or
+    Table > Split Cells…, OK (the dialog's default: into 2, horizontally) on a cell."""
+    def effect(inst: Instance) -> Outcome | None:
+        if inst.template != "table":
+            return None
+        cells = _TABLE["rows"] * _TABLE["cols"]
+        if merge:  # not the last column's 0.75: nothing is right of it
+            cell = inst.rng.choice([c for c in _TABLE["cells"] if c != "0.75"])
+            return Outcome(before=[_select(cell), act("keyboard", keys="shift+Right")],
+                           details=[f"the cell '{cell}' and the one right of it"],
+                           checks=[Check(kind="table_cell_count", count=cells - 1)])
+        cell = inst.rng.choice(_TABLE["cells"])
+        return Outcome(before=[_select(cell)], after=[act("click", "OK")],
+                       details=[f"the cell '{cell}'"],
+                       checks=[Check(kind="table_cell_count", count=cells + 1)])
+    return effect
+
+
+_TABLE_ALIGNS = {"Left": "left", "Center": "center", "Right": "right"}
+
+
+def table_properties(inst: Instance) -> Outcome | None:
+    """Table > Properties…: on its Table tab an alignment (the table is as wide as the text
+    area to begin with), or, for a pair about its Text Flow tab, Repeat heading. A pair about
+    another tab (Columns, Borders, Background) is not made one of these."""
+    cell = _in_table(inst)
+    if cell is None or any(f"{t} tab" in inst.words for t in ("columns", "borders", "background")):
+        return None
+    if "text flow" in inst.words:
+        return Outcome(before=[_select(cell)],
+                       after=[act("click", "Text Flow"), act("click", "Repeat heading"),
+                              act("click", "OK")],
+                       details=[_on(cell), "Repeat heading"],
+                       checks=[Check(kind="table_repeat_heading")])
+    choice = inst.pick(list(_TABLE_ALIGNS))
+    return Outcome(before=[_select(cell)],
+                   after=[act("click", "Table"), act("click", choice), act("click", "OK")],
+                   details=[_on(cell), f"Alignment: {choice}"],
+                   checks=[Check(kind="table_alignment", align=_TABLE_ALIGNS[choice])])
 
 
 def _leaves(path: tuple[str, ...], make: Callable[[str | None], Effect],
@@ -232,4 +372,13 @@ EFFECTS: dict[str, Effect] = {
     key(("Table", "Insert", "Columns...")): _table_dialog(_TABLE["rows"], _TABLE["cols"] + 1),
     key(("Table", "Insert", "Rows...")): _table_dialog(_TABLE["rows"] + 1, _TABLE["cols"]),
     key(("Table", "Split Table...")): split_table,
+    key(("Insert", "More Breaks", "Manual Break...")): page_break,
+    key(("Format", "Character...")): character,
+    key(("Format", "Paragraph...")): paragraph,
+    key(("Format", "Page Style...")): page_style,
+    key(("Table", "Insert Table...")): insert_table,
+    key(("Insert", "Caption...")): caption,
+    key(("Table", "Merge Cells")): _cells(merge=True),
+    key(("Table", "Split Cells...")): _cells(merge=False),
+    key(("Table", "Properties...")): table_properties,
 }
