@@ -320,9 +320,34 @@ def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_di
                                       env.gui.bridge.proc.pid]}
     started = _group_members(groups)
     assert len(started) >= 4  # Xvfb, dbus-daemon, soffice.bin, the AT-SPI server (+ its bus)
+    data = Path(env.gui.display.env["XDG_DATA_HOME"])  # GTK's recent files: the display's own
+    assert data.is_dir() and data != Path.home() / ".local" / "share"
     env.close()
-    assert _running(started) == set()
+    assert _running(started) == set() and not data.exists()
     env.close()  # idempotent
+
+
+@pytest.mark.slow
+def test_a_load_hung_on_a_lock_file_left_behind_is_retried_without_it(templates_dir,
+                                                                       tmp_path) -> None:
+    """A killed LibreOffice leaves `.~lock.<name>#` beside the document; opened again, the
+    document asks whether to open it read-only and the load hangs on the question. The
+    session's retry (a fresh display and LibreOffice) removes the lock first."""
+    import shutil
+
+    from lamforge.envs.writer.gui import WriterGuiEnv
+    from lamforge.envs.writer.templates import resolve_template
+
+    with WriterGuiEnv(templates_dir=templates_dir, call_timeout=5.0) as env:
+        env.reset(SIZE_TASK)
+        doc = tmp_path / "report.docx"
+        shutil.copy(resolve_template("report", templates_dir), doc)
+        lock = tmp_path / ".~lock.report.docx#"
+        lock.write_text(",Someone Else,otherhost,01.12.2026 09:00,file:///nowhere;")
+        first = env.office.proc.pid
+        opened = env.gui.open(doc, "com.sun.star.text.TextDocument")
+        assert opened is not None and env.office.proc.pid != first  # hung once, retried
+        assert env.office.call(lambda: opened.getText().getString()).startswith("Quarterly")
 
 
 def _png_size(path: Path) -> tuple[int, int]:

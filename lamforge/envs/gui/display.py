@@ -5,6 +5,12 @@ the X server picks itself (`-displayfd`, so two workers never race for `:N`), an
 D-Bus daemon on which the AT-SPI bus is activated when the app first asks for it. Both run in
 their own process groups with PR_SET_PDEATHSIG, are killed as groups on `close()` and at
 interpreter exit, so nothing outlives its owner, as for `Office`.
+
+The display also has its own XDG data folder. GTK keeps the recent-files list there
+(`recently-used.xbel`), and LibreOffice adds every document it loads to that list. A shared
+list grew to its cap of 1,000 entries (620 KB), rewritten at every load by each worker and
+read back by the others. In one hung load, gdb showed LibreOffice parsing it on a UNO thread
+while the main loop waited.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import os
 import select
 import shutil
 import subprocess
+import tempfile
 import time
 import weakref
 
@@ -58,6 +65,7 @@ class Display:
         self.xvfb: subprocess.Popen | None = None
         self.dbus: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
+        self.data: str | None = None
         _LIVE.add(self)
 
     def start(self) -> Display:
@@ -79,7 +87,9 @@ class Display:
             env={**os.environ, "DISPLAY": f":{number}"},
             start_new_session=True, preexec_fn=_die_with_parent)
         address = _read_line(self.dbus, self.dbus.stdout, self.start_timeout, "dbus-daemon")
-        self.env = {"DISPLAY": f":{number}", "DBUS_SESSION_BUS_ADDRESS": address}
+        self.data = tempfile.mkdtemp(prefix="lamforge-display-")
+        self.env = {"DISPLAY": f":{number}", "DBUS_SESSION_BUS_ADDRESS": address,
+                    "XDG_DATA_HOME": self.data}
         return self
 
     @property
@@ -98,6 +108,9 @@ class Display:
                 kill_group(proc)
         self.xvfb = self.dbus = None
         self.env = {}
+        if self.data is not None:
+            shutil.rmtree(self.data, ignore_errors=True)
+            self.data = None
 
     close = kill
 
