@@ -40,3 +40,13 @@ def test_modes(text: str, mode: str, label: str | None) -> None:
 def test_unknown_mode() -> None:
     with pytest.raises(ValueError, match="unknown match mode"):
         match_control("Bold", CONTROLS, "telepathy")  # type: ignore[arg-type]
+
+
+def test_a_submenu_and_its_item_of_the_same_name_are_told_apart_by_the_ellipsis() -> None:
+    """Writer's Insert > Frame holds "Frame..."; both are "frame" once compared: the one
+    written as asked wins, and either alone still matches without its ellipsis."""
+    menu = [Control(label="7", name="Frame", type="MenuItem", group="menu"),
+            Control(label="8", name="Frame...", type="MenuItem", group="menu")]
+    assert [match_control(t, menu).label for t in ("Frame...", "Frame…", "Frame")] == \
+        ["8", "8", "7"]
+    assert match_control("Frame", menu[1:]).label == "8"

@@ -23,6 +23,12 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("~", "")).strip().rstrip(".…").strip().lower()
 
 
+def _written(text: str) -> str:
+    """A name as written, ellipsis kept ("..." and "…" alike), any case."""
+    return normalize(text.replace("…", "...")) + ("..." if re.search(r"(\.\.\.|…)\s*$", text)
+                                                  else "")
+
+
 def pick_name(part: str, names: list[str]) -> str | None:
     """The name among `names` that a help page's path part means: the same words, or else
     the shortest name holding all of the part's words ("Down" -> "Fill Down")."""
@@ -47,6 +53,8 @@ def match_control(text: str, controls: list[Control], mode: MatchMode = "exact",
         return None
     if mode == "exact":
         hits = [c for c in controls if normalize(c.name) == want]
+        if len(hits) > 1:  # a submenu "Frame" and its item "Frame...": the one asked for
+            hits = [c for c in hits if _written(c.name) == _written(text)] or hits
     elif mode == "contains":
         hits = [c for c in controls if want in normalize(c.name) or (normalize(c.name) and
                                                                   normalize(c.name) in want)]
