@@ -153,6 +153,21 @@ def page_style(inst: Instance) -> Outcome | None:
                    checks=[Check(kind="page_orientation", orientation="landscape")])
 
 
+def _frame(leaf: bool) -> Effect:
+    """Insert > Frame > Frame…, OK: the selected phrase moved into a frame of its own (the
+    body templates have no shape). Saved as .docx and opened again, the frame is a text box
+    shape: the check counts shapes of any kind."""
+    def effect(inst: Instance) -> Outcome | None:
+        text = _phrase(inst)
+        if text is None:
+            return None
+        return Outcome(before=[_select(text)], then=() if leaf else ("Frame...",),
+                       after=[act("click", "OK")],
+                       details=[_on(text), *([] if leaf else ["choose Frame"])],
+                       checks=[Check(kind="shape_count", count=1)])
+    return effect
+
+
 # ---- editing and sections -------------------------------------------------------------------
 _REPLACEMENTS = ["modest growth", "the new plan", "next quarter", "a later date"]
 
@@ -378,6 +393,8 @@ EFFECTS: dict[str, Effect] = {
     key(("Format", "Page Style...")): page_style,
     key(("Table", "Insert Table...")): insert_table,
     key(("Insert", "Caption...")): caption,
+    key(("Insert", "Frame")): _frame(leaf=False),
+    key(("Insert", "Frame", "Frame...")): _frame(leaf=True),
     key(("Table", "Merge Cells")): _cells(merge=True),
     key(("Table", "Split Cells...")): _cells(merge=False),
     key(("Table", "Properties...")): table_properties,
