@@ -390,6 +390,14 @@ def test_a_headless_choice_is_requested_in_the_real_dialogs_words() -> None:
                                                           "Default Page Style"]
     assert len(real.meta["plan_step"]) == len(real.actions) == 6
     assert in_real_words(real).actions == real.actions  # said once
+    # Insert > Comment types into the comment's own box
+    comment = task("x").model_copy(update={"actions": [
+        Action(function="click", control_text=c) for c in ("Insert", "Comment")] +
+        [Action(function="set_edit_text", control_text="Text", args={"text": "Why?"}),
+         Action(function="click", control_text="OK"), Action(function="finish")]})
+    assert [(a.function, a.control_text, a.args) for a in in_real_words(comment).actions] == [
+        ("click", "Insert", {}), ("click", "Comment", {}), ("type_text", None, {"text": "Why?"}),
+        ("finish", None, {})]
 
 
 def test_table_and_page_checks_read_the_saved_state() -> None:

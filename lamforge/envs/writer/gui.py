@@ -77,12 +77,16 @@ class WriterGuiEnv(WriterEnv):
     galleries of images, and its Customize tab's Number drop-down takes the kind of list.
     Page Style's background is the Area tab's Color button, then a colour of its palette.
     Character's font is its Font tab's Family box."""
-    submenus: ClassVar[dict[tuple[str, str], str]] = {
+    followed: ClassVar[dict[tuple[str, str], str]] = {
         ("Header and Footer", "Header"): "Default Page Style",
         ("Header and Footer", "Footer"): "Default Page Style"}
-    """Headless menu commands that are submenus in the real menus: (menu, command) -> the
-    item that does what the command did. Insert > Header and Footer > Header lists the page
-    styles in use; the templates' pages are all in the Default Page Style."""
+    """Clicks the real Writer needs after a headless one: (the click before, the click) -> the
+    next click. Insert > Header and Footer > Header is a submenu of the page styles in use
+    (the templates' pages are all in the Default Page Style)."""
+    typed: ClassVar[dict[str, tuple[str, str]]] = {"Comment": ("Text", "OK")}
+    """Headless dialogs the real Writer does not show: command -> (the field whose text is
+    typed where the cursor is, the button not pressed). Insert > Comment opens the comment's
+    own box in the margin, the cursor in it."""
 
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
                  max_paragraphs: int = 40, atspi_timeout: float = 10.0,

@@ -51,34 +51,54 @@ def prefill(pair: TaskPlan, instances: int = 2, seed: int = 0,
 
 
 def in_real_words(task: Task) -> Task:
-    """The task as the real Writer says it: each choice its request names by a headless name
-    (`WriterGuiEnv.renamed`, e.g. "Type: Number" after Format > Bullets and Numbering…) named
-    as the real dialog has it ("Number: 1, 2, 3, ..."), and a click on a command that is a
-    submenu in the real menus followed by a click on its item (`WriterGuiEnv.submenus`)."""
-    request, dialog, actions, menu = task.request, None, [], None
-    steps = list(task.meta.get("plan_step") or [])  # the plan step of each action
-    for k, a in enumerate(task.actions):
-        actions.append(a)
-        if a.function == "click" and a.control_text:
-            if a.control_text.endswith(("...", "…")):  # a menu item that opens a dialog
-                dialog = a.control_text.rstrip(".…")
-            item = WriterGuiEnv.submenus.get((menu or "", a.control_text))
-            after = task.actions[k + 1] if k + 1 < len(task.actions) else None
-            if item and (after is None or after.control_text != item):
-                actions.append(Action(function="click", control_text=item))
-                steps[len(actions) - 1:len(actions) - 1] = steps[len(actions) - 2:][:1]
-            menu = a.control_text
+    """The task as the real Writer says and does it (`WriterGuiEnv`'s tables):
+
+    - a choice its request names by a headless name (`renamed`: "Type: Number" after
+      Format > Bullets and Numbering…) named as the real dialog has it ("Number: 1, 2, 3,
+      ...");
+    - a click the real Writer needs after a headless one (`followed`: Insert > Header and
+      Footer > Header is a submenu of page styles);
+    - a headless dialog the real Writer does not show (`typed`: Insert > Comment opens the
+      comment's own box): its field's text typed where the cursor is, its button not
+      pressed."""
+    request, dialog, command = task.request, "", ""
+    steps = list(task.meta.get("plan_step") or [0] * len(task.actions))
+    out: list[tuple[Action, int]] = []  # each action with its plan step
+    skip = None
+    for k, (a, step) in enumerate(zip(task.actions, steps, strict=False)):
+        after = task.actions[k + 1].control_text if k + 1 < len(task.actions) else None
+        if a.function == "click" and a.control_text == skip:
+            skip = None
             continue
-        if a.function != "select_option" or dialog is None:
+        name = a.control_text or ""
+        if a.function == "set_edit_text" and (field := WriterGuiEnv.typed.get(command)) and \
+                field[0] == name:
+            out.append((Action(function="type_text", args={"text": a.args.get("text", "")}),
+                        step))
+            skip = field[1]
             continue
-        renamed = WriterGuiEnv.renamed.get((dialog, a.control_text or ""))
-        option = str(a.args.get("option", ""))
-        if renamed is None or option not in renamed[1]:
-            continue
-        real, options, _ = renamed
-        request = request.replace(f"{a.control_text}: {option}",
-                                  f"{real or a.control_text}: {options[option]}")
+        out.append((a, step))
+        if a.function == "click" and name:
+            if name.endswith(("...", "…")):  # a menu item that opens a dialog
+                dialog = name.rstrip(".…")
+            if (item := WriterGuiEnv.followed.get((command, name))) not in (None, after):
+                out.append((Action(function="click", control_text=item), step))
+            command = name
+        elif a.function == "select_option" and (renamed := _renamed(dialog, name)) is not None:
+            real, values, _ = renamed
+            value = str(a.args.get("option", ""))
+            if value in values:
+                request = request.replace(f"{name}: {value}", f"{real or name}: {values[value]}")
+    actions = [a for a, _ in out]
     if request == task.request and actions == task.actions:
         return task
-    meta = task.meta | ({"plan_step": steps} if steps else {})
+    meta = task.meta | ({"plan_step": [k for _, k in out]} if "plan_step" in task.meta else {})
     return task.model_copy(update={"request": request, "actions": actions, "meta": meta})
+
+
+def _renamed(dialog: str, field: str) -> tuple[str | None, dict[str, str], tuple[str, ...]] | None:
+    """`WriterGuiEnv.renamed`'s entry for a field of the dialog a menu item opened: its title
+    is the item's name or starts with it (Insert > Special Character… opens "Special
+    Characters", Format > Page Style… "Page Style: Default Page Style")."""
+    return next((v for (d, f), v in WriterGuiEnv.renamed.items()
+                 if f == field and dialog and d.startswith(dialog)), None)
