@@ -401,3 +401,23 @@ def test_an_evaluation_keeps_screenshots_and_the_report_shows_an_episode_strip(
     assert _png_size(run / "plots" / "episode_1.png")[0] > 600
     assert "## Episodes on screen" in (run / "report.md").read_text()
     assert "Episode on screen: expert" in (run / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_the_real_save_as_dialog_saves_into_the_runs_folder_not_home(templates_dir) -> None:
+    """The file dialogs start in LibreOffice's Work folder, $HOME by default: a GUI episode's
+    Save As wrote its file into the user's home. The Work folder is the run's own."""
+    from lamforge.envs.episode import run_actions
+    from lamforge.envs.writer.gui import WriterGuiEnv
+
+    name = f"lamforge-save-{os.getpid()}"
+    acts = [Action(function="click", control_text=c) for c in ("File", "Save As...")] + [
+        Action(function="set_edit_text", control_text="File name", args={"text": name}),
+        Action(function="click", control_text="Save"),
+        Action(function="click", control_text="Use Word 2007–365 Format"),
+        Action(function="finish")]
+    with WriterGuiEnv(templates_dir=templates_dir) as env:
+        traj = run_actions(env, SIZE_TASK, acts, match="exact")
+        assert all(s.ok for s in traj.steps), [s.error for s in traj.steps]
+        assert [p.name for p in env.office.docs_dir.rglob(f"{name}*")] == [f"{name}.docx"]
+    assert not list(Path.home().glob(f"{name}*"))

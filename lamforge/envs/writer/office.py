@@ -336,6 +336,10 @@ class Office:
             lambda: smgr.createInstanceWithContext("com.sun.star.frame.Desktop", self.ctx))
         self._dispatcher = self.call(
             lambda: smgr.createInstanceWithContext("com.sun.star.frame.DispatchHelper", self.ctx))
+        if self.display:  # the real file dialogs start in the Work folder: ours, not $HOME
+            work = self.docs_dir.as_uri()
+            self.call(lambda: setattr(smgr.createInstanceWithContext(
+                "com.sun.star.util.PathSettings", self.ctx), "Work", work))
         return self
 
     def _spawn(self, argv: list[str]) -> subprocess.Popen:
