@@ -62,7 +62,8 @@ def in_real_words(task: Task) -> Task:
       comment's own box): its field's text typed where the cursor is, its button not
       pressed."""
     request, dialog, command = task.request, "", ""
-    steps = list(task.meta.get("plan_step") or [0] * len(task.actions))
+    steps = list(task.meta.get("plan_step") or [0])  # each action's plan step; the last
+    steps += steps[-1:] * (len(task.actions) - len(steps))  # repeated if the list is short
     out: list[tuple[Action, int]] = []  # each action with its plan step
     skip = None
     for k, (a, step) in enumerate(zip(task.actions, steps, strict=False)):
