@@ -277,8 +277,8 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
         kind = ROLES[role]
         ref = len(_refs)
         own = acc.name or ""
-        if role in LABELLED and ":" in own:  # "Interval:(lines)": the name before its colon
-            own = own.split(":")[0].strip()
+        if role in LABELLED:  # "Interval:(lines)", "_Condition": as its label reads
+            own = _label_text(own)
         _refs[ref] = acc
         node = {"ref": ref, "role": role, "type": kind,
                 # a combo box's own name is its current choice: its label says what it is
