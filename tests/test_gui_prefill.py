@@ -82,7 +82,8 @@ def test_every_effect_names_a_command_the_running_app_has(live) -> None:
 
     for app, effects in (("calc", CALC), ("impress", IMPRESS), ("writer", WRITER)):
         real = {key(path) for path, _ in live[app].paths()}
-        assert set(effects) <= real, sorted(set(effects) - real)
+        named = {command for k in effects for command in k.split(" ; ")}  # `sequence`s too
+        assert named <= real, sorted(named - real)
 
 
 @pytest.mark.writer
@@ -300,8 +301,9 @@ def test_writer_table_break_and_case_effects_pass_in_the_real_writer(writer_pref
                                                                      templates_dir) -> None:
     """Merge Cells (a cell and Shift+Right), Split Cells…, Table Properties (an alignment;
     Repeat heading for a pair about its Text Flow tab), a manual page break into the
-    Landscape page style, and lowercase from a step offering two commands: each passes
-    through Writer's real windows; another alignment than the request's fails."""
+    Landscape page style, lowercase from a step offering two commands, a page number in a new
+    footer (two commands in turn) and a conditional text: each passes through Writer's real
+    windows; another alignment than the request's fails."""
     from lamforge.envs import make
     from lamforge.envs.episode import run_actions
 
@@ -320,7 +322,17 @@ def test_writer_table_break_and_case_effects_pass_in_the_real_writer(writer_pref
                    app="writer"),
              _pair("lower", "Change text to lowercase", "Select the text.",
                    "Do one of the following: Choose Format - Text - Lowercase. Choose "
-                   "Format - Character, click the Font Effects tab.", app="writer")]
+                   "Format - Character, click the Font Effects tab.", app="writer"),
+             # the help pages' own plans: two commands in turn, and the Fields dialog's
+             # Functions tab
+             _pair("footer", "Insert a page number",
+                   "Choose Insert - Header and Footer - Footer and select the page style that "
+                   "you want to add the footer to.", "Choose Insert - Field - Page Number.",
+                   app="writer"),
+             _pair("cond", "Display conditional text based on the number of pages",
+                   "Choose Insert - Field - More Fields, and then click the Functions tab.",
+                   'In the Type list, click "Conditional text".',
+                   'In the Condition box, type "page == 1".', app="writer")]
     tasks = [writer_prefill.prefill(p, 1, 0)[0] for p in pairs]
     assert {t.meta["prefill"] for t in tasks} == {"live menus"}
     assert tasks[2].request.endswith("Alignment: Center)")  # the pair's own word
@@ -335,10 +347,11 @@ def test_writer_table_break_and_case_effects_pass_in_the_real_writer(writer_pref
 
 def test_a_step_offering_commands_as_alternatives_takes_the_first_with_an_effect() -> None:
     """"Do one of the following: Choose A. Choose B." is one command, not several: the first
-    the app has an effect of. Two commands in two steps stay refused."""
+    the app has an effect of. Two commands in two steps are refused unless an effect is
+    known for both in that order."""
     from lamforge.core import Check, Rejected
     from lamforge.envs.gui.menus import Menu
-    from lamforge.envs.gui.prefill import GuiPrefill, Outcome
+    from lamforge.envs.gui.prefill import GuiPrefill, Outcome, sequence
 
     menus = Menu.from_items([["Format", True, [["Character...", True, None],
                                                ["Text", True, [["lowercase", True, None]]]]]])
@@ -358,6 +371,14 @@ def test_a_step_offering_commands_as_alternatives_takes_the_first_with_an_effect
                     "Character. Choose Format - Nothing Such.", app="writer")
     with pytest.raises(Rejected, match=r"no known effect of Format > Character\.\.\."):
         prefill.command(neither)
+    # two commands in turn have an effect only as a whole, keyed by both in order
+    prefill.effects[sequence(("Format", "Character..."), ("Format", "Text", "lowercase"))] = \
+        prefill.effects[key(("Format", "Text", "lowercase"))]
+    step, path, _ = prefill.command(both)
+    assert (step, path) == (0, ("Format", "Character..."))
+    with pytest.raises(Rejected, match="several menu commands"):
+        prefill.command(_pair("back", "Change text", "Choose Format - Text - Lowercase.",
+                              "Choose Format - Character.", app="writer"))
 
 
 def test_a_headless_choice_is_requested_in_the_real_dialogs_words() -> None:

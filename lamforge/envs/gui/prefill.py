@@ -67,6 +67,11 @@ def key(path: tuple[str, ...] | list[str]) -> str:
     return " > ".join(normalize(p) for p in path)
 
 
+def sequence(*paths: tuple[str, ...]) -> str:
+    """How an effect of several commands in turn names them ('a > b ; c > d')."""
+    return " ; ".join(key(p) for p in paths)
+
+
 _CHOOSE = re.compile(r"\b(?i:choose|go to)\s+(?i:the\s+)?(?i:menu\s+)?([A-Z][^,;:(]*?)"
                      r"(?=\s*(?:[,;:(]|\.(?:\s|$)|\s+or\s+|\s+and\s+(?![A-Z])|\s+to\s+|\s+in\s+|$))")
 
@@ -108,7 +113,7 @@ class GuiPrefill:
             raise Rejected("no menu path in the plan")
         if len({tuple(p) for _, p in found}) > 1 and not (
                 len({k for k, _ in found}) == 1 and _ONE_OF.search(pair.plan[found[0][0]])):
-            raise Rejected("the plan chooses several menu commands")
+            return self._commands(found)
         # one command, or one step's alternatives ("Do one of the following: Choose Format -
         # Text - Uppercase. Choose Format - Character…"): the first the app has an effect of
         first: Rejected | None = None
@@ -123,6 +128,24 @@ class GuiPrefill:
             first = first or Rejected(why)
         assert first is not None
         raise first
+
+    def _commands(self, found: list[tuple[int, list[str]]]
+                  ) -> tuple[int, tuple[str, ...], Effect]:
+        """A plan of several commands in turn ("Choose Insert - Header and Footer - Footer…",
+        then "Choose Insert - Field - Page Number") has an effect only as a whole: one keyed
+        by the commands in order (`sequence`). The effect's `after` clicks the later ones;
+        the path returned is the first."""
+        paths: list[tuple[str, ...]] = []
+        for _, parts in found:
+            path = self.menus().ground(parts)
+            if path is None:
+                raise Rejected("the plan chooses several menu commands")
+            if not paths or paths[-1] != path:
+                paths.append(path)
+        effect = self.effects.get(sequence(*paths))
+        if effect is None:
+            raise Rejected("the plan chooses several menu commands")
+        return found[0][0], paths[0], effect
 
     def prefill(self, pair: TaskPlan, seeds: list[int]) -> list[Task]:
         """One instance per seed (templates and targets vary; an instance that repeats an

@@ -393,7 +393,7 @@ def footer_text(state: State, text: str) -> tuple[bool, str]:
 @check
 def field_present(state: State, field: str, min: int = 1) -> tuple[bool, str]:
     """At least `min` text fields of a kind: date, time, page number, page count, title,
-    subject, author."""
+    subject, author, file name, conditional text."""
     n = state["fields"].count(field.lower())
     return n >= min, f"{n} '{field}' field(s); fields: {', '.join(state['fields']) or 'none'}"
 

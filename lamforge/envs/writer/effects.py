@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from lamforge.core import Action, Check
-from lamforge.envs.gui.prefill import Effect, Instance, Outcome, act, key
+from lamforge.envs.gui.prefill import Effect, Instance, Outcome, act, key, sequence
 from lamforge.envs.writer.prefill import TARGETS
 
 _BODY = ("report", "line", "multipage")
@@ -244,9 +244,41 @@ inserts nothing without a heading numbering)."""
 _OTHER_FIELD_TABS = ("cross-reference", "functions", "docinformation", "variables", "database")
 
 
+_OUTCOMES = [("There is only one page", "There are several pages"),
+             ("Draft", "Final"), ("Target is met", "Target is not met")]
+"""Then and Else texts of a conditional text. Its condition, page == 1, reads the document's
+page count: the Then text shows in a one-page template, the Else text in `multipage`."""
+_LONG = ("multipage",)
+"""Templates of more than one page."""
+
+
+def conditional_text(inst: Instance) -> Outcome | None:
+    """The Fields dialog's Functions tab: Conditional text, a condition, its Then and Else
+    texts, Insert, Close. Only for a pair whose condition needs no variable of the document:
+    a variable (Set variable) and hidden text or paragraphs are not kept by the .docx the
+    checks read (measured), and Insert on an Input field opens a modal dialog that blocks
+    the accessibility call pressing it."""
+    if "variable" in inst.words:
+        return None
+    then, other = inst.rng.choice(_OUTCOMES)
+    shown, hidden = (other, then) if inst.template in _LONG else (then, other)
+    return Outcome(after=[act("click", "Functions"), act("click", "Conditional text"),
+                          act("set_edit_text", "Condition", text="page == 1"),
+                          act("set_edit_text", "Then", text=then),
+                          act("set_edit_text", "Else", text=other),
+                          act("click", "Insert"), act("click", "Close")],
+                   details=["Condition: page == 1", f"Then: {then}", f"Else: {other}"],
+                   checks=[Check(kind="field_present", field="conditional text"),
+                           Check(kind="text_present", text=shown),
+                           Check(kind="text_absent", text=hidden)])
+
+
 def more_fields(inst: Instance) -> Outcome | None:
-    """Insert > Field > More Fields…: the Document tab, a type in its list, Insert, Close. A
-    pair about another tab of the dialog (Variables, Functions…) is not made one of these."""
+    """Insert > Field > More Fields…: the Document tab, a type in its list, Insert, Close; for
+    a pair about conditional text, the Functions tab's (`conditional_text`). A pair about
+    another tab of the dialog (Variables, Cross-references…) is not made one of these."""
+    if "conditional text" in inst.words:
+        return conditional_text(inst)
     if any(tab in inst.words for tab in _OTHER_FIELD_TABS):
         return None
     choice = inst.pick(list(_MORE_FIELDS))
@@ -254,6 +286,19 @@ def more_fields(inst: Instance) -> Outcome | None:
                           act("click", "Insert"), act("click", "Close")],
                    details=[f"Type: {choice}"],
                    checks=[Check(kind="field_present", field=_MORE_FIELDS[choice])])
+
+
+def footer_page_number(inst: Instance) -> Outcome | None:
+    """Insert > Header and Footer > Footer, its Default Page Style (the footer is switched on
+    and the cursor goes into it), then Insert > Field > Page Number: the footer reads 1, in a
+    one-page template (the reader sees a longer document's footer as its last page's)."""
+    if inst.template in _LONG:
+        return None
+    return Outcome(then=("Default Page Style",),
+                   after=[act("click", "Insert"), act("click", "Field"),
+                          act("click", "Page Number")],
+                   checks=[Check(kind="footer_text", text="1"),
+                           Check(kind="field_present", field="page number")])
 
 
 def _contents(leaf: bool) -> Effect:
@@ -398,4 +443,6 @@ EFFECTS: dict[str, Effect] = {
     key(("Table", "Merge Cells")): _cells(merge=True),
     key(("Table", "Split Cells...")): _cells(merge=False),
     key(("Table", "Properties...")): table_properties,
+    sequence(("Insert", "Header and Footer", "Footer"),
+             ("Insert", "Field", "Page Number")): footer_page_number,
 }

@@ -220,7 +220,8 @@ def _comments(doc):
 
 _FIELD_KINDS = {"PageNumber": "page number", "PageCount": "page count", "docinfo.Title": "title",
                 "docinfo.Subject": "subject", "Author": "author", "docinfo.CreateAuthor": "author",
-                "FileName": "file name", "WordCount": "word count", "Chapter": "chapter"}
+                "FileName": "file name", "WordCount": "word count", "Chapter": "chapter",
+                "ConditionalText": "conditional text"}
 
 
 def _fields(doc):
