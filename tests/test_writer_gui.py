@@ -406,7 +406,9 @@ def test_an_evaluation_keeps_screenshots_and_the_report_shows_an_episode_strip(
 @pytest.mark.slow
 def test_the_real_save_as_dialog_saves_into_the_runs_folder_not_home(templates_dir) -> None:
     """The file dialogs start in LibreOffice's Work folder, $HOME by default: a GUI episode's
-    Save As wrote its file into the user's home. The Work folder is the run's own."""
+    Save As wrote its file into the user's home. The Work folder is the run's own, and a file
+    saved through the real dialog is one `file_saved` sees; the next episode saves the same
+    name without being asked to replace the last one's file."""
     from lamforge.envs.episode import run_actions
     from lamforge.envs.writer.gui import WriterGuiEnv
 
@@ -416,8 +418,15 @@ def test_the_real_save_as_dialog_saves_into_the_runs_folder_not_home(templates_d
         Action(function="click", control_text="Save"),
         Action(function="click", control_text="Use Word 2007–365 Format"),
         Action(function="finish")]
+    task = Task(id="gui-save", app="writer", request=f"save it as {name}", template="report",
+                checks=[Check(kind="file_saved", name=f"{name}.docx")])
     with WriterGuiEnv(templates_dir=templates_dir) as env:
-        traj = run_actions(env, SIZE_TASK, acts, match="exact")
-        assert all(s.ok for s in traj.steps), [s.error for s in traj.steps]
-        assert [p.name for p in env.office.docs_dir.rglob(f"{name}*")] == [f"{name}.docx"]
+        for _ in range(2):
+            traj = run_actions(env, task, acts, match="exact")
+            assert all(s.ok for s in traj.steps), [s.error for s in traj.steps]
+            assert traj.verdict.status == "pass", traj.verdict.reason
+            assert [p.name for p in env.office.docs_dir.rglob(f"{name}*")] == [f"{name}.docx"]
+        # an episode that saves nothing does not see the last one's file
+        nothing = run_actions(env, task, [Action(function="finish")], match="exact")
+        assert nothing.verdict.status == "fail", nothing.verdict.reason
     assert not list(Path.home().glob(f"{name}*"))

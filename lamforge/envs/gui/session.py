@@ -124,6 +124,15 @@ class GuiSession:
             pass
         self.kill_app()
 
+    def clear_saves(self) -> None:
+        """Remove the files the last episode saved through the real File > Save As… (they
+        land in LibreOffice's Work folder, `office.docs_dir`): a later episode saving under
+        the same name would otherwise be asked whether to replace the file."""
+        with contextlib.suppress(FileNotFoundError):  # gone with the office
+            for path in self.office.docs_dir.iterdir():
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+
     def kill_app(self) -> None:
         """After a hang: LibreOffice and the server go; the display stays for the restart."""
         self.kill_bridge()

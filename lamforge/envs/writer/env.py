@@ -273,7 +273,7 @@ class WriterEnv(Env):
         data = self.office.script("observe", self._doc, json.dumps(commands))
         self._state = data["state"]
         # saving is an effect too, though the document itself does not change
-        self._state["saved_files"] = [p.name for p in self.ops.saved_files] if self.ops else []
+        self._state["saved_files"] = self._saved_files()
         states = data["commands"]
         self._controls = {}
         controls: list[Control] = []
@@ -626,8 +626,12 @@ class WriterEnv(Env):
             state = self.office.script("state", saved)
         finally:
             self.office.close_document(saved)
-        state["saved_files"] = [p.name for p in self.ops.saved_files]
+        state["saved_files"] = self._saved_files()
         return state
+
+    def _saved_files(self) -> list[str]:
+        """The names of the files the episode saved (the document's `saved_files`)."""
+        return [p.name for p in self.ops.saved_files] if self.ops else []
 
     def evaluate(self) -> Verdict:
         if self._crashed:

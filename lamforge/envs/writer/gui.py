@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import unquote, urlparse
 
 from lamforge.core import (
     Action,
@@ -79,10 +80,12 @@ class WriterGuiEnv(WriterEnv):
     Character's font is its Font tab's Family box."""
     followed: ClassVar[dict[tuple[str, str], str]] = {
         ("Header and Footer", "Header"): "Default Page Style",
-        ("Header and Footer", "Footer"): "Default Page Style"}
+        ("Header and Footer", "Footer"): "Default Page Style",
+        ("Save As...", "Save"): "Use Word 2007–365 Format"}
     """Clicks the real Writer needs after a headless one: (the click before, the click) -> the
     next click. Insert > Header and Footer > Header is a submenu of the page styles in use
-    (the templates' pages are all in the Default Page Style)."""
+    (the templates' pages are all in the Default Page Style). Saving a Word document through
+    File > Save As… asks whether to keep the format, and Word's button keeps it."""
     typed: ClassVar[dict[str, tuple[str, str]]] = {"Comment": ("Text", "OK")}
     """Headless dialogs the real Writer does not show: command -> (the field whose text is
     typed where the cursor is, the button not pressed). Insert > Comment opens the comment's
@@ -96,6 +99,7 @@ class WriterGuiEnv(WriterEnv):
         super().__init__(call_timeout=call_timeout, templates_dir=templates_dir,
                          max_paragraphs=max_paragraphs)
         self.gui = GuiSession(self.office, atspi_timeout, screenshots=screenshots)
+        self._copy, self._copy_mtime = Path(), 0
 
     # ---- life cycle -------------------------------------------------------------------------
     def reset(self, task: Task) -> Observation:
@@ -121,6 +125,7 @@ class WriterGuiEnv(WriterEnv):
             raise EnvironmentCrashed(f"LibreOffice crashed or hung opening {template.name} "
                                      f"twice ({e})") from None
         self.ops = DocOps(self.office, self._doc, self._episode_dir)
+        self._copy, self._copy_mtime = copy, copy.stat().st_mtime_ns
         self.task = task
         self._menu, self._dialog, self._crashed, self._notes = [], None, None, []
         self._finished, self._styles = False, None
@@ -128,6 +133,10 @@ class WriterGuiEnv(WriterEnv):
         obs = self._observe()
         self._initial_state = self._state
         return obs
+
+    def _close_document(self) -> None:
+        super()._close_document()
+        self.gui.clear_saves()
 
     def close(self) -> None:
         super().close()
@@ -160,7 +169,7 @@ class WriterGuiEnv(WriterEnv):
         self._controls = {c.label: (c, ("node", seen.nodes[c.label])) for c in seen.controls}
         data = self.office.script("observe", self._doc, "[]")
         self._state = data["state"]
-        self._state["saved_files"] = [p.name for p in self.ops.saved_files] if self.ops else []
+        self._state["saved_files"] = self._saved_files()
         text = canvas.render(self._state, self.max_paragraphs)
         if self._notes:
             text += "\n" + "\n".join(f"note: {n}" for n in self._notes)
@@ -168,6 +177,20 @@ class WriterGuiEnv(WriterEnv):
                            last_action_error=error,
                            screenshot=self.gui.shoot(f"{self.task.id}-e{self._episode}")
                            if self.task else None)
+
+    def _saved_files(self) -> list[str]:
+        """The environment's own saves, and what the user saved through the real windows:
+        File > Save As… moves the document to the file the dialog names (in the Work folder,
+        `office.docs_dir`), and File > Save rewrites the episode's copy."""
+        names = super()._saved_files()
+        doc = self._doc
+        url = self.office.call(lambda: doc.getLocation()) if doc is not None else ""
+        if url.startswith("file://"):
+            path = Path(unquote(urlparse(url).path))
+            if path != self._copy.resolve() or (
+                    path.is_file() and path.stat().st_mtime_ns != self._copy_mtime):
+                names.append(path.name)
+        return list(dict.fromkeys(names))
 
     # ---- actions ----------------------------------------------------------------------------
     def _do_click(self, control: Control, kind: str, node: Any, args: dict[str, Any]) -> None:
