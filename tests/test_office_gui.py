@@ -206,7 +206,7 @@ def test_calc_cells_are_reached_through_the_name_box_never_the_grid(templates_di
 
 def test_an_app_that_will_not_load_the_document_fails_the_run_not_the_command(
         templates_dir) -> None:
-    """LibreOffice that hangs loading the episode's document twice (here: every UNO call
+    """LibreOffice that hangs loading the episode's document on every try (here: every UNO call
     times out at once) makes that run a failed, crashed one; the agent does not raise, so an
     evaluation of many tasks goes on."""
     from lamforge.agent.backends import ReplayBackend

@@ -35,7 +35,7 @@ from lamforge.core import (
 from lamforge.envs.base import ActionSpec, Env, crash_result
 from lamforge.envs.checkset import CheckSet
 from lamforge.envs.doclib import TemplateLibrary
-from lamforge.envs.gui.session import GuiSession
+from lamforge.envs.gui.session import LOAD_TRIES, GuiSession
 from lamforge.envs.writer.office import Office
 
 ACTIONS = [
@@ -146,10 +146,10 @@ class OfficeGuiEnv(Env):
         shutil.copy(template, copy)
         try:
             self._doc = self.gui.open(copy, self.service)
-        except EnvironmentCrashed as e:  # twice: not the template's fault, the app's
+        except EnvironmentCrashed as e:  # every try: not the template's fault, the app's
             self.gui.kill_app()
             raise EnvironmentCrashed(f"LibreOffice crashed or hung opening {template.name} "
-                                     f"twice ({e})") from None
+                                     f"{LOAD_TRIES} times ({e})") from None
         self.task, self._crashed, self._finished = task, None, False
         obs = self._observe()
         self._initial = self._state

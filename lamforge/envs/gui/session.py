@@ -39,6 +39,9 @@ SETTLE = 0.08
 WINDOW_WAIT = 3.0
 """Seconds a click that opens or closes a window (a dialog) is given to do it."""
 
+LOAD_TRIES = 3
+"""Loads of an episode's document before the episode fails (`GuiSession.open`)."""
+
 KEY_WAIT = 0.5
 """The same for a key that may (Enter, Escape, a shortcut): a dialog shows in ~0.4 s."""
 
@@ -143,23 +146,26 @@ class GuiSession:
         self.display.close()
 
     def open(self, path: Path, service: str) -> Any:
-        """Open the episode's document (`_open`); a load that hangs or crashes is tried once
-        more on a fresh display, D-Bus session and LibreOffice, since the episode has not
-        begun and nothing is lost.
+        """Open the episode's document (`_open`); a load that hangs or crashes is tried again
+        (`LOAD_TRIES` in all) on a fresh display, D-Bus session and LibreOffice, since the
+        episode has not begun and nothing is lost.
 
         With two workers about 1 load in 40 hangs: a UNO call on LibreOffice's thread pool
         updates the menus, whose Paste state waits on the X clipboard
         (`gtk_clipboard_wait_for_targets`, seen in gdb) while the main loop waits for it.
         The killed LibreOffice leaves its lock file beside the document; opened again, the
         document then asks "locked for editing by yourself on a different system" and the
-        second load hangs on that question. So the lock goes first."""
-        try:
-            return self._open(path, service)
-        except EnvironmentCrashed:
-            self.kill_app()
-            self.display.close()
-            self.start()
-        (path.parent / f".~lock.{path.name}#").unlink(missing_ok=True)
+        second load hangs on that question. So the lock goes first. Two tries left 3 of 369
+        episodes of a Writer flow unstarted (both loads hung); a third try is ~15 s more in
+        those rare cases."""
+        for _ in range(LOAD_TRIES - 1):
+            try:
+                return self._open(path, service)
+            except EnvironmentCrashed:
+                self.kill_app()
+                self.display.close()
+                self.start()
+            (path.parent / f".~lock.{path.name}#").unlink(missing_ok=True)
         return self._open(path, service)
 
     def _open(self, path: Path, service: str) -> Any:

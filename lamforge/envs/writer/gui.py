@@ -30,7 +30,7 @@ from lamforge.core import (
 )
 from lamforge.envs.base import EnvStatus
 from lamforge.envs.gui.display import missing_programs
-from lamforge.envs.gui.session import GuiSession
+from lamforge.envs.gui.session import LOAD_TRIES, GuiSession
 from lamforge.envs.writer import canvas, checks, keys
 from lamforge.envs.writer.env import WriterEnv
 from lamforge.envs.writer.office import SYSTEM_PYTHON
@@ -120,10 +120,10 @@ class WriterGuiEnv(WriterEnv):
         shutil.copy(template, copy)
         try:
             self._doc = self.gui.open(copy, "com.sun.star.text.TextDocument")
-        except EnvironmentCrashed as e:  # twice: not the template's fault, the app's
+        except EnvironmentCrashed as e:  # every try: not the template's fault, the app's
             self.gui.kill_app()
             raise EnvironmentCrashed(f"LibreOffice crashed or hung opening {template.name} "
-                                     f"twice ({e})") from None
+                                     f"{LOAD_TRIES} times ({e})") from None
         self.ops = DocOps(self.office, self._doc, self._episode_dir)
         self._copy, self._copy_mtime = copy, copy.stat().st_mtime_ns
         self.task = task
