@@ -109,8 +109,9 @@ def train_config(s: DemoSettings, small: bool = False) -> dict[str, Any]:
 def ranker_config(s: DemoSettings, small: bool = False) -> dict[str, Any]:
     """The ranker LAM: configs/ranker-cpu.yaml on the run's own data with half its budget
     (phase 2 sees each expert step about 0.6 times instead of 2, phases 3 and 4 work on
-    fewer tasks and states); `small` cuts every phase to a few steps. The preset's own
-    figures are measured by benchmarks/ranker_writer.py."""
+    fewer tasks and states); `small` cuts every phase to a few steps and trains only the top
+    3 of the encoder's 6 layers. The preset's own figures are measured by
+    benchmarks/ranker_writer.py."""
     from lamforge.core import DataError
 
     for needed in (RANKER_CONFIG, PLAIN_TASKS):
@@ -129,7 +130,8 @@ def ranker_config(s: DemoSettings, small: bool = False) -> dict[str, Any]:
     cfg["phase3"]["epochs"] = 0.1
     cfg["phase4"]["reward"]["max_rows"] = 600
     if small:
-        cfg["ranker"] |= {"recovery_tasks": 2, "policy_states": 40, "max_candidates": 24}
+        cfg["ranker"] |= {"recovery_tasks": 2, "policy_states": 40, "max_candidates": 24,
+                          "freeze_layers": 3}
         for phase in ("phase1", "phase2", "phase3"):
             cfg[phase] |= {"max_steps": 6 if phase != "phase2" else 12, "batch_size": 16}
         cfg["phase3"]["explore"] |= {"max_tasks": 4, "max_steps": 6, "attempts": 1}
