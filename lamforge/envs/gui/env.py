@@ -163,7 +163,6 @@ class OfficeGuiEnv(Env):
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
-        self.gui.clear_saves()
 
     def close(self) -> None:
         self._closed = True

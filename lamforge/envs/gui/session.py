@@ -157,7 +157,10 @@ class GuiSession:
         document then asks "locked for editing by yourself on a different system" and the
         second load hangs on that question. So the lock goes first. Two tries left 3 of 369
         episodes of a Writer flow unstarted (both loads hung); a third try is ~15 s more in
-        those rare cases."""
+        those rare cases.
+
+        The last episode's saves through the real Save As go first too (`clear_saves`)."""
+        self.clear_saves()
         for _ in range(LOAD_TRIES - 1):
             try:
                 return self._open(path, service)

@@ -134,10 +134,6 @@ class WriterGuiEnv(WriterEnv):
         self._initial_state = self._state
         return obs
 
-    def _close_document(self) -> None:
-        super()._close_document()
-        self.gui.clear_saves()
-
     def close(self) -> None:
         super().close()
         self.gui.close()
