@@ -175,3 +175,25 @@ def test_a_circle_is_an_action_taken_again_after_the_run_left_its_screen_and_cam
     for _ in range(3):
         memory.remember(down, None, True, None, 0, state="selection")
     assert not memory.circles("selection", down)
+    assert memory.futile("selection", down) is None
+
+
+def test_a_click_that_changed_nothing_is_not_made_again_on_the_same_screen() -> None:
+    """An Impress ranker clicked the Background tab it had just chosen five times in a row
+    instead of the Color button under it: a click that left the screen as it was is refused
+    from that screen, and only from it."""
+    from lamforge.agent.context import Memory
+
+    tab = Action(function="click", control_label="105")
+    color = Action(function="click", control_label="112")
+    memory = Memory(request="r")
+    memory.remember(tab, None, True, None, 0, state="dialog, first tab")
+    assert memory.futile("dialog, background tab", tab) is None  # it changed the screen
+    memory.remember(tab, None, True, None, 0, state="dialog, background tab")
+    assert "changed nothing" in memory.futile("dialog, background tab", tab)
+    assert memory.futile("dialog, background tab", color) is None
+    assert memory.futile("dialog, other", tab) is None
+    # a click that failed is another rule's (the loop ends a run repeating a failing action)
+    memory = Memory(request="r")
+    memory.remember(color, None, False, "disabled", 0, state="s")
+    assert memory.futile("s", color) is None

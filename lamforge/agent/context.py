@@ -46,9 +46,29 @@ class Memory:
         is back (open a menu, close it, open it again). An action repeated while the
         observation stays as it is does not: the observation may not show what it changes
         (each shift+down extends a selection the canvas shows cut short)."""
-        first = next((j for j, step in enumerate(self.states)
-                      if step == (state, digest_of(action.model_dump()))), None)
+        step = (state, digest_of(action.model_dump()))
+        first = next((j for j, taken in enumerate(self.states) if taken == step), None)
         return first is not None and any(seen != state for seen, _ in self.states[first + 1:])
+
+    def changed_nothing(self, state: str, action: Action) -> bool:
+        """Whether `action` is a click that was just taken from this same observation and
+        left it as it was (a tab already chosen, a menu already open, the last slide's
+        Next): clicking it again would change nothing either. Unlike a key (each
+        shift+down extends a selection the observation may not show), a click's effect is
+        on the screen: a toggle shows its new state, a command its document or window."""
+        return action.function == "click" and bool(self.states) and \
+            self.states[-1] == (state, digest_of(action.model_dump())) and \
+            bool(self.previous) and self.previous[-1]["ok"]
+
+    def futile(self, state: str, action: Action) -> str | None:
+        """Why taking `action` from the observation whose digest is `state` would get the
+        run nowhere (`circles`, `changed_nothing`), or None."""
+        if self.circles(state, action):
+            return ("this action was taken on this same screen before, and the run came "
+                    "back to it: it goes round in a circle")
+        if self.changed_nothing(state, action):
+            return "this click was just made on this same screen and changed nothing on it"
+        return None
 
     def failures_in_a_row(self) -> int:
         n = 0

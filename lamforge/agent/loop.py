@@ -125,11 +125,11 @@ class ActionLayer:
         self.backend = backend
         self.retries = retries
 
-    def propose(self, ctx: StepContext, circles: Callable[[Action], bool] | None = None
+    def propose(self, ctx: StepContext, futile: Callable[[Action], str | None] | None = None
                 ) -> Proposal:
         """The step's action: the backend's answer, parsed, grounded and validated, asked
-        again (with the reason) while it is not valid or `circles` says it goes round in a
-        circle (`Memory.circles`: a ranker then takes its next best candidate)."""
+        again (with the reason) while it is not valid or `futile` says why it would get the
+        run nowhere (`Memory.futile`: a ranker then takes its next best candidate)."""
         specs = {s.name: s for s in ctx.functions}
         out = Proposal(action=None)
         for retry in range(1 + self.retries):
@@ -148,9 +148,8 @@ class ActionLayer:
                     reason = f"answer is not an action ({e})"
                 else:
                     action, reason = validate(action, ctx.observation, specs)
-                    if reason is None and circles and circles(action):
-                        reason = ("this action was taken on this same screen before, and "
-                                  "the run came back to it: it goes round in a circle")
+                    if reason is None and futile:
+                        reason = futile(action)
                     if reason is None:
                         out.action = action
                         out.control = (ctx.observation.control(action.control_label)
@@ -391,7 +390,7 @@ class Agent:
         # the state, not the picture of it: a screenshot's name is new at every step
         here = digest_of(obs.model_dump(exclude={"screenshot"}))
         t_context = time.perf_counter()
-        proposal = self.actions.propose(ctx, lambda a: memory.circles(here, a))
+        proposal = self.actions.propose(ctx, lambda a: memory.futile(here, a))
         t_action = time.perf_counter()
         action, control = proposal.action, proposal.control
         decision = Decision(verdict="deny", reason=proposal.error or "") if action is None \
