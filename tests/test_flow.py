@@ -192,6 +192,50 @@ def test_killing_libreoffice_mid_run_loses_nothing(run, tmp_path, templates_dir)
     assert lines == len(tasks)  # and filed nothing twice
 
 
+def test_a_killed_driver_takes_its_workers_and_their_apps_with_it(run, tmp_path) -> None:
+    """SIGKILL to `data execute --workers 2` (a scheduler ending a job): its pool processes
+    went on with the jobs queued to them, and kept their LibreOffice running for good. Now
+    they end with it, and their exit handlers stop LibreOffice and remove its profile."""
+    tasks = read_jsonl(run.out_dir / "instantiation" / "pass.jsonl", Task)
+    (tmp_path / "instantiation").mkdir()
+    (tmp_path / "instantiation" / "pass.jsonl").write_text(
+        "".join(t.model_dump_json() + "\n" for t in tasks))
+    sub_tmp = tmp_path / "tmp"
+    sub_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(sub_tmp), "LAMFORGE_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([sys.executable, "-m", "lamforge", "data", "execute", "--out-dir",
+                             str(tmp_path), "--workers", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(done_ids(tmp_path)) < 1:
+        time.sleep(0.05)
+    assert done_ids(tmp_path), "no result"
+
+    def ours() -> list[str]:  # the pool processes and the apps they started
+        found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                               text=True).stdout.split()
+        return found + subprocess.run(["pgrep", "-f", f"soffice.bin.*{sub_tmp}"],
+                                      capture_output=True, text=True).stdout.split()
+
+    def alive(pid: str) -> bool:  # an orphan's zombie is not reaped in every container
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    workers = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "spawn_main"],
+                             capture_output=True, text=True).stdout.split()
+    assert len(workers) == 2 and ours()
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and ([w for w in workers if alive(w)] or ours()):
+        time.sleep(0.2)
+    assert not [w for w in workers if alive(w)]
+    assert not [pid for pid in ours() if alive(pid)]
+    assert not list(sub_tmp.glob("lamforge-office-*"))  # the profiles went with them
+
+
 def test_minilm_chooses_templates_by_meaning(templates_dir) -> None:
     from lamforge.dataflow.select import MiniLMSelector
     from lamforge.envs.writer.templates import library

@@ -139,7 +139,32 @@ def _call(fn: Callable[..., Any], args: tuple) -> Any:
         raise
 
 
-def _pool_init(counter: Any, setup: Callable[..., None], args: tuple) -> None:
+def _end_with_driver(driver: int) -> None:
+    """A pool process ends when the driver does, even killed (SIGKILL, a scheduler's
+    SIGTERM): without this it went on with the jobs already queued to it, and its app
+    (Xvfb, D-Bus, LibreOffice) stayed up for good. The kernel sends SIGTERM on the driver's
+    death (PR_SET_PDEATHSIG). The process runs its exit handlers (they stop its app and
+    remove its profile) and ends at once: a SystemExit would be caught by the pool's job
+    loop, sent back as the job's result, and the process would wait for the next job
+    forever (every pool process holds both ends of the job queue)."""
+    import atexit
+    import ctypes
+    import signal
+    import sys
+
+    def leave(signum: int, _frame: Any) -> None:
+        atexit._run_exitfuncs()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != driver:  # the driver died before the line above: nobody will signal
+        sys.exit(0)
+
+
+def _pool_init(driver: int, counter: Any, setup: Callable[..., None], args: tuple) -> None:
+    _end_with_driver(driver)
     with counter.get_lock():
         index = counter.value
         counter.value += 1
@@ -157,7 +182,8 @@ def _run_processes(worker: Worker, jobs: Sequence[tuple[Hashable, tuple]], pool:
     queue = list(reversed(jobs))
     with ProcessPoolExecutor(max_workers=pool.workers, mp_context=context,
                              initializer=_pool_init,
-                             initargs=(context.Value("i", 0), worker.setup, worker.args)
+                             initargs=(os.getpid(), context.Value("i", 0), worker.setup,
+                                       worker.args)
                              ) as executor:
         pending: dict = {}
 
