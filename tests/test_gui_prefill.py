@@ -130,6 +130,7 @@ def test_pairs_are_instantiated_or_filed_with_the_reason(live) -> None:
 
 @pytest.mark.writer
 @pytest.mark.gui
+@pytest.mark.slow  # 24-31 s: `make test-gui`
 def test_instances_pass_in_the_real_calc_and_a_wrong_cell_fails(live, templates_dir) -> None:
     """Instances of five commands (a dialog, a submenu item, a wizard that is a frame, a fill
     and a sort) executed through Calc's real windows: each passes; the same actions aimed at
@@ -243,6 +244,7 @@ def test_writer_pairs_the_headless_prefill_rejects_are_read_against_the_live_men
 
 @pytest.mark.writer
 @pytest.mark.gui
+@pytest.mark.slow  # 24-31 s: `make test-gui`
 def test_writer_live_menu_instances_pass_in_the_real_writer(writer_prefill,
                                                             templates_dir) -> None:
     """Submenu items (an alignment, a field, a line spacing), a table dialog, the Fields

@@ -33,6 +33,7 @@ def _character_dialog(size: str, button: str = "OK") -> list[Action]:
             Action(function="click", control_text=button)]
 
 
+@pytest.mark.slow  # 12-16 s: `make test-gui`
 def test_a_prefilled_action_named_after_the_headless_dialog_is_grounded_in_the_real_one(
         gui_env) -> None:
     """The dataflow's prefill names Manual Break's choice 'Type: Page break' and Insert
@@ -89,6 +90,7 @@ def _line_spacing(option: str) -> list[Action]:
             Action(function="click", control_text="OK"), Action(function="finish")]
 
 
+@pytest.mark.slow  # 12-16 s: `make test-gui`
 def test_a_gtk_drop_down_without_an_entry_is_named_and_takes_an_option(gui_env) -> None:
     """Paragraph's line spacing is a GTK drop-down with no entry: a nameless button, no label
     tied to it, a list empty until a click pops it up. It shows as a combo box named after
@@ -166,6 +168,7 @@ def test_the_headless_font_box_is_the_real_font_tabs_family(gui_env) -> None:
     assert done[4:6] == [("click", "Font"), ("set_edit_text", "Family")], done
 
 
+@pytest.mark.slow  # 12-16 s: `make test-gui`
 def test_a_palette_button_is_named_by_its_label_and_its_colour_is_chosen(gui_env) -> None:
     """Font color is a button showing its colour ("Automatic") that pops a palette up: it
     shows as a combo box named by the label beside it, with its colour as its value.
