@@ -161,14 +161,22 @@ def test_two_workers_give_the_same_verdicts(run, tmp_path, templates_dir) -> Non
     assert one == two
 
 
-def test_killing_libreoffice_mid_run_loses_nothing(run, tmp_path, templates_dir) -> None:
+def execution_dir(run: FlowConfig, tmp_path: Path) -> tuple[list[Task], Path, dict[str, str]]:
+    """A copy of the run's instances in `tmp_path`, for `data execute` to run there with its
+    own temporary folder (where its LibreOffice profiles go): the tasks, that folder and the
+    command's environment."""
     tasks = read_jsonl(run.out_dir / "instantiation" / "pass.jsonl", Task)
     (tmp_path / "instantiation").mkdir()
     (tmp_path / "instantiation" / "pass.jsonl").write_text(
         "".join(t.model_dump_json() + "\n" for t in tasks))
     sub_tmp = tmp_path / "tmp"
     sub_tmp.mkdir()
-    env = {**os.environ, "TMPDIR": str(sub_tmp), "LAMFORGE_HOME": str(tmp_path / "home")}
+    return tasks, sub_tmp, {**os.environ, "TMPDIR": str(sub_tmp),
+                            "LAMFORGE_HOME": str(tmp_path / "home")}
+
+
+def test_killing_libreoffice_mid_run_loses_nothing(run, tmp_path, templates_dir) -> None:
+    tasks, sub_tmp, env = execution_dir(run, tmp_path)
     cmd = [sys.executable, "-m", "lamforge", "data", "execute", "--out-dir", str(tmp_path)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     results = tmp_path / "execution"
@@ -196,13 +204,7 @@ def test_a_killed_driver_takes_its_workers_and_their_apps_with_it(run, tmp_path)
     """SIGKILL to `data execute --workers 2` (a scheduler ending a job): its pool processes
     went on with the jobs queued to them, and kept their LibreOffice running for good. Now
     they end with it, and their exit handlers stop LibreOffice and remove its profile."""
-    tasks = read_jsonl(run.out_dir / "instantiation" / "pass.jsonl", Task)
-    (tmp_path / "instantiation").mkdir()
-    (tmp_path / "instantiation" / "pass.jsonl").write_text(
-        "".join(t.model_dump_json() + "\n" for t in tasks))
-    sub_tmp = tmp_path / "tmp"
-    sub_tmp.mkdir()
-    env = {**os.environ, "TMPDIR": str(sub_tmp), "LAMFORGE_HOME": str(tmp_path / "home")}
+    _, sub_tmp, env = execution_dir(run, tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "lamforge", "data", "execute", "--out-dir",
                              str(tmp_path), "--workers", "2"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
