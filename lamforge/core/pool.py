@@ -148,17 +148,17 @@ def _end_with_driver(driver: int) -> None:
     loop, sent back as the job's result, and the process would wait for the next job
     forever (every pool process holds both ends of the job queue)."""
     import atexit
-    import ctypes
     import signal
     import sys
+
+    from lamforge.core.lifetime import end_with_parent
 
     def leave(signum: int, _frame: Any) -> None:
         atexit._run_exitfuncs()
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, leave)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    end_with_parent(signal.SIGTERM)
     if os.getppid() != driver:  # the driver died before the line above: nobody will signal
         sys.exit(0)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import builtins
 import contextlib
-import ctypes
 import json
 import os
 import re
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lamforge.core import EnvironmentCrashed, EnvironmentUnavailable, LamforgeError, TemplateError
+from lamforge.core.lifetime import end_with_parent
 from lamforge.envs.base import EnvStatus
 
 T = TypeVar("T")
@@ -215,8 +215,7 @@ def kill_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
 
 def _die_with_parent() -> None:
     """preexec_fn: the child gets SIGKILL when the thread that started it dies."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    end_with_parent(signal.SIGKILL)
 
 
 class _Worker:

@@ -9,7 +9,6 @@ service that died is started again at the next reset, and the episode it died in
 from __future__ import annotations
 
 import atexit
-import ctypes
 import random
 import shutil
 import signal
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lamforge.core import Action, Check, EnvironmentUnavailable, LamforgeError, Task
+from lamforge.core.lifetime import end_with_parent
 from lamforge.envs.base import Suite
 from lamforge.envs.tools.functions import Toolset
 from lamforge.envs.tools.support.data import TENANTS, address, seed_database, snapshot
@@ -30,7 +30,7 @@ from lamforge.envs.tools.support.data import TENANTS, address, seed_database, sn
 
 def _die_with_parent() -> None:
     """The service goes when the process that started it goes (even on SIGKILL)."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    end_with_parent(signal.SIGTERM)
 
 
 class Service:
