@@ -313,9 +313,19 @@ def _group_members(groups: set[int]) -> set[int]:
     return members
 
 
-def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_dir) -> None:
+def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_dir, tmp_path,
+                                                                      monkeypatch) -> None:
+    """Nor any file in the user's home: GTK's recent files, dconf's files and the AT-SPI
+    bus's socket go to the display's own XDG folders, removed with it."""
     from lamforge.envs.writer.gui import WriterGuiEnv
+    from lamforge.envs.writer.office import import_uno
 
+    import_uno()  # Debian's pyuno makes ~/.config when first imported: the caller's own doing
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
+        monkeypatch.delenv(name, raising=False)
     env = WriterGuiEnv(templates_dir=templates_dir)
     env.reset(SIZE_TASK)
     assert env.step(Action(function="click", control_text="Format")).ok
@@ -323,10 +333,11 @@ def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_di
                                       env.gui.bridge.proc.pid]}
     started = _group_members(groups)
     assert len(started) >= 4  # Xvfb, dbus-daemon, soffice.bin, the AT-SPI server (+ its bus)
-    data = Path(env.gui.display.env["XDG_DATA_HOME"])  # GTK's recent files: the display's own
-    assert data.is_dir() and data != Path.home() / ".local" / "share"
+    private = Path(env.gui.display.env["XDG_DATA_HOME"]).parent
+    assert private.is_dir() and private != home
     env.close()
-    assert _running(started) == set() and not data.exists()
+    assert _running(started) == set() and not private.exists()
+    assert sorted(p.relative_to(home) for p in home.rglob("*")) == []
     env.close()  # idempotent
 
 

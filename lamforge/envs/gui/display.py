@@ -6,11 +6,17 @@ D-Bus daemon on which the AT-SPI bus is activated when the app first asks for it
 their own process groups with PR_SET_PDEATHSIG, are killed as groups on `close()` and at
 interpreter exit, so nothing outlives its owner, as for `Office`.
 
-The display also has its own XDG data folder. GTK keeps the recent-files list there
-(`recently-used.xbel`), and LibreOffice adds every document it loads to that list. A shared
-list grew to its cap of 1,000 entries (620 KB), rewritten at every load by each worker and
-read back by the others. In one hung load, gdb showed LibreOffice parsing it on a UNO thread
-while the main loop waited.
+The display also has its own XDG folders (data, config, cache, runtime), given to the D-Bus
+session and so to the AT-SPI bus it activates, and to every program run on the display:
+- GTK keeps the recent-files list in the data folder (`recently-used.xbel`), and
+  LibreOffice adds every document it loads to it. A shared list grew to its cap of 1,000
+  entries (620 KB), rewritten at every load by each worker and read back by the others. In
+  one hung load, gdb showed LibreOffice parsing it on a UNO thread while the main loop
+  waited.
+- The AT-SPI bus puts its socket in the runtime folder (else `~/.cache/at-spi/bus_N`, left
+  behind after the bus has gone), and GTK's settings back end (dconf) its files in the
+  cache and config folders. With them private, an episode writes nothing in the user's
+  home, and two workers never share a file.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ class Display:
         self.xvfb: subprocess.Popen | None = None
         self.dbus: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
-        self.data: str | None = None
+        self.home: str | None = None
         _LIVE.add(self)
 
     def start(self) -> Display:
@@ -81,15 +87,18 @@ class Display:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             start_new_session=True, preexec_fn=_die_with_parent)
         number = _read_line(self.xvfb, self.xvfb.stdout, self.start_timeout, "Xvfb")
+        self.home = tempfile.mkdtemp(prefix="lamforge-display-")  # mode 0700, as runtime needs
+        xdg = {f"XDG_{kind.upper()}_{'DIR' if kind == 'runtime' else 'HOME'}":
+               os.path.join(self.home, kind) for kind in ("data", "config", "cache", "runtime")}
+        for folder in xdg.values():
+            os.mkdir(folder, 0o700)
         self.dbus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**os.environ, "DISPLAY": f":{number}"},
+            env={**os.environ, **xdg, "DISPLAY": f":{number}"},
             start_new_session=True, preexec_fn=_die_with_parent)
         address = _read_line(self.dbus, self.dbus.stdout, self.start_timeout, "dbus-daemon")
-        self.data = tempfile.mkdtemp(prefix="lamforge-display-")
-        self.env = {"DISPLAY": f":{number}", "DBUS_SESSION_BUS_ADDRESS": address,
-                    "XDG_DATA_HOME": self.data}
+        self.env = {"DISPLAY": f":{number}", "DBUS_SESSION_BUS_ADDRESS": address, **xdg}
         return self
 
     @property
@@ -108,9 +117,9 @@ class Display:
                 kill_group(proc)
         self.xvfb = self.dbus = None
         self.env = {}
-        if self.data is not None:
-            shutil.rmtree(self.data, ignore_errors=True)
-            self.data = None
+        if self.home is not None:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
 
     close = kill
 
