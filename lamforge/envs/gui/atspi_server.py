@@ -300,7 +300,8 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
 
     in_dialog = _role(win) in DIALOG_ROLES
     labels: list[tuple[str, list[int]]] | None = None
-    for seen in _safe_showing(win):
+    showing = _safe_showing(win)
+    for seen in showing:
         if len(nodes) >= max_nodes:
             break
         try:
@@ -315,7 +316,7 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
         except Exception:  # a node that went away while we read it (a menu closing)
             continue
     return {"window": {"role": _role(win), "name": win.name or ""},
-            "nodes": nodes}
+            "nodes": nodes, "count": _count(win, showing)}
 
 
 def _dropdown(acc: object, win: object, labels: list[tuple[str, list[int]]], add,
@@ -430,9 +431,12 @@ def count(pid: int, title: str | None = None) -> list:
     """The window input goes to, how many nodes it shows and how many of them are toolbars:
     cheap, for waiting until a window that just opened has drawn its controls."""
     win = _window(pid, title)
-    seen = _safe_showing(win)
-    bars = sum(1 for s in seen if s[1] == "tool bar")
-    return [win.name or "", len(seen), bars]
+    return _count(win, _safe_showing(win))
+
+
+def _count(win: object, seen: list[Seen]) -> list:
+    """What `count` answers, from a walk already made (`observe` answers it too)."""
+    return [win.name or "", len(seen), sum(1 for s in seen if s[1] == "tool bar")]
 
 
 def tree(ref: int | None = None, depth: int = 3, pid: int | None = None) -> list[str]:
