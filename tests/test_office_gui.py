@@ -64,6 +64,23 @@ def test_a_real_dialog_sets_a_value_that_the_check_confirms(app_env) -> None:
     assert verdict.status == "pass", verdict.reason
 
 
+# A control of each app's sidebar Properties deck, which every episode starts with.
+DECK = {"calc": "Wrap text", "impress": "Title, Content"}
+
+
+def test_every_episode_starts_on_the_same_screen_with_the_properties_deck(app_env) -> None:
+    """Activating the deck that is already open closes it a moment later: episodes used to
+    alternate between a screen with the deck and one without it."""
+    app, env = app_env
+    task = APPS[app][0]
+    screens = [sorted((c.group, c.type, c.name) for c in env.reset(task).controls)
+               for _ in range(4)]
+    differ = [([c for c in screens[0] if c not in s], [c for c in s if c not in screens[0]])
+              for s in screens[1:] if s != screens[0]]
+    assert not differ, differ
+    assert any(name == DECK[app] for _, _, name in screens[0])
+
+
 def test_a_cancelled_dialog_fails_the_check(app_env) -> None:
     app, env = app_env
     task, path, value = APPS[app]

@@ -63,7 +63,9 @@ def _properties_deck(doc: Any) -> None:
     would then close it instead. Every episode starts from the same screen."""
     decks = doc.getCurrentController().getSidebar().getDecks()
     if decks.hasByName("PropertyDeck"):
-        decks.getByName("PropertyDeck").activate(True)
+        deck = decks.getByName("PropertyDeck")
+        if not deck.isActive():  # activating the open deck again closes it, a moment later
+            deck.activate(True)
 
 
 class GuiSession:
