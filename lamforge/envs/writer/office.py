@@ -342,7 +342,15 @@ class Office:
         return self
 
     def _spawn(self, argv: list[str]) -> subprocess.Popen:
+        """Start soffice with its own XDG folders under the instance's root (a display brings
+        its own): even headless, LibreOffice writes GTK's settings cache (dconf) and makes
+        ~/.config in the user's home otherwise. They must exist: LibreOffice falls back to
+        ~/.config when XDG_CONFIG_HOME names no folder."""
         env = office_environment()
+        for kind in ("data", "config", "cache"):
+            folder = self._root / "xdg" / kind
+            folder.mkdir(parents=True, exist_ok=True)
+            env[f"XDG_{kind.upper()}_HOME"] = str(folder)
         if self.display:
             env.update(self.display, SAL_USE_VCLPLUGIN="gtk3")
         return subprocess.Popen(
