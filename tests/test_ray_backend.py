@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,6 +51,7 @@ def ray_tmp() -> Path:
     path.mkdir()
     yield path
     assert not running(str(path)), "Ray processes left behind"
+    shutil.rmtree(path, ignore_errors=True)  # Ray's logs and sockets: nothing left in /tmp
 
 
 def running(pattern: str) -> list[str]:
