@@ -38,6 +38,22 @@ def _our_office_pids() -> list[str]:
     return out.split()
 
 
+@pytest.fixture
+def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty HOME with no XDG variables, for tests that check nothing is written there.
+    Debian's pyuno makes ~/.config when first imported, in the caller's own process: it is
+    imported before HOME moves."""
+    from lamforge.envs.writer.office import import_uno
+
+    import_uno()
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
 @pytest.fixture(scope="session")
 def templates_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A template library built by this test session (not the user's cache)."""

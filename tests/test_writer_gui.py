@@ -313,19 +313,13 @@ def _group_members(groups: set[int]) -> set[int]:
     return members
 
 
-def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_dir, tmp_path,
-                                                                      monkeypatch) -> None:
+def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_dir,
+                                                                      empty_home) -> None:
     """Nor any file in the user's home: GTK's recent files, dconf's files and the AT-SPI
     bus's socket go to the display's own XDG folders, removed with it."""
     from lamforge.envs.writer.gui import WriterGuiEnv
-    from lamforge.envs.writer.office import import_uno
 
-    import_uno()  # Debian's pyuno makes ~/.config when first imported: the caller's own doing
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    home = empty_home
     env = WriterGuiEnv(templates_dir=templates_dir)
     env.reset(SIZE_TASK)
     assert env.step(Action(function="click", control_text="Format")).ok

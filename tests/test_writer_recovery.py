@@ -64,18 +64,10 @@ def test_hung_soffice_times_out_instead_of_hanging(templates_dir) -> None:
         assert env.reset(TASK).controls
 
 
-def test_close_leaves_no_process_and_no_file_in_the_home(templates_dir, tmp_path,
-                                                         monkeypatch) -> None:
+def test_close_leaves_no_process_and_no_file_in_the_home(templates_dir, empty_home) -> None:
     """Headless too, LibreOffice writes dconf's cache and makes ~/.config unless given XDG
     folders of its own (which must exist, or it falls back to ~/.config)."""
-    from lamforge.envs.writer.office import import_uno
-
-    import_uno()  # Debian's pyuno makes ~/.config when first imported: the caller's own doing
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    home = empty_home
     env = WriterEnv(templates_dir=templates_dir)
     env.reset(TASK)
     pid = env.office.proc.pid
