@@ -25,10 +25,13 @@ _SESSION_TMP: str | None = None
 
 def pytest_configure(config: pytest.Config) -> None:
     """Give this run its own temp folder, so the leak check below sees only our LibreOffices
-    (the subprocesses of CLI tests inherit TMPDIR) and never touches anyone else's."""
+    (the subprocesses of CLI tests inherit TMPDIR) and never touches anyone else's; and its
+    own LAMFORGE_HOME in it, so a test that does not name one never builds templates or
+    caches menus in the user's ~/.cache/lamforge."""
     global _SESSION_TMP
     _SESSION_TMP = tempfile.mkdtemp(prefix="lamforge-tests-")
     os.environ["TMPDIR"] = _SESSION_TMP
+    os.environ["LAMFORGE_HOME"] = os.path.join(_SESSION_TMP, "lamforge-home")
     tempfile.tempdir = None
 
 
