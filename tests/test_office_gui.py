@@ -68,7 +68,7 @@ def test_a_real_dialog_sets_a_value_that_the_check_confirms(app_env) -> None:
 DECK = {"calc": "Wrap text", "impress": "Title, Content"}
 
 
-@pytest.mark.slow  # make test-gui: its Impress case failed once in three make test runs (cause not found)
+@pytest.mark.slow  # make test-gui: Impress once lacked its layout list items (filled in late)
 def test_every_episode_starts_on_the_same_screen_with_the_properties_deck(
         app_env, monkeypatch) -> None:
     """Activating the deck that is already open closes it a moment later: episodes used to
