@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir
 
 from lamforge.agent.audit import AuditLog
 from lamforge.agent.backends import HFBackend, RankerBackend, RuleBackend
@@ -96,7 +97,7 @@ def main() -> None:
     table = Table("backend", "steps", "passed", "model p50 / p95", "else p50 / p95",
                   "of which env", "framework p50 / p95", "step p50 / p95",
                   title=f"agent step latency, ms ({len(tasks)} sample tasks)")
-    with WriterEnv(templates_dir=Path(tempfile.mkdtemp()) / "templates") as env:
+    with WriterEnv(templates_dir=scratch_dir() / "templates") as env:
         env.reset(tasks[0])  # warm LibreOffice up outside the measurement
         for name, make in configs.items():
             backend = make()

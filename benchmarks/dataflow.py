@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir
 
 from lamforge.core import Task, read_jsonl
 from lamforge.dataflow.flow import FlowConfig, execute
@@ -30,10 +30,10 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/dataflow.json"))
     args = ap.parse_args()
     tasks = read_jsonl(args.tasks, Task)[: args.n]
-    templates = Path(tempfile.mkdtemp()) / "templates"
+    templates = scratch_dir() / "templates"
     rows, verdicts = [], []
     for workers in (1, 2):
-        out = Path(tempfile.mkdtemp())
+        out = scratch_dir()
         t0 = time.perf_counter()
         counts = execute(tasks, FlowConfig(out_dir=out, workers=workers,
                                            templates_dir=templates))

@@ -17,7 +17,6 @@ import json
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir
 
 from lamforge.core import Action, Task
 from lamforge.envs import make
@@ -133,7 +133,7 @@ def main() -> None:
     unknown = [e for e in ids if e not in BENCHES]
     if unknown:
         raise SystemExit(f"unknown environment {unknown[0]} (known: {', '.join(BENCHES)})")
-    templates = Path(tempfile.mkdtemp()) / "templates"
+    templates = scratch_dir() / "templates"
     results: dict[str, object] = {
         "date": date.today().isoformat(), "repeats": args.repeats,
         "command": "python " + " ".join(["benchmarks/env_gui.py", *sys.argv[1:]]),

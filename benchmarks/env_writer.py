@@ -13,7 +13,6 @@ import argparse
 import json
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir
 
 from lamforge.core import Action, Check, Task
 from lamforge.envs.writer.env import WriterEnv
@@ -54,7 +54,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/env_writer.json"))
     args = ap.parse_args()
     n = args.repeats
-    templates = Path(tempfile.mkdtemp()) / "templates"
+    templates = scratch_dir() / "templates"
     results: dict[str, object] = {"date": date.today().isoformat(), "machine":
                                   f"{platform.machine()} {platform.processor() or ''}".strip(),
                                   "repeats": n}

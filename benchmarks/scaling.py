@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir
 
 from lamforge.core import Task, Trajectory, read_jsonl
 from lamforge.dataflow.flow import FlowConfig, execute
@@ -57,7 +57,7 @@ def driver_lines_per_second(lines: list[str], n: int = 2000) -> float:
     """How fast the driver files results, one fsync'ed append per result as the flow does."""
     from lamforge.core import append_lines
 
-    path = Path(tempfile.mkdtemp()) / "pass.jsonl"
+    path = scratch_dir() / "pass.jsonl"
     t0 = time.perf_counter()
     for i in range(n):
         append_lines(path, [lines[i % len(lines)]])
@@ -71,12 +71,12 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/scaling.json"))
     args = ap.parse_args()
     tasks = read_jsonl(args.tasks, Task)[: args.n]
-    templates = Path(tempfile.mkdtemp()) / "templates"
-    execute(tasks[:1], FlowConfig(out_dir=Path(tempfile.mkdtemp()), templates_dir=templates))
+    templates = scratch_dir() / "templates"
+    execute(tasks[:1], FlowConfig(out_dir=scratch_dir(), templates_dir=templates))
     rows, seen, outs = [], [], []
     for backend in ("local", "ray"):
         for workers in (1, 2):
-            out = Path(tempfile.mkdtemp())
+            out = scratch_dir()
             t0 = time.perf_counter()
             counts = execute(tasks, FlowConfig(out_dir=out, workers=workers, backend=backend,
                                                templates_dir=templates))

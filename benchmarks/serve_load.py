@@ -34,7 +34,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import date
@@ -43,6 +42,7 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "runs" / "bench" / "serve_load"
@@ -270,7 +270,7 @@ def main() -> None:
     else:
         model, prompts = tiny_lam()
     load_before = os.getloadavg()[0]  # 2 cores: other work on the machine shows in latency
-    work = Path(tempfile.mkdtemp())
+    work = scratch_dir()
     log = work / "serve.log"
     proc, url = start(model, log)
     try:

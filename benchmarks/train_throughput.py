@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir
 
 from lamforge.core import StepSample, read_jsonl
 from lamforge.train.formats import step_completion, step_prompt, with_target
@@ -108,7 +108,7 @@ def main() -> None:
     samples = read_jsonl(args.samples, StepSample)[: args.rows]
     rows = [{"prompt": step_prompt(s, controls=with_target(s, 16)),
              "completion": step_completion(s)} for s in samples]
-    work = Path(tempfile.mkdtemp())
+    work = scratch_dir()
     spec = TinySpec(vocab_size=2000, hidden_size=192, layers=3, heads=6)
     base = build_tiny([r["prompt"] + r["completion"] for r in rows], work / "base", spec)
     batch, lr, max_length = 16, 2e-3, 512

@@ -57,6 +57,14 @@ def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture
+def sockets_in_tmp():
+    """A function listing what LibreOffice, Xvfb and D-Bus put in /tmp whatever TMPDIR says:
+    their sockets and X's lock files, which outlive a killed owner unless it removes them."""
+    patterns = ("OSL_PIPE_*", "dbus-*", ".X*-lock", ".X11-unix/X*")
+    return lambda: {str(p) for pattern in patterns for p in Path("/tmp").glob(pattern)}
+
+
 @pytest.fixture(scope="session")
 def templates_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A template library built by this test session (not the user's cache)."""

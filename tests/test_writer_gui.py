@@ -313,13 +313,14 @@ def _group_members(groups: set[int]) -> set[int]:
     return members
 
 
-def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_dir,
-                                                                      empty_home) -> None:
+def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_dir, empty_home,
+                                                                      sockets_in_tmp) -> None:
     """Nor any file in the user's home: GTK's recent files, dconf's files and the AT-SPI
     bus's socket go to the display's own XDG folders, removed with it."""
     from lamforge.envs.writer.gui import WriterGuiEnv
 
     home = empty_home
+    before = sockets_in_tmp()
     env = WriterGuiEnv(templates_dir=templates_dir)
     env.reset(SIZE_TASK)
     assert env.step(Action(function="click", control_text="Format")).ok
@@ -332,6 +333,7 @@ def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_di
     env.close()
     assert _running(started) == set() and not private.exists()
     assert sorted(p.relative_to(home) for p in home.rglob("*")) == []
+    assert sockets_in_tmp() - before == set()  # D-Bus's socket lived in the private folder
     env.close()  # idempotent
 
 

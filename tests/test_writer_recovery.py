@@ -77,6 +77,21 @@ def test_close_leaves_no_process_and_no_file_in_the_home(templates_dir, empty_ho
     assert sorted(p.relative_to(home) for p in home.rglob("*")) == []
 
 
+def test_a_killed_libreoffice_leaves_no_socket_in_tmp(templates_dir, sockets_in_tmp) -> None:
+    """A crash or time-out kills soffice, which then cannot remove its IPC pipe from /tmp:
+    the owner does (a test run left 211 of them before)."""
+    before = sockets_in_tmp()
+    env = WriterEnv(templates_dir=templates_dir)
+    env.reset(TASK)
+    assert len(sockets_in_tmp() - before) == 1  # the running instance's pipe
+    env.office.kill()  # what a hung call or a crash does
+    assert sockets_in_tmp() - before == set()
+    env.reset(TASK)  # restarted, with a fresh profile and so a new pipe
+    env.office.kill()
+    env.close()
+    assert sockets_in_tmp() - before == set()
+
+
 def test_soffice_dies_with_a_killed_owner(tmp_path) -> None:
     """Even SIGKILL of the Python process (no atexit) takes LibreOffice down with it."""
     script = textwrap.dedent("""

@@ -22,6 +22,7 @@ session and so to the AT-SPI bus it activates, and to every program run on the d
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import select
 import shutil
@@ -72,6 +73,7 @@ class Display:
         self.dbus: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
         self.home: str | None = None
+        self.number: str | None = None  # the X display's number
         _LIVE.add(self)
 
     def start(self) -> Display:
@@ -93,12 +95,15 @@ class Display:
         for folder in xdg.values():
             os.mkdir(folder, 0o700)
         self.dbus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1",
+             # its socket in our runtime folder: the default (/tmp/dbus-*) outlives a SIGKILL
+             f"--address=unix:dir={xdg['XDG_RUNTIME_DIR']}"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, **xdg, "DISPLAY": f":{number}"},
             start_new_session=True, preexec_fn=_die_with_parent)
         address = _read_line(self.dbus, self.dbus.stdout, self.start_timeout, "dbus-daemon")
         self.env = {"DISPLAY": f":{number}", "DBUS_SESSION_BUS_ADDRESS": address, **xdg}
+        self.number = number
         return self
 
     @property
@@ -117,6 +122,11 @@ class Display:
                 kill_group(proc)
         self.xvfb = self.dbus = None
         self.env = {}
+        if self.number is not None:  # Xvfb removes these itself only when it ends cleanly
+            for stale in (f"/tmp/.X11-unix/X{self.number}", f"/tmp/.X{self.number}-lock"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(stale)
+            self.number = None
         if self.home is not None:
             shutil.rmtree(self.home, ignore_errors=True)
             self.home = None

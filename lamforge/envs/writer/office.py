@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import builtins
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -200,6 +201,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _ipc_pipe(profile: Path) -> Path:
+    """The socket an soffice with this profile listens on for a second start of the same
+    profile. LibreOffice names it from the MD5 of the profile's URL (UTF-16, each byte in hex
+    without padding), always under /tmp, whatever TMPDIR says."""
+    digest = hashlib.md5(profile.as_uri().encode("utf-16-le")).digest()
+    return Path(f"/tmp/OSL_PIPE_{os.getuid()}_SingleOfficeIPC_{''.join(f'{b:x}' for b in digest)}")
+
+
 def kill_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
     """SIGKILL a child's whole process group (it may be hung: no graceful path), reap it and
     close its pipes. Every process lamforge starts is a group leader (start_new_session)."""
@@ -274,6 +283,7 @@ class Office:
         self._started = False
         self._worker: _Worker | None = None
         self._scripts: dict[str, Any] = {}
+        self._pipe: Path | None = None
         _remove_stale_roots()
         self._root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-"))
         self.docs_dir = self._root / "docs"
@@ -300,6 +310,7 @@ class Office:
                 f"--accept=socket,host=127.0.0.1,port={port};urp;"]
         self.proc = self._spawn(argv)
         STARTED_PIDS.append(self.proc.pid)
+        self._pipe = _ipc_pipe(profile)
         self._started = True
         self._worker = _Worker()
         self._scripts = {}
@@ -372,6 +383,9 @@ class Office:
             self._worker = None
         if proc is not None:
             kill_group(proc)
+        if self._pipe is not None:  # soffice removes it itself only when it ends cleanly
+            self._pipe.unlink(missing_ok=True)
+            self._pipe = None
 
     def restart(self) -> Office:
         """Start a fresh instance with a fresh profile (the old one may be damaged)."""
