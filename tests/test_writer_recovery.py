@@ -8,8 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -81,6 +83,7 @@ def test_a_killed_libreoffice_leaves_no_socket_in_tmp(templates_dir, sockets_in_
     """A crash or time-out kills soffice, which then cannot remove its IPC pipe from /tmp:
     the owner does (a test run left 211 of them before)."""
     before = sockets_in_tmp()
+    temp = Path(tempfile.gettempdir())
     env = WriterEnv(templates_dir=templates_dir)
     env.reset(TASK)
     assert len(sockets_in_tmp() - before) == 1  # the running instance's pipe
@@ -90,6 +93,7 @@ def test_a_killed_libreoffice_leaves_no_socket_in_tmp(templates_dir, sockets_in_
     env.office.kill()
     env.close()
     assert sockets_in_tmp() - before == set()
+    assert list(temp.glob("lu*.tmp")) == []  # its temporary folders were in its own root
 
 
 def test_soffice_dies_with_a_killed_owner(tmp_path) -> None:

@@ -362,6 +362,9 @@ class Office:
             folder = self._root / "xdg" / kind
             folder.mkdir(parents=True, exist_ok=True)
             env[f"XDG_{kind.upper()}_HOME"] = str(folder)
+        # its temporary folder (lu*.tmp) too, which a killed soffice leaves behind
+        (self._root / "tmp").mkdir(exist_ok=True)
+        env["TMPDIR"] = str(self._root / "tmp")
         if self.display:
             env.update(self.display, SAL_USE_VCLPLUGIN="gtk3")
         return subprocess.Popen(
