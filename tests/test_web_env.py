@@ -134,3 +134,11 @@ def test_no_chromium_is_left_after_close(env) -> None:
         time.sleep(0.1)
     assert not chromium_pids() & started
     env.reset(make_task("click-button", 1))  # the first environment is unaffected
+
+
+def test_an_episode_writes_nothing_in_the_home(empty_home) -> None:
+    """Chromium writes crash-report settings and dconf's cache under the user's XDG folders
+    even with a temporary profile; the environment gives it folders of its own."""
+    with WebEnv() as other:
+        other.reset(make_task("click-button", 0))
+    assert sorted(p.relative_to(empty_home) for p in empty_home.rglob("*")) == []

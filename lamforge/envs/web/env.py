@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,7 @@ class WebEnv(Env):
         self._page: Any = None
         self._cdp: Any = None
         self._page_file: Path | None = None
+        self._home: Path | None = None  # Chromium's XDG folders
         self.task: Task | None = None
         self.utterance = ""
         self._obs: Observation | None = None
@@ -169,8 +171,13 @@ class WebEnv(Env):
         if not Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is None:
             raise EnvironmentUnavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
         self._pw = _driver()
+        # Chromium writes crash-report settings to ~/.config/chromium and GTK's dconf cache to
+        # ~/.cache even with a temporary profile: give it XDG folders of its own
+        self._home = Path(tempfile.mkdtemp(prefix="lamforge-chromium-"))
+        xdg = {f"XDG_{kind.upper()}_HOME": str(self._home / kind) for kind in ("config", "cache")}
         self._browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
-                                                 headless=self.headless)
+                                                 headless=self.headless,
+                                                 env={**os.environ, **xdg})
 
     def _alive(self) -> bool:
         return self._browser is not None and self._browser.is_connected()
@@ -182,6 +189,9 @@ class WebEnv(Env):
         if self._pw is not None:
             _release_driver()
         self._pw = self._browser = self._page = self._cdp = self._page_file = None
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
 
     def abort(self) -> None:
         self.close()
