@@ -27,11 +27,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """Give this run its own temp folder, so the leak check below sees only our LibreOffices
     (the subprocesses of CLI tests inherit TMPDIR) and never touches anyone else's; and its
     own LAMFORGE_HOME in it, so a test that does not name one never builds templates or
-    caches menus in the user's ~/.cache/lamforge."""
+    caches menus in the user's ~/.cache/lamforge (and matplotlib's cache in it too)."""
     global _SESSION_TMP
     _SESSION_TMP = tempfile.mkdtemp(prefix="lamforge-tests-")
     os.environ["TMPDIR"] = _SESSION_TMP
     os.environ["LAMFORGE_HOME"] = os.path.join(_SESSION_TMP, "lamforge-home")
+    os.environ["MPLCONFIGDIR"] = os.path.join(_SESSION_TMP, "matplotlib")  # its font cache
     tempfile.tempdir = None
 
 
