@@ -45,6 +45,9 @@ LOAD_TRIES = 3
 KEY_WAIT = 0.5
 """The same for a key that may (Enter, Escape, a shortcut): a dialog shows in ~0.4 s."""
 
+LIST_WAIT = 2.0
+"""Seconds a new document frame's wait goes on while a list shows items without names."""
+
 
 @dataclass
 class Seen:
@@ -345,27 +348,34 @@ class GuiSession:
         (a dialog fills in its fields after its window appears); `toolbars`: and shows its
         toolbars (a document's frame draws them last).
 
-        After an action (not `toolbars`), the read that would end the wait is a whole
-        observation, which counts the nodes on the same walk; when it does end it,
-        `observe` takes it rather than walking the window again (~80 ms of a step that
-        closes a dialog). Any later call to the app drops it. Not for a document's new
-        frame: it goes on filling in parts the count does not see for a while after it
-        holds still (Impress's layout list, in a fresh app's first window: 78 or 87 of 88
-        controls when observed at once, 88 when observed after the wait)."""
+        The read that would end the wait is a whole observation, which counts the nodes on
+        the same walk; when it does end it, `observe` takes it rather than walking the
+        window again (~80 ms of a step that closes a dialog). Any later call to the app
+        drops it.
+
+        A new frame's wait also goes on while a list shows items without names (at most
+        `LIST_WAIT` from the start): Impress's sidebar layouts first show 12 nameless items,
+        and the count holds still while their names come. A nameless item is no control, so
+        under load 4 of 8 fresh apps' first screens lacked the layouts (76 of 88 controls),
+        and a warm reset's once did (a `make test` run)."""
         seen: list = []
-        deadline = time.monotonic() + limit
+        start = time.monotonic()
+        deadline = start + limit
 
         def settled(counts: list) -> bool:
             last = counts[-1]
             return last[1] > 1 and (last[2] or not toolbars) and all(x == last for x in counts)
 
+        def named(tree: dict[str, Any]) -> bool:
+            return not toolbars or time.monotonic() - start > LIST_WAIT or not any(
+                n["type"] == "ListItem" and not n["name"] for n in tree["nodes"])
+
         while time.monotonic() < deadline:
             pid = self.office.proc.pid
-            whole = not toolbars and (reads == 1 or (len(seen) >= reads - 1
-                                                     and settled(seen[1 - reads:])))
+            whole = reads == 1 or (len(seen) >= reads - 1 and settled(seen[1 - reads:]))
             tree = self.call("observe", pid=pid, title=self.title) if whole else None
             seen.append(tree["count"] if tree else self.call("count", pid=pid, title=self.title))
-            if len(seen) >= reads and settled(seen[-reads:]) and (tree or toolbars):
+            if tree and settled(seen[-reads:]) and named(tree):
                 self._fresh = tree
                 return
             time.sleep(0.04)
