@@ -133,11 +133,16 @@ def writer_env(templates_dir: Path):
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if any LibreOffice started by lamforge outlived the tests."""
+    """Fail the run if any LibreOffice started by lamforge outlived the tests. Then remove
+    what the LibreOffices of killed owners (tests that kill a CLI run) left: their folders
+    here and their IPC pipes in /tmp."""
+    from lamforge.envs.writer.office import remove_stale_roots
+
     left = _our_office_pids()
     if left:
         print(f"\nERROR: LibreOffice processes left after the tests: {left}")
         for pid in left:
             subprocess.run(["kill", "-9", pid], check=False)
         session.exitstatus = 1
+    remove_stale_roots()
     shutil.rmtree(_SESSION_TMP or "", ignore_errors=True)

@@ -319,7 +319,10 @@ def test_report_renders_in_chromium(run: Path, tmp_path: Path) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+            "--disable-component-update", "--disable-sync", "--no-first-run"],
+            # not the user's ~/.config/chromium and ~/.cache/dconf
+            env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                 "XDG_CACHE_HOME": str(tmp_path / "cache")})
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("request", lambda r: requests.append(r.url))

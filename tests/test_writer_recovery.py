@@ -97,20 +97,23 @@ def test_a_killed_libreoffice_leaves_no_socket_in_tmp(templates_dir, sockets_in_
 
 
 def test_soffice_dies_with_a_killed_owner(tmp_path) -> None:
-    """Even SIGKILL of the Python process (no atexit) takes LibreOffice down with it."""
+    """Even SIGKILL of the Python process (no atexit) takes LibreOffice down with it. What
+    the owner could not clean up (its folder, soffice's IPC pipe in /tmp) goes when the next
+    Office is made."""
     script = textwrap.dedent("""
         import sys, time
         from lamforge.envs.writer.office import Office
         office = Office().start()
-        print(office.proc.pid, flush=True)
+        print(office.proc.pid, office._root, office._pipe, flush=True)
         time.sleep(120)
     """)
     # Become a subreaper so the orphaned soffice.bin is re-parented to us and can be reaped
     # (this sandbox's init does not reap zombies).
     ctypes.CDLL("libc.so.6").prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    pid = int(owner.stdout.readline())
-    assert _alive(pid)
+    pid, root, pipe = owner.stdout.readline().split()
+    pid = int(pid)
+    assert _alive(pid) and Path(pipe).exists()
     owner.kill()
     owner.wait()
     deadline = time.monotonic() + 10
@@ -119,6 +122,11 @@ def test_soffice_dies_with_a_killed_owner(tmp_path) -> None:
     assert not _alive(pid)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
+    assert Path(root).exists() and Path(pipe).exists()  # left behind
+    from lamforge.envs.writer.office import Office
+
+    Office().close()
+    assert not Path(root).exists() and not Path(pipe).exists()
 
 
 def test_a_script_the_provider_cannot_load_is_one_readable_error() -> None:

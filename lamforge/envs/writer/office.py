@@ -51,11 +51,14 @@ ROOT_PREFIX = "lamforge-office-"
 STARTED_PIDS: list[int] = []  # every soffice.bin this process started (tests check they ended)
 
 
-def _remove_stale_roots() -> None:
-    """Delete working folders left by owners that were killed before they could clean up."""
+def remove_stale_roots() -> None:
+    """Delete working folders left by owners that were killed before they could clean up,
+    and the IPC pipes their LibreOffices left in /tmp."""
     for root in Path(tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*-*"):
         pid = root.name[len(ROOT_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            for profile in root.glob("profile*"):
+                _ipc_pipe(profile).unlink(missing_ok=True)
             shutil.rmtree(root, ignore_errors=True)
 
 
@@ -284,7 +287,7 @@ class Office:
         self._worker: _Worker | None = None
         self._scripts: dict[str, Any] = {}
         self._pipe: Path | None = None
-        _remove_stale_roots()
+        remove_stale_roots()
         self._root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-"))
         self.docs_dir = self._root / "docs"
         self.docs_dir.mkdir()
