@@ -337,6 +337,23 @@ def test_close_leaves_no_x_server_dbus_libreoffice_or_atspi_process(templates_di
     env.close()  # idempotent
 
 
+def test_a_killed_display_removes_its_socket_but_never_another_servers() -> None:
+    """Xvfb removes its socket only when it ends cleanly; after the kill the owner does,
+    unless a live server answers on it (another worker's Xvfb may take the number over)."""
+    from lamforge.envs.gui.display import Display, _remove_x_socket
+
+    first, second = Display().start(), Display().start()
+    try:
+        sockets = [Path(f"/tmp/.X11-unix/X{d.number}") for d in (first, second)]
+        _remove_x_socket(first.number)  # as if `second` had taken over `first`'s number
+        assert sockets[0].exists()
+        first.close()
+        assert not sockets[0].exists() and sockets[1].exists()
+    finally:
+        second.close()
+    assert not sockets[1].exists()
+
+
 @pytest.mark.slow
 def test_a_load_hung_on_a_lock_file_left_behind_is_retried_without_it(templates_dir,
                                                                        tmp_path) -> None:

@@ -22,14 +22,15 @@ session and so to the AT-SPI bus it activates, and to every program run on the d
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import select
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 import weakref
+from pathlib import Path
 
 from lamforge.core import EnvironmentUnavailable
 from lamforge.envs.writer.office import _die_with_parent, kill_group
@@ -62,6 +63,22 @@ def _read_line(proc: subprocess.Popen, stream, timeout: float, what: str) -> str
                 raise EnvironmentUnavailable(f"{what} closed its output during start-up")
             buf += chunk
     return buf.decode().strip()
+
+
+def _remove_x_socket(number: str) -> None:
+    """Remove display `number`'s socket, which Xvfb removes itself only when it ends cleanly,
+    if no server answers on it: another worker's Xvfb may have taken the number over. (Run
+    with -displayfd, Xvfb makes no lock file.)"""
+    path = f"/tmp/.X11-unix/X{number}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+            return  # a live server has it
+        except FileNotFoundError:
+            return
+        except OSError:  # refused: nobody listens
+            pass
+    Path(path).unlink(missing_ok=True)
 
 
 class Display:
@@ -122,10 +139,8 @@ class Display:
                 kill_group(proc)
         self.xvfb = self.dbus = None
         self.env = {}
-        if self.number is not None:  # Xvfb removes these itself only when it ends cleanly
-            for stale in (f"/tmp/.X11-unix/X{self.number}", f"/tmp/.X{self.number}-lock"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(stale)
+        if self.number is not None:
+            _remove_x_socket(self.number)
             self.number = None
         if self.home is not None:
             shutil.rmtree(self.home, ignore_errors=True)
