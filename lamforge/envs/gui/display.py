@@ -34,6 +34,7 @@ from pathlib import Path
 
 from lamforge.core import EnvironmentUnavailable
 from lamforge.envs.writer.office import _die_with_parent, kill_group
+from lamforge.envs.xdg import xdg_folders
 
 SCREEN = "1280x800x24"
 """The size the probe measured at; LibreOffice's dialogs fit in it."""
@@ -107,10 +108,7 @@ class Display:
             start_new_session=True, preexec_fn=_die_with_parent)
         number = _read_line(self.xvfb, self.xvfb.stdout, self.start_timeout, "Xvfb")
         self.home = tempfile.mkdtemp(prefix="lamforge-display-")  # mode 0700, as runtime needs
-        xdg = {f"XDG_{kind.upper()}_{'DIR' if kind == 'runtime' else 'HOME'}":
-               os.path.join(self.home, kind) for kind in ("data", "config", "cache", "runtime")}
-        for folder in xdg.values():
-            os.mkdir(folder, 0o700)
+        xdg = xdg_folders(Path(self.home), ("data", "config", "cache", "runtime"))
         self.dbus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--print-address=1",
              # its socket in our runtime folder: the default (/tmp/dbus-*) outlives a SIGKILL

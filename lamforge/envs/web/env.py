@@ -38,6 +38,7 @@ from lamforge.core import (
 )
 from lamforge.envs.base import ActionSpec, Env, EnvStatus
 from lamforge.envs.web.candidates import html_value, propose
+from lamforge.envs.xdg import xdg_folders
 
 CHROMIUM = os.environ.get("LAMFORGE_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -174,7 +175,7 @@ class WebEnv(Env):
         # Chromium writes crash-report settings to ~/.config/chromium and GTK's dconf cache to
         # ~/.cache even with a temporary profile: give it XDG folders of its own
         self._home = Path(tempfile.mkdtemp(prefix="lamforge-chromium-"))
-        xdg = {f"XDG_{kind.upper()}_HOME": str(self._home / kind) for kind in ("config", "cache")}
+        xdg = xdg_folders(self._home, ("config", "cache"))
         self._browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
                                                  headless=self.headless,
                                                  env={**os.environ, **xdg})

@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 from lamforge.core import EnvironmentCrashed, EnvironmentUnavailable, LamforgeError, TemplateError
 from lamforge.core.lifetime import end_with_parent
 from lamforge.envs.base import EnvStatus
+from lamforge.envs.xdg import xdg_folders
 
 T = TypeVar("T")
 
@@ -360,11 +361,7 @@ class Office:
         its own): even headless, LibreOffice writes GTK's settings cache (dconf) and makes
         ~/.config in the user's home otherwise. They must exist: LibreOffice falls back to
         ~/.config when XDG_CONFIG_HOME names no folder."""
-        env = office_environment()
-        for kind in ("data", "config", "cache"):
-            folder = self._root / "xdg" / kind
-            folder.mkdir(parents=True, exist_ok=True)
-            env[f"XDG_{kind.upper()}_HOME"] = str(folder)
+        env = {**office_environment(), **xdg_folders(self._root / "xdg")}
         # its temporary folder (lu*.tmp) too, which a killed soffice leaves behind
         (self._root / "tmp").mkdir(exist_ok=True)
         env["TMPDIR"] = str(self._root / "tmp")
