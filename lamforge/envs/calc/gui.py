@@ -8,11 +8,23 @@ dialogs. The canvas (the sheet as a text grid) and the checks read the workbook 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
+from lamforge.core import Control
 from lamforge.envs.calc import checks, state
 from lamforge.envs.calc.templates import LIBRARY
 from lamforge.envs.gui.env import OfficeGuiEnv
+
+CELLS = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]+(:\$?[A-Z]{1,3}\$?[0-9]+)?")
+"""A cell or range of the current sheet, as typed into the Name Box ('C8', 'A1:C7')."""
+
+
+def _plain(ref: str) -> str:
+    """'$Sheet1.$A$1:$A$1' -> 'A1': without sheet, dollars or a range of one cell."""
+    parts = [p.rsplit(".", 1)[-1] for p in ref.replace("$", "").upper().split(":")]
+    return parts[0] if len(parts) == 2 and parts[0] == parts[1] else ":".join(parts)
 
 
 class CalcGuiEnv(OfficeGuiEnv):
@@ -26,6 +38,19 @@ class CalcGuiEnv(OfficeGuiEnv):
 
     def read_state(self, doc: Any) -> dict[str, Any]:
         return state.read_state(self.office, doc)
+
+    def box_taken(self, control: Control, text: str) -> Callable[[], bool] | None:
+        """The Name Box has taken a cell or range when the sheet's selection is it. Other
+        text (a named range, a sheet's cell) keeps the session's wait for the focus."""
+        if control.name != "Name Box" or not CELLS.fullmatch(text.strip().upper()):
+            return None
+        want, doc = _plain(text.strip()), self._doc
+
+        def taken() -> bool:
+            selection = self.office.call(lambda: doc.getCurrentController().Selection)
+            return _plain(getattr(selection, "AbsoluteName", "") or "") == want
+
+        return taken
 
     def render(self, st: dict[str, Any]) -> str:
         return state.render(st)

@@ -13,6 +13,7 @@ import contextlib
 import shutil
 import time
 from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -99,6 +100,11 @@ class OfficeGuiEnv(Env):
     @abstractmethod
     def render(self, state: dict[str, Any]) -> str:
         """The canvas: a compact text view of the document for the model."""
+
+    def box_taken(self, control: Control, text: str) -> Callable[[], bool] | None:
+        """The app's sign that a toolbar box has acted on `text` (`GuiSession.set_text`
+        waits for it before the next keys), or None when the app gives none."""
+        return None
 
     # ---- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -254,7 +260,8 @@ class OfficeGuiEnv(Env):
         if fn == "click":
             self.gui.click(control, node)
         elif fn == "set_edit_text":
-            self.gui.set_text(control, node, str(action.args["text"]))
+            text = str(action.args["text"])
+            self.gui.set_text(control, node, text, taken=self.box_taken(control, text))
         else:
             self.gui.select_option(control, node, str(action.args["option"]))
         return False
