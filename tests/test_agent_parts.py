@@ -197,3 +197,29 @@ def test_a_click_that_changed_nothing_is_not_made_again_on_the_same_screen() -> 
     memory = Memory(request="r")
     memory.remember(color, None, False, "disabled", 0, state="s")
     assert memory.futile("s", color) is None
+
+
+def test_the_rules_baseline_acts_with_the_functions_the_environment_has() -> None:
+    """A request with a quoted text makes the baseline select it where the app can (Writer);
+    a web page has no select_text, so it clicks the control nearest the request; an action
+    space without click gets one clear error, not a run of invalid answers."""
+    import json
+
+    from lamforge.agent.backends import RuleBackend
+    from lamforge.agent.context import Memory, build_context
+    from lamforge.core import FatalError
+    from lamforge.envs.base import ActionSpec
+    from lamforge.envs.web.env import ACTIONS as WEB
+
+    obs = Observation(controls=[Control(label="1", name="Cancel", type="Button"),
+                                Control(label="2", name="Submit", type="Button")],
+                      canvas="", focus="document")
+    memory = Memory(request="Make 'quick' bold and press submit")
+    rules = RuleBackend()
+    writer = json.loads(rules.act(build_context(memory, obs, ACTIONS, 16)).text)
+    assert writer["function"] == "select_text" and writer["args"] == {"text": "quick"}
+    web = json.loads(rules.act(build_context(memory, obs, WEB, 16)).text)
+    assert web["function"] == "click" and web["control_name"] == "Submit"
+    tools = [ActionSpec("call", "Call a function.", True, {}, control_args=True)]
+    with pytest.raises(FatalError, match="no click"):
+        rules.act(build_context(memory, obs, tools, 16))

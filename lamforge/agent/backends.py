@@ -244,7 +244,13 @@ class RuleBackend:
         from lamforge.envs.grounding import request_values
         from lamforge.eval.baseline import rule_action
 
-        quoted, _ = request_values(ctx.request)
+        functions = {f.name for f in ctx.functions}
+        if "click" not in functions:
+            raise FatalError("the rules baseline clicks controls, and this environment has no "
+                             f"click (its actions: {', '.join(sorted(functions))}); use a "
+                             "trained model or one served at --endpoint")
+        selects = "select_text" in functions  # Writer's; a web page or Calc has none
+        quoted, _ = request_values(ctx.request) if selects else ([], None)
         done = [a for a in ctx.previous if a["ok"]]
         if ctx.plan:
             sample = StepSample(id="live", task_id="live", step=len(ctx.previous),
@@ -252,10 +258,11 @@ class RuleBackend:
                                 previous_actions=ctx.previous, previous_plan=ctx.plan,
                                 function="")
             answer = rule_action(sample, len(ctx.shown))
-            if answer["function"] == "select_text":
-                answer["args"] = {"text": quoted[0]} if quoted else {}
-            answer["advance"] = 1
-            return answer
+            if answer["function"] != "select_text" or selects:
+                if answer["function"] == "select_text":
+                    answer["args"] = {"text": quoted[0]} if quoted else {}
+                answer["advance"] = 1
+                return answer
         if quoted and not any(a["function"] == "select_text" for a in done):
             return {"control_label": None, "control_name": None, "function": "select_text",
                     "args": {"text": quoted[0]}, "status": "CONTINUE", "advance": 0}
