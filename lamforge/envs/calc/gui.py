@@ -40,17 +40,21 @@ class CalcGuiEnv(OfficeGuiEnv):
         return state.read_state(self.office, doc)
 
     def box_taken(self, control: Control, text: str) -> Callable[[], bool] | None:
-        """The Name Box has taken a cell or range when the sheet's selection is it. Other
-        text (a named range, a sheet's cell) keeps the session's wait for the focus."""
+        """The Name Box has taken a cell or range when the sheet's selection has become it.
+        Other text (a named range, another sheet's cell), or the cells already selected,
+        keep the session's wait for the focus."""
         if control.name != "Name Box" or not CELLS.fullmatch(text.strip().upper()):
             return None
-        want, doc = _plain(text.strip()), self._doc
+        want = _plain(text.strip())
+        if self._selection() == want:
+            return None
+        return lambda: self._selection() == want
 
-        def taken() -> bool:
-            selection = self.office.call(lambda: doc.getCurrentController().Selection)
-            return _plain(getattr(selection, "AbsoluteName", "") or "") == want
-
-        return taken
+    def _selection(self) -> str:
+        """The selected cell or range of the sheet shown ('C2:C7'), read over UNO."""
+        doc = self._doc
+        selection = self.office.call(lambda: doc.getCurrentController().Selection)
+        return _plain(getattr(selection, "AbsoluteName", "") or "")
 
     def render(self, st: dict[str, Any]) -> str:
         return state.render(st)

@@ -433,13 +433,15 @@ class GuiSession:
         self.xdotool("key", "Return" if control.group == "toolbar" else "Tab")
         time.sleep(SETTLE)
         # The app moves the keyboard on when it has taken the value (Calc's Name Box: to the
-        # cell); keys sent before that would go into the box. The box's focus alone is no
-        # proof: under load, 3 of 30 formulas typed once AT-SPI no longer reported the box
-        # focused still went into it ("Information: invalid reference"). So the app's own
-        # sign is awaited too, as long as for a window.
+        # cell); keys sent before that would go into the box. Where the app gives a sign of
+        # its own, that is awaited, as long as for a window; else the box's focus is. The
+        # focus the bridge reports is no proof either way: under load, 3 of 30 formulas typed
+        # once it no longer reported the box focused still went into it ("Information:
+        # invalid reference"), and 1 Name Box in 12 stayed "focused" for 3 s after Calc had
+        # moved to the cells it named.
         deadline = time.monotonic() + WINDOW_WAIT
         while control.group == "toolbar" and time.monotonic() < deadline:
-            if (taken is None or taken()) and not self._focused(node):
+            if taken() if taken is not None else not self._focused(node):
                 break
             time.sleep(0.03)
 
