@@ -227,7 +227,13 @@ def test_calc_cells_are_reached_through_the_name_box_never_the_grid(templates_di
         box = next(c for c in obs.controls if c.name == "Name Box")
         assert box.value == "A1"
         assert "  7 | Cinema | Leisure | 24" in obs.canvas
+        # the keys typed next wait for Calc's own sign that the box has taken the cell (the
+        # focus the bridge reports is no proof); for the cell already selected there is none
+        assert env.box_taken(box, "$a$1") is None
+        taken = env.box_taken(box, "C8")
+        assert taken is not None and not taken()
         assert env.step(_act("set_edit_text", "Name Box", text="C8")).ok
+        assert taken()
         result = env.step(_act("type_text", text="=SUM(C2:C7)\n"))
         assert result.ok and "1451.7 [=SUM(C2:C7)]" in result.observation.canvas
         assert env.evaluate().status == "pass"
