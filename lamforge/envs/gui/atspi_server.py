@@ -326,7 +326,7 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
                               for lab in _showing(win, pyatspi.ROLE_LABEL) if lab.name]
                 if _dropdown(acc, win, labels, add, seen[2]):
                     continue
-            _observe_node(seen, win, in_dialog, add)
+            _observe_node((acc, role, *seen[2:]), win, in_dialog, add)  # role read once
         except Exception:  # a node that went away while we read it (a menu closing)
             continue
     return {"window": {"role": _role(win), "name": win.name or ""},
