@@ -241,6 +241,36 @@ def test_calc_cells_are_reached_through_the_name_box_never_the_grid(templates_di
         env.close()
 
 
+def test_the_wheel_scrolls_the_sheet_but_not_a_dialog(templates_dir) -> None:
+    """`scroll` turns the mouse wheel over the document as a user does: the sheet's first
+    visible row moves down, then back up. A scroll of nothing, or with a dialog open (its
+    middle may be any control), is the step's error, and the wheel does not turn."""
+    from lamforge.envs import make
+
+    task = Task(id="look", app="calc", request="look further down", template="budget",
+                checks=[Check(kind="sheet_name", name="Sheet1", index=0)])
+    env = make("calc-gui", templates_dir=templates_dir)
+    try:
+        env.reset(task)
+        view = env._doc.getCurrentController()
+        top = lambda: env.office.call(view.getFirstVisibleRow)  # noqa: E731
+        assert top() == 0
+        assert env.step(_act("scroll", dy=4)).ok
+        down = top()
+        assert down >= 4  # about three rows a notch
+        assert env.step(_act("scroll", dy=-2)).ok
+        assert 0 < top() < down
+        nothing = env.step(_act("scroll", dy=0))
+        assert not nothing.ok and "not 0" in nothing.error
+        assert all(env.step(_act("click", c)).ok for c in ("Sheet", "Rename Sheet..."))
+        before = top()
+        in_dialog = env.step(_act("scroll", dy=5))
+        assert not in_dialog.ok and "dialog: Rename Sheet" in in_dialog.error
+        assert top() == before
+    finally:
+        env.close()
+
+
 def test_an_app_that_will_not_load_the_document_fails_the_run_not_the_command(
         templates_dir) -> None:
     """LibreOffice that hangs loading the episode's document on every try (here: every UNO call

@@ -274,6 +274,29 @@ def test_a_control_the_window_does_not_show_is_an_error_the_model_sees(gui_env) 
     assert {"File", "Edit", "Format", "Help"} <= menus
 
 
+def test_the_wheel_scrolls_the_page_and_an_observation_leaves_it_there(gui_env) -> None:
+    """`scroll` turns the mouse wheel over the page. Reading the layout's page count made
+    Writer scroll back to the cursor, so every observation undid the scroll; the page count
+    is now read again only when the document has changed. An edit still counts its pages."""
+    gui_env.reset(Task(id="look", app="writer", request="look at page 2",
+                       template="multipage"))
+    view = gui_env._doc.getCurrentController()
+
+    def top() -> int:  # the top of the area the window shows, in the view's data
+        return int(gui_env.office.call(view.getViewData).split(";")[4])
+
+    assert top() == 0 and gui_env._state["page_count"] == 3
+    assert gui_env.step(Action(function="scroll", args={"dy": 5})).ok
+    down = top()
+    assert down > 0
+    assert gui_env.step(Action(function="scroll", args={"dy": 0})).error
+    assert top() == down  # the failed step's observation did not scroll back
+    assert gui_env.step(Action(function="scroll", args={"dy": -2})).ok
+    assert 0 < top() < down
+    result = gui_env.step(Action(function="keyboard", args={"keys": "ctrl+enter"}))
+    assert result.ok and gui_env._state["page_count"] == 4  # a page break: counted again
+
+
 def test_killing_libreoffice_mid_episode_fails_it_and_the_next_episode_passes(gui_env) -> None:
     gui_env.reset(SIZE_TASK)
     assert gui_env.step(Action(function="click", control_text="Format")).ok

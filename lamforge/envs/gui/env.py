@@ -39,6 +39,11 @@ from lamforge.envs.doclib import TemplateLibrary
 from lamforge.envs.gui.session import LOAD_TRIES, GuiSession
 from lamforge.envs.writer.office import Office
 
+SCROLL = ActionSpec("scroll", "Scroll the document (the page, the sheet, the slide) with the "
+                    "mouse wheel: dy notches of about three lines, down when positive, up when "
+                    "negative.", False, {"dy": {"type": "integer", "default": 3}})
+"""The GUI's own action (the headless Writer has no view to scroll); Writer's adds it too."""
+
 ACTIONS = [
     ActionSpec("click", "Click a control: open a menu, run a command, press a button, choose "
                "a tab, toggle a check box.", True, {}),
@@ -50,9 +55,21 @@ ACTIONS = [
                False, {"text": {"type": "string"}}),
     ActionSpec("keyboard", "Press keys, e.g. 'ctrl+b', 'enter', 'escape', 'tab'.", False,
                {"keys": {"type": "string"}}),
+    SCROLL,
     ActionSpec("finish", "Declare the task done.", False, {}),
 ]
 _SPECS = {a.name: a for a in ACTIONS}
+MAX_SCROLL = 50
+"""The most wheel notches one scroll turns (a model's '10000' is no user's)."""
+
+
+def scroll_notches(args: dict[str, Any]) -> int:
+    """A scroll action's notches, checked: a whole number, not 0, at most `MAX_SCROLL`."""
+    dy = args.get("dy", 3)
+    if isinstance(dy, bool) or not isinstance(dy, int) or not 0 < abs(dy) <= MAX_SCROLL:
+        raise InvalidAction(f"scroll's dy is a whole number of wheel notches from "
+                            f"-{MAX_SCROLL} to {MAX_SCROLL}, not 0 (got {dy!r})")
+    return dy
 
 
 class OfficeGuiEnv(Env):
@@ -252,6 +269,9 @@ class OfficeGuiEnv(Env):
             return False
         if fn == "keyboard":
             self.gui.key(str(action.args["keys"]))
+            return False
+        if fn == "scroll":
+            self.gui.scroll(scroll_notches(action.args))
             return False
         control = self._resolve(action)
         if not control.enabled:

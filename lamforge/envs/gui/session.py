@@ -518,6 +518,19 @@ class GuiSession:
         self.xdotool("key", "--clearmodifiers", "+".join([*mods, name]))
         self.settle(before, KEY_WAIT if may_open else 0.0)
 
+    def scroll(self, clicks: int) -> None:
+        """Turn the mouse wheel over the middle of the screen, where the document is (the
+        page, the sheet's grid, the slide), as a user scrolls it: `clicks` notches, down
+        when positive (LibreOffice moves about three lines a notch). Not in a dialog: its
+        middle may be any control, and its lists take `select_option` or keys."""
+        if self.focus.startswith("dialog"):
+            raise InvalidAction(f"scroll turns the wheel over the document, and the "
+                                f"{self.focus} is open (use select_option or keyboard)")
+        width, height = (int(v) for v in SCREEN.split("x")[:2])
+        self.xdotool("mousemove", str(width // 2), str(height // 2), "click", "--repeat",
+                     str(abs(clicks)), "--delay", "10", "5" if clicks > 0 else "4")
+        time.sleep(SETTLE)
+
     def type(self, text: str) -> None:
         """Type at the focus, Return for each newline (xdotool's `type` would not press it)."""
         self.focus_window()

@@ -15,6 +15,7 @@ task means the same in both modes.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,11 +26,13 @@ from lamforge.core import (
     Action,
     Control,
     EnvironmentCrashed,
+    InvalidAction,
     Observation,
     Task,
 )
-from lamforge.envs.base import EnvStatus
+from lamforge.envs.base import ActionSpec, EnvStatus
 from lamforge.envs.gui.display import missing_programs
+from lamforge.envs.gui.env import SCROLL, scroll_notches
 from lamforge.envs.gui.session import LOAD_TRIES, GuiSession
 from lamforge.envs.writer import canvas, checks, keys
 from lamforge.envs.writer.env import WriterEnv
@@ -163,7 +166,10 @@ class WriterGuiEnv(WriterEnv):
     def _observe(self, error: str | None = None) -> Observation:
         seen = self.gui.observe()
         self._controls = {c.label: (c, ("node", seen.nodes[c.label])) for c in seen.controls}
-        data = self.office.script("observe", self._doc, "[]")
+        # the last page count, kept while nothing else changed: reading it again scrolls
+        # the view back to the cursor (`state` in the in-process script)
+        last = {"digest": self._state.get("pages_digest"), "pages": self._state.get("page_count")}
+        data = self.office.script("observe", self._doc, "[]", json.dumps(last))
         self._state = data["state"]
         self._state["saved_files"] = self._saved_files()
         text = canvas.render(self._state, self.max_paragraphs)
@@ -207,8 +213,19 @@ class WriterGuiEnv(WriterEnv):
         opens = bool(command) and self.surface.label(command).endswith(("...", "…"))
         self.gui.key(combo, may_open=True if opens else None)
 
+    def action_space(self) -> list[ActionSpec]:
+        """Writer's actions, and the wheel (`scroll`) a real window has."""
+        *actions, finish = super().action_space()
+        return [*actions, SCROLL, finish]
+
     def _execute(self, action) -> bool:
         if action.function == "type_text":
             self.gui.type(str(action.args.get("text", "")))
+            return False
+        if action.function == "scroll":
+            unknown = set(action.args) - set(SCROLL.args)
+            if unknown:
+                raise InvalidAction(f"'scroll' takes ['dy'] (unknown {sorted(unknown)})")
+            self.gui.scroll(scroll_notches(action.args))
             return False
         return super()._execute(action)

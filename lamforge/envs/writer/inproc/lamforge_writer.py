@@ -10,6 +10,7 @@ document is never the "current" component) and returns a JSON string.
 """
 
 import contextlib
+import hashlib
 import json
 
 import uno
@@ -345,15 +346,19 @@ def _selection(doc):
             "page_style": page_style}
 
 
-def state(doc, *args):
-    """The whole document state as JSON: what the canvas shows and what checks read."""
+def state(doc, pages_json="", *args):
+    """The whole document state as JSON: what the canvas shows and what checks read.
+
+    `pages_json`: the last state's {"digest", "pages"} (a window the user sees passes it).
+    Reading the layout's page count makes Writer scroll its view back to the cursor, so a
+    page the user scrolled to would jump back at every observation: while the rest of the
+    state is as it was (`pages_digest`), the page count is taken as it was too."""
     pars = []
     tables = []
     cells = []
     _text_content(doc.Text, "body", pars, tables, cells)
     selection = _selection(doc)
     page = _page(doc, selection.get("page_style"))
-    page_count = doc.getCurrentController().PageCount
     used = {p.get("page_style") for p in pars + cells} - {None}
     out = {
         "paragraphs": pars,
@@ -361,7 +366,6 @@ def state(doc, *args):
         "cell_paragraphs": cells,
         "page": page,
         "page_styles": {name: _page(doc, name)["orientation"] for name in sorted(used)},
-        "page_count": page_count,
         "comments": _comments(doc),
         "shapes": _shapes(doc),
         "fields": _fields(doc),
@@ -372,9 +376,14 @@ def state(doc, *args):
         "endnotes": doc.Endnotes.getCount(),
         "line_numbering": bool(doc.LineNumberingProperties.IsOn),
         "properties": _properties(doc),
-        "selection": selection,
-        "modified": bool(doc.isModified()),
     }
+    digest = hashlib.md5(json.dumps(out, sort_keys=True).encode()).hexdigest()
+    last = json.loads(pages_json) if pages_json else {}
+    out["page_count"] = last["pages"] if last.get("digest") == digest else \
+        doc.getCurrentController().PageCount
+    out["pages_digest"] = digest
+    out["selection"] = selection
+    out["modified"] = bool(doc.isModified())
     return json.dumps(out)
 
 
@@ -449,9 +458,9 @@ def command_states(doc, commands_json, *args):
     return json.dumps(out)
 
 
-def observe(doc, commands_json, *args):
+def observe(doc, commands_json, pages_json="", *args):
     """One call per observation: document state plus command states."""
-    return json.dumps({"state": json.loads(state(doc)),
+    return json.dumps({"state": json.loads(state(doc, pages_json)),
                        "commands": json.loads(command_states(doc, commands_json))})
 
 
