@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -72,16 +73,19 @@ def verdicts(out: Path) -> dict[str, tuple]:
 
 def test_a_local_ray_instance_files_what_the_local_pool_files(flow_tasks, local_verdicts,
                                                               tmp_path, templates_dir,
-                                                              ray_tmp, monkeypatch) -> None:
+                                                              ray_tmp, empty_home,
+                                                              monkeypatch) -> None:
     monkeypatch.setenv("RAY_TMPDIR", str(ray_tmp))
-    cfg = FlowConfig(out_dir=tmp_path, workers=2, templates_dir=templates_dir, backend="ray")
+    out = tmp_path / "out"
+    cfg = FlowConfig(out_dir=out, workers=2, templates_dir=templates_dir, backend="ray")
     counts = execute(flow_tasks, cfg)
     assert sum(counts.values()) == len(flow_tasks)
-    assert verdicts(tmp_path) == local_verdicts
+    assert verdicts(out) == local_verdicts
     assert execute(flow_tasks, cfg) == {}  # resumable as ever: nothing is run twice
     import ray
 
     assert not ray.is_initialized()  # the instance this run started is stopped
+    assert not (empty_home / ".ray").exists()  # Ray's token for the run is not left in the home
 
 
 def test_killing_an_actor_mid_run_loses_nothing(flow_tasks, local_verdicts, tmp_path, ray_tmp
@@ -119,8 +123,11 @@ def test_killing_an_actor_mid_run_loses_nothing(flow_tasks, local_verdicts, tmp_
 
 
 @pytest.fixture
-def cluster(ray_tmp) -> str:
-    """A Ray cluster of its own (`ray start --head`, 2 CPUs), stopped afterwards."""
+def cluster(ray_tmp, monkeypatch) -> str:
+    """A Ray cluster of its own (`ray start --head`, 2 CPUs), stopped afterwards. Its token is
+    given in the environment, as an admin may, so `ray start` writes none into the home; the
+    one this process may already hold is kept (Ray's loader caches it)."""
+    monkeypatch.setenv("RAY_AUTH_TOKEN", os.environ.get("RAY_AUTH_TOKEN") or secrets.token_hex(32))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

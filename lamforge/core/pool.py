@@ -22,8 +22,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from lamforge.core.errors import EnvironmentUnavailable, FatalError, LamforgeError
@@ -244,8 +246,6 @@ def start_ray(pool: PoolConfig) -> bool:
                               "log_to_driver": False, **pool.ray_init}
     try:
         if pool.address:
-            from pathlib import Path
-
             # a cluster started by `ray start` requires its token (~/.ray/auth_token), but a
             # driver with RAY_AUTH_MODE unset connects without sending it and is refused
             _reachable(pool.address)  # Ray itself waits minutes for an address nobody answers
@@ -255,6 +255,7 @@ def start_ray(pool: PoolConfig) -> bool:
                 os.environ["RAY_AUTH_MODE"] = "token"
             ray.init(address=pool.address, **kwargs)
         else:  # one CPU per worker; the object store holds only small JSON results
+            _own_token()
             ray.init(address="local", num_cpus=max(pool.workers, len(os.sched_getaffinity(0))),
                      object_store_memory=kwargs.pop("object_store_memory", 200 * 2**20),
                      **kwargs)
@@ -266,6 +267,17 @@ def start_ray(pool: PoolConfig) -> bool:
                                  f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}"
                                  ) from e
     return True
+
+
+def _own_token() -> None:
+    """Give a local instance a token of this process's own, in the environment its Ray
+    processes inherit. Ray (2.5x) turns token authentication on for a new local instance and,
+    with no token set, writes one into `~/.ray/auth_token`: a file in the user's home that
+    outlives the run. A token the user has (`RAY_AUTH_TOKEN`, `RAY_AUTH_TOKEN_PATH` or that
+    file) is used as it is. The token stays for the process's life: Ray's loader caches it."""
+    if not (os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+            or (Path.home() / ".ray" / "auth_token").is_file()):
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
 
 
 def _reachable(address: str, timeout_s: float = 10.0) -> None:
