@@ -41,9 +41,45 @@ document's content is read through the app's own API (the canvas), not node by n
 
 
 _refs: dict[int, object] = {}
-_parent_roles: dict[str, str] = {}
-"""The roles of the parents `observe` has read, by object path (a local field): 203 nodes of
-Writer's window have 89 parents, and each read is a D-Bus round trip."""
+_roles: dict[str, str] = {}
+"""The roles read of the app's nodes, by object path (a local field), kept from one
+observation to the next: each read is a D-Bus round trip, for ~350 nodes and their parents
+an observation, and a node's role is fixed for its life. The bridge names a node's path from
+a counter (at-spi2-atk's `assign_reference`), so no path is given to a second node. Emptied
+for another app (`_for_app`)."""
+_parents: dict[str, object | None] = {}
+"""The same for a node's parent, as fixed: LibreOffice gives each of its nodes one parent."""
+_roles_app = [0]
+_names: dict[str, str] = {}
+"""The names of the windows, menus and toolbars the nodes of one observation are in, read
+once for all their nodes (a name may change: kept for one observation only)."""
+
+
+def _for_app(pid: int) -> None:
+    if _roles_app[0] != pid or len(_roles) > 100_000:
+        _roles.clear()
+        _parents.clear()
+        _roles_app[0] = pid
+
+
+def _role_of(acc: object) -> str:
+    role = _roles.get(acc.path)
+    if role is None:
+        role = _roles[acc.path] = acc.getRoleName()
+    return role
+
+
+def _parent_of(acc: object) -> object | None:
+    if acc.path not in _parents:
+        _parents[acc.path] = acc.parent
+    return _parents[acc.path]
+
+
+def _name_of(acc: object) -> str:
+    name = _names.get(acc.path)
+    if name is None:
+        name = _names[acc.path] = acc.name or ""
+    return name
 
 
 def _app(pid: int) -> object:
@@ -282,7 +318,8 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
     later calls, `within` (the menu bar, a menu, a toolbar, the dialog or the window) and
     `path` (the name of the menu or toolbar it is in); `boxes`: with screen boxes too."""
     _refs.clear()
-    _parent_roles.clear()
+    _names.clear()
+    _for_app(pid)
     win = _window(pid, title)
     nodes: list[dict] = []
 
@@ -319,7 +356,7 @@ def observe(pid: int, title: str | None = None, max_nodes: int = 600,
         if len(nodes) >= max_nodes:
             break
         try:
-            acc, role = seen[0], seen[1] or seen[0].getRoleName()
+            acc, role = seen[0], seen[1] or _role_of(seen[0])
             if in_dialog and role == "toggle button":
                 if labels is None:  # read once, only for a dialog that has such buttons
                     labels = [(_label_text(lab.name or ""), _box(lab))
@@ -385,7 +422,7 @@ def _safe_showing(win: object) -> list[Seen]:
             try:
                 kid = acc.getChildAtIndex(i)
                 if kid is not None:
-                    kids.append((kid, kid.getRoleName(), _states(kid)))
+                    kids.append((kid, _role_of(kid), _states(kid)))
             except Exception:  # gone while we read it
                 continue
         if not lax and kids and not any("showing" in k[2] for k in kids) and \
@@ -408,7 +445,7 @@ def _observe_node(seen: Seen, win: object, in_dialog: bool, add) -> None:
     acc, role, st, parent, prole = seen
     if acc is None:
         return
-    role = role or acc.getRoleName()
+    role = role or _role_of(acc)
     if role not in ROLES and role not in ("menu bar", "panel"):
         return
     if role == "menu bar":
@@ -417,36 +454,34 @@ def _observe_node(seen: Seen, win: object, in_dialog: bool, add) -> None:
         # GTK reports the native menu bar's menus as visible, not showing
         for i in range(acc.childCount):
             menu = acc.getChildAtIndex(i)
-            if menu is not None and menu.getRoleName() == "menu":
+            if menu is not None and _role_of(menu) == "menu":
                 add(menu, "menu", _states(menu), "MenuBar", "")
         return
     if parent is None:
-        parent = acc.parent
-        if parent is None:
-            prole = ""
-        elif (prole := _parent_roles.get(parent.path)) is None:
-            prole = _parent_roles[parent.path] = parent.getRoleName()
+        parent = _parent_of(acc)
+        prole = "" if parent is None else _role_of(parent)
     if role == "panel":
         if prole == "tool bar":
             # a toolbar's boxes (font, size, style; Calc's Name Box): an entry deep inside,
             # not showing either; a nameless box is told by its place in the toolbar
             for entry in _showing(acc, pyatspi.ROLE_TEXT, showing=False)[:1]:
-                node = add(entry, "text", _states(entry), "ToolBar", parent.name or "",
+                node = add(entry, "text", _states(entry), "ToolBar", _name_of(parent),
                            acc.name or "")
                 node["slot"] = acc.getIndexInParent()
         return
     if prole == "menu bar" or role in ("tool bar", "frame", "dialog", "paragraph", "heading",
                                        "label") or role.startswith("document"):
         return
-    within, path = ("Dialog", win.name or "") if in_dialog else \
-        ("Menu", parent.name or "") if prole == "menu" else \
-        ("ToolBar", parent.name or "") if prole == "tool bar" else ("", "")
+    within, path = ("Dialog", _name_of(win)) if in_dialog else \
+        ("Menu", _name_of(parent)) if prole == "menu" else \
+        ("ToolBar", _name_of(parent)) if prole == "tool bar" else ("", "")
     add(acc, role, st if st is not None else _states(acc), within, path)
 
 
 def count(pid: int, title: str | None = None) -> list:
     """The window input goes to, how many nodes it shows and how many of them are toolbars:
     cheap, for waiting until a window that just opened has drawn its controls."""
+    _for_app(pid)
     win = _window(pid, title)
     return _count(win, _safe_showing(win))
 
