@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from lamforge.core import Control
@@ -35,6 +36,7 @@ class CalcGuiEnv(OfficeGuiEnv):
     library = LIBRARY
     checks = checks.KINDS
     boxes: ClassVar[dict[tuple[str, int], str]] = {("Formula Tool Bar", 0): "Name Box"}
+    inproc: ClassVar[tuple[Path, ...]] = (state.INPROC_READER,)
 
     def read_state(self, doc: Any) -> dict[str, Any]:
         return state.read_state(self.office, doc)

@@ -87,12 +87,14 @@ class OfficeGuiEnv(Env):
     checks: ClassVar[CheckSet]
     boxes: ClassVar[dict[tuple[str, int], str]] = {}
     """Names of the app's nameless toolbar boxes (`GuiSession`)."""
+    inproc: ClassVar[tuple[Path, ...]] = ()
+    """The app's in-process readers, installed in LibreOffice's profile (`Office.script`)."""
 
     def __init__(self, call_timeout: float = 15.0, templates_dir: str | Path | None = None,
                  atspi_timeout: float = 10.0, screenshots: str | Path | None = None) -> None:
         """`screenshots`: a folder to keep a PNG of every observation in (its name is the
         observation's `screenshot`)."""
-        self.office = Office(call_timeout=call_timeout)
+        self.office = Office(call_timeout=call_timeout, scripts=self.inproc)
         self.gui = GuiSession(self.office, atspi_timeout, boxes=self.boxes,
                               screenshots=screenshots)
         # one folder per app: a caller may pass the same folder to Writer, Calc and Impress

@@ -45,7 +45,7 @@ T = TypeVar("T")
 SOFFICE_BIN = Path(os.environ.get("LAMFORGE_SOFFICE", "/usr/lib/libreoffice/program/soffice.bin"))
 UNO_PATH = "/usr/lib/python3/dist-packages"
 INPROC_SCRIPT = Path(__file__).with_name("inproc") / "lamforge_writer.py"
-SCRIPT_URI = "vnd.sun.star.script:lamforge_writer.py${fn}?language=Python&location=user"
+SCRIPT_URI = "vnd.sun.star.script:{module}.py${fn}?language=Python&location=user"
 
 _LIVE: weakref.WeakSet[Office] = weakref.WeakSet()
 ROOT_PREFIX = "lamforge-office-"
@@ -273,11 +273,14 @@ class Office:
     """A warm headless LibreOffice with a UNO connection. Use as a context manager."""
 
     def __init__(self, call_timeout: float = 15.0, start_timeout: float = 60.0,
-                 display: dict[str, str] | None = None) -> None:
+                 display: dict[str, str] | None = None, scripts: tuple[Path, ...] = ()
+                 ) -> None:
         """`display`: the variables of a virtual display and D-Bus session
         (`lamforge.envs.gui.display`) to show LibreOffice's real windows on, with the gtk3
-        plugin that exposes them to AT-SPI; None runs it headless."""
+        plugin that exposes them to AT-SPI; None runs it headless. `scripts`: in-process
+        readers of other apps (Calc's), installed beside Writer's (`script`)."""
         self.call_timeout = call_timeout
+        self.inproc = (INPROC_SCRIPT, *scripts)
         self.display = display
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
@@ -286,7 +289,7 @@ class Office:
         self.restarts = 0
         self._started = False
         self._worker: _Worker | None = None
-        self._scripts: dict[str, Any] = {}
+        self._scripts: dict[tuple[str, str], Any] = {}
         self._pipe: Path | None = None
         remove_stale_roots()
         self._root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-"))
@@ -305,7 +308,8 @@ class Office:
         profile = self._root / f"profile{self.restarts}"
         scripts = profile / "user" / "Scripts" / "python"
         scripts.mkdir(parents=True, exist_ok=True)
-        shutil.copy(INPROC_SCRIPT, scripts / INPROC_SCRIPT.name)
+        for script in self.inproc:
+            shutil.copy(script, scripts / script.name)
         port = _free_port()
         shown = [] if self.display else ["--headless", "--invisible"]
         argv = [str(SOFFICE_BIN), *shown, "--nologo", "--norestore",
@@ -442,27 +446,29 @@ class Office:
                 raise OfficeError(uno_error_text(e), name) from None
             raise
 
-    def script(self, fn: str, *args: Any, timeout: float | None = None) -> Any:
-        """Call a function of the in-process extractor and decode its JSON answer.
+    def script(self, fn: str, *args: Any, timeout: float | None = None,
+               module: str = INPROC_SCRIPT.stem) -> Any:
+        """Call a function of an in-process reader (Writer's unless `module` names another
+        installed one) and decode its JSON answer.
 
         A provider that cannot load the script is a set-up fault (`EnvironmentUnavailable`);
         a script that fails on a document ends the episode (`EnvironmentCrashed`). Either way
         the caller gets one readable line, never a raw UNO exception."""
-        if fn not in self._scripts:
+        if (module, fn) not in self._scripts:
             smgr = self.ctx.ServiceManager
             try:
                 factory = self.call(lambda: smgr.createInstanceWithContext(
                     "com.sun.star.script.provider.MasterScriptProviderFactory", self.ctx))
                 provider = self.call(lambda: factory.createScriptProvider(""))
-                uri = SCRIPT_URI.format(fn=fn)
-                self._scripts[fn] = self.call(lambda: provider.getScript(uri))
+                uri = SCRIPT_URI.format(module=module, fn=fn)
+                self._scripts[module, fn] = self.call(lambda: provider.getScript(uri))
             except LamforgeError:
                 raise
             except Exception as e:
                 raise EnvironmentUnavailable(
                     f"LibreOffice's Python script provider cannot load the in-process reader "
                     f"({uno_error_text(e)}); run `lamforge env check writer`") from None
-        script = self._scripts[fn]
+        script = self._scripts[module, fn]
         try:
             out = self.call(lambda: script.invoke(tuple(args), (), ()), timeout=timeout)
         except LamforgeError:
