@@ -3,7 +3,8 @@
 The grid is never walked: it reports 2^31 cells, and a query that reaches it makes soffice
 build an object for each. A user selects cells with the Name Box (set it to 'B2' or 'A1:C7')
 or the keyboard, types into the cell under the cursor, and uses the menus, toolbars and real
-dialogs. The canvas (the sheet as a text grid) and the checks read the workbook over UNO.
+dialogs. The canvas (the sheet as a text grid) and the checks read the workbook through UNO,
+inside LibreOffice (`state.INPROC_READER`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A workbook's state over UNO, as Calc's checks and canvas read it."""
+"""A workbook's state, as Calc's checks and canvas read it."""
 
 from __future__ import annotations
 

@@ -3,12 +3,13 @@
 A user picks a slide in the slide pane or with Page Down / Page Up, edits a placeholder by
 clicking into the slide and typing, and uses the menus, the sidebar and the real dialogs
 (Slide Properties, Slide Transition…). The canvas (each slide's layout, title and text) and
-the checks read the presentation over UNO.
+the checks read the presentation through UNO, inside LibreOffice (`state.INPROC_READER`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from lamforge.envs.gui.env import OfficeGuiEnv
 from lamforge.envs.impress import checks, state
@@ -22,6 +23,7 @@ class ImpressGuiEnv(OfficeGuiEnv):
     suffix = ".odp"
     library = LIBRARY
     checks = checks.KINDS
+    inproc: ClassVar[tuple[Path, ...]] = (state.INPROC_READER,)
 
     def read_state(self, doc: Any) -> dict[str, Any]:
         return state.read_state(self.office, doc)

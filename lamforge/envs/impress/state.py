@@ -1,7 +1,8 @@
-"""A presentation's state over UNO, as Impress's checks and canvas read it."""
+"""A presentation's state, as Impress's checks and canvas read it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lamforge.envs.writer.office import Office
@@ -9,41 +10,19 @@ from lamforge.envs.writer.office import Office
 LAYOUTS = {0: "Title Slide", 1: "Title, Content", 3: "Title and 2 Content", 19: "Title Only",
            20: "Blank Slide", 32: "Centered Text"}
 """AutoLayout numbers and the names Impress's Layout menu gives them."""
+INPROC_READER = Path(__file__).with_name("inproc") / "lamforge_impress.py"
+"""Impress's in-process reader (`read_state`), installed in the profile
+(`OfficeGuiEnv.inproc`)."""
 
 
 def read_state(office: Office, doc: Any) -> dict[str, Any]:
-    """{slides: [{layout, layout_name, title, texts, transition, background}], current}."""
-
-    def run() -> dict[str, Any]:
-        slides = []
-        pages = doc.DrawPages
-        for i in range(pages.Count):
-            page = pages.getByIndex(i)
-            title, texts = "", []
-            for k in range(page.Count):
-                shape = page.getByIndex(k)
-                if not hasattr(shape, "getString"):
-                    continue
-                text = shape.getString()
-                if shape.ShapeType == "com.sun.star.presentation.TitleTextShape" and not title:
-                    title = text
-                elif text:
-                    texts.append(text)
-            background = None
-            if page.Background is not None:
-                bg = page.Background
-                if bg.FillStyle.value == "SOLID":
-                    background = f"#{bg.FillColor & 0xFFFFFF:06X}"
-            slides.append({"layout": page.Layout, "layout_name": LAYOUTS.get(page.Layout, ""),
-                           "title": title, "texts": texts,
-                           "transition": page.TransitionType, "transition_subtype":
-                           page.TransitionSubtype, "background": background,
-                           "name": page.Name})
-        controller = doc.CurrentController
-        current = controller.CurrentPage.Number if controller is not None else 1
-        return {"slides": slides, "current": current}
-
-    return office.call(run)
+    """{slides: [{layout, layout_name, title, texts, transition, transition_subtype,
+    background, name}], current}. Read inside LibreOffice (`INPROC_READER`, which the office
+    must have been given): over the socket it was ~30 ms a step."""
+    out = office.script("state", doc, module=INPROC_READER.stem)
+    for slide in out["slides"]:
+        slide["layout_name"] = LAYOUTS.get(slide["layout"], "")
+    return out
 
 
 def render(state: dict[str, Any]) -> str:
