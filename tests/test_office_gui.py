@@ -230,6 +230,11 @@ def test_calc_cells_are_reached_through_the_name_box_never_the_grid(templates_di
         # the keys typed next wait for Calc's own sign that the box has taken the cell (the
         # focus the bridge reports is no proof); for the cell already selected there is none
         assert env.box_taken(box, "$a$1") is None
+        assert env.box_taken(box, "XFE1") is None  # past the sheet's end: Calc's error, no move
+        taken = env.box_taken(box, "C7:C2")  # a range written backwards selects C2:C7
+        assert taken is not None and not taken()
+        assert env.step(_act("set_edit_text", "Name Box", text="C7:C2")).ok
+        assert taken()
         taken = env.box_taken(box, "C8")
         assert taken is not None and not taken()
         assert env.step(_act("set_edit_text", "Name Box", text="C8")).ok

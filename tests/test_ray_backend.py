@@ -76,6 +76,7 @@ def test_a_local_ray_instance_files_what_the_local_pool_files(flow_tasks, local_
                                                               ray_tmp, empty_home,
                                                               monkeypatch) -> None:
     monkeypatch.setenv("RAY_TMPDIR", str(ray_tmp))
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)  # the run must make its own
     out = tmp_path / "out"
     cfg = FlowConfig(out_dir=out, workers=2, templates_dir=templates_dir, backend="ray")
     counts = execute(flow_tasks, cfg)

@@ -274,10 +274,18 @@ def _own_token() -> None:
     processes inherit. Ray (2.5x) turns token authentication on for a new local instance and,
     with no token set, writes one into `~/.ray/auth_token`: a file in the user's home that
     outlives the run. A token the user has (`RAY_AUTH_TOKEN`, `RAY_AUTH_TOKEN_PATH` or that
-    file) is used as it is. The token stays for the process's life: Ray's loader caches it."""
-    if not (os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
-            or (Path.home() / ".ray" / "auth_token").is_file()):
-        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    file) is used as it is. Ray's loader caches the token it read, so it is told to read
+    again. The token stays in this process's environment: a cluster this same process joins
+    later (`--address`) is sent it too, so such a cluster needs `RAY_AUTH_TOKEN` set before
+    the first run (docs/scaling.md). A CLI run is one process and one instance."""
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH") or (
+            Path.home() / ".ray" / "auth_token").is_file():
+        return
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    with contextlib.suppress(ImportError, AttributeError):  # a Ray without token auth
+        from ray._raylet import AuthenticationTokenLoader
+
+        AuthenticationTokenLoader.instance().reset_cache()
 
 
 def _reachable(address: str, timeout_s: float = 10.0) -> None:

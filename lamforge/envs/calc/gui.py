@@ -16,17 +16,41 @@ from typing import Any, ClassVar
 
 from lamforge.core import Control
 from lamforge.envs.calc import checks, state
+from lamforge.envs.calc.state import column_name
 from lamforge.envs.calc.templates import LIBRARY
 from lamforge.envs.gui.env import OfficeGuiEnv
 
 CELLS = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]+(:\$?[A-Z]{1,3}\$?[0-9]+)?")
 """A cell or range of the current sheet, as typed into the Name Box ('C8', 'A1:C7')."""
+CELL = re.compile(r"([A-Z]+)([0-9]+)")
+MAX_COLUMN, MAX_ROW = 16_384, 1_048_576
+"""A sheet's size in LibreOffice 7.4 (XFD1048576): a cell past it is an error, not a move."""
 
 
 def _plain(ref: str) -> str:
     """'$Sheet1.$A$1:$A$1' -> 'A1': without sheet, dollars or a range of one cell."""
     parts = [p.rsplit(".", 1)[-1] for p in ref.replace("$", "").upper().split(":")]
     return parts[0] if len(parts) == 2 and parts[0] == parts[1] else ":".join(parts)
+
+
+def _target(text: str) -> str | None:
+    """The cells Name Box text selects, as the sheet's selection will read ('C7:A1' ->
+    'A1:C7', 'B2:B2' -> 'B2'); None for text that is no cell or range of the sheet."""
+    if not CELLS.fullmatch(text):
+        return None
+    corners = []
+    for part in text.replace("$", "").split(":"):
+        letters, digits = CELL.fullmatch(part).groups()  # type: ignore[union-attr]
+        column = 0
+        for ch in letters:
+            column = column * 26 + ord(ch) - 64
+        corners.append((column, int(digits)))
+    if not all(1 <= c <= MAX_COLUMN and 1 <= r <= MAX_ROW for c, r in corners):
+        return None
+    (c1, r1), (c2, r2) = corners[0], corners[-1]
+    first = f"{column_name(min(c1, c2) - 1)}{min(r1, r2)}"
+    last = f"{column_name(max(c1, c2) - 1)}{max(r1, r2)}"
+    return first if first == last else f"{first}:{last}"
 
 
 class CalcGuiEnv(OfficeGuiEnv):
@@ -44,12 +68,11 @@ class CalcGuiEnv(OfficeGuiEnv):
 
     def box_taken(self, control: Control, text: str) -> Callable[[], bool] | None:
         """The Name Box has taken a cell or range when the sheet's selection has become it.
-        Other text (a named range, another sheet's cell), or the cells already selected,
-        keep the session's wait for the focus."""
-        if control.name != "Name Box" or not CELLS.fullmatch(text.strip().upper()):
-            return None
-        want = _plain(text.strip())
-        if self._selection() == want:
+        Other text (a named range, another sheet's cell, a cell past the sheet's end, which
+        Calc answers with an error), or the cells already selected, keep the session's wait
+        for the focus."""
+        want = _target(text.strip().upper()) if control.name == "Name Box" else None
+        if want is None or self._selection() == want:
             return None
         return lambda: self._selection() == want
 

@@ -5,28 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lamforge.envs.calc.inproc.lamforge_calc import column_name
 from lamforge.envs.writer.office import Office
 
 INPROC_READER = Path(__file__).with_name("inproc") / "lamforge_calc.py"
 """Calc's in-process reader (`read_state`), installed in the profile (`OfficeGuiEnv.inproc`)."""
 
 
-def column_name(index: int) -> str:
-    """0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
-    name = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
 def read_state(office: Office, doc: Any) -> dict[str, Any]:
     """{sheets: [{name, rows, cols, cells: {A1: {text, value, formula, format, bold}},
-    widths_cm, charts}], active, selection}: every cell of each sheet's used area (up to 200
-    rows x 40 columns from A1), as shown (text), as a number (value), its formula and number
-    format code. Read inside LibreOffice (`INPROC_READER`, which the office must have been
-    given): over the socket it was seven calls a cell, 80-105 ms a step."""
+    widths_cm, charts}], active, selection}: every cell of each sheet's used area (up to the
+    reader's `MAX_ROWS` x `MAX_COLS` from A1), as shown (text), as a number (value), its
+    formula and number format code. Read inside LibreOffice (`INPROC_READER`, which the
+    office must have been given): over the socket it was seven calls a cell, 66-69 ms a
+    step."""
     return office.script("state", doc, module=INPROC_READER.stem)
 
 

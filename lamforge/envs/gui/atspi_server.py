@@ -44,28 +44,37 @@ _refs: dict[int, object] = {}
 _roles: dict[str, str] = {}
 """The roles read of the app's nodes, by object path (a local field), kept from one
 observation to the next: each read is a D-Bus round trip, for ~350 nodes and their parents
-an observation, and a node's role is fixed for its life. The bridge names a node's path from
-a counter (at-spi2-atk's `assign_reference`), so no path is given to a second node. Emptied
-for another app (`_for_app`)."""
+an observation. The bridge names a node's path from a counter (at-spi2-atk's
+`assign_reference`), so no path is given to a second node. Roles LibreOffice may change
+on a live node (`MUTABLE_ROLES`) are read every time. The server serves one LibreOffice: a
+restarted one gets a new server (`GuiSession.start`); `_for_app` empties the caches anyway
+when asked about another process."""
+MUTABLE_ROLES = {"menu item", "check menu item", "radio menu item", "paragraph", "heading"}
+"""Roles LibreOffice changes on a live node (ROLE_CHANGED): a menu item that becomes a check
+or radio item (`UpdateItemRole`), a paragraph that becomes a heading."""
 _parents: dict[str, object | None] = {}
-"""The same for a node's parent, as fixed: LibreOffice gives each of its nodes one parent."""
-_roles_app = [0]
+"""The same for a node's parent: LibreOffice gives each of its nodes one parent."""
+_app_pid = 0
 _names: dict[str, str] = {}
 """The names of the windows, menus and toolbars the nodes of one observation are in, read
 once for all their nodes (a name may change: kept for one observation only)."""
 
 
 def _for_app(pid: int) -> None:
-    if _roles_app[0] != pid or len(_roles) > 100_000:
+    """Keep the caches for app `pid` (and bounded); `observe` and `count` call it first."""
+    global _app_pid
+    if _app_pid != pid or len(_roles) > 100_000:
         _roles.clear()
         _parents.clear()
-        _roles_app[0] = pid
+        _app_pid = pid
 
 
 def _role_of(acc: object) -> str:
     role = _roles.get(acc.path)
     if role is None:
-        role = _roles[acc.path] = acc.getRoleName()
+        role = acc.getRoleName()
+        if role not in MUTABLE_ROLES:
+            _roles[acc.path] = role
     return role
 
 

@@ -64,7 +64,11 @@ MAX_SCROLL = 50
 
 
 def scroll_notches(args: dict[str, Any]) -> int:
-    """A scroll action's notches, checked: a whole number, not 0, at most `MAX_SCROLL`."""
+    """A scroll action's notches, checked: a whole number, not 0, at most `MAX_SCROLL`, and
+    no other argument."""
+    unknown = set(args) - set(SCROLL.args)
+    if unknown:
+        raise InvalidAction(f"'scroll' takes ['dy'] (unknown {sorted(unknown)})")
     dy = args.get("dy", 3)
     if isinstance(dy, bool) or not isinstance(dy, int) or not 0 < abs(dy) <= MAX_SCROLL:
         raise InvalidAction(f"scroll's dy is a whole number of wheel notches from "

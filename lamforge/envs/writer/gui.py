@@ -26,7 +26,6 @@ from lamforge.core import (
     Action,
     Control,
     EnvironmentCrashed,
-    InvalidAction,
     Observation,
     Task,
 )
@@ -109,6 +108,7 @@ class WriterGuiEnv(WriterEnv):
     # ---- life cycle -------------------------------------------------------------------------
     def reset(self, task: Task) -> Observation:
         self._closed = False
+        self._keep_view = False  # a scroll that crashed the last episode kept it
         for c in task.checks:
             checks.validate(c)
         self.gui.clear()
@@ -231,9 +231,6 @@ class WriterGuiEnv(WriterEnv):
             return False
         if action.function == "scroll":
             self._keep_view = True  # this step's observation leaves the view where it is
-            unknown = set(action.args) - set(SCROLL.args)
-            if unknown:
-                raise InvalidAction(f"'scroll' takes ['dy'] (unknown {sorted(unknown)})")
             self.gui.scroll(scroll_notches(action.args))
             return False
         return super()._execute(action)

@@ -465,9 +465,12 @@ class Office:
             except LamforgeError:
                 raise
             except Exception as e:
+                app = module.removeprefix("lamforge_")  # lamforge_calc.py: calc-gui's reader
+                env = "writer" if app == "writer" else f"{app}-gui"
                 raise EnvironmentUnavailable(
                     f"LibreOffice's Python script provider cannot load the in-process reader "
-                    f"({uno_error_text(e)}); run `lamforge env check writer`") from None
+                    f"{module}.py ({uno_error_text(e)}); run `lamforge env check {env}`"
+                    ) from None
         script = self._scripts[module, fn]
         try:
             out = self.call(lambda: script.invoke(tuple(args), (), ()), timeout=timeout)

@@ -1,7 +1,7 @@
 """Runs inside LibreOffice (its Python script provider), not in lamforge's interpreter.
 
 Impress's state, as its checks and canvas read it (`lamforge.envs.impress.state`). Read over
-the UNO socket it cost ~30 ms at every step and reset, a few remote calls per shape; here
+the UNO socket it cost about 30 ms at every step and reset, a few remote calls per shape; here
 they take microseconds. lamforge installs this file in the instance's profile and calls
 `state` once per observation, which returns JSON. Only the standard library and
 LibreOffice's own `uno` are available here.
@@ -37,8 +37,9 @@ def state(doc, *args):
     current."""
     pages = doc.DrawPages
     slides = [_slide(pages.getByIndex(i)) for i in range(pages.Count)]
-    controller = doc.CurrentController
-    current = controller.CurrentPage.Number if controller is not None else 1
+    # no controller, or one of a view without a current page: the first slide
+    page = getattr(doc.CurrentController, "CurrentPage", None)
+    current = page.Number if page is not None else 1
     return json.dumps({"slides": slides, "current": current})
 
 

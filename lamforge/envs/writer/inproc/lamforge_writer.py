@@ -377,7 +377,7 @@ def state(doc, pages_json="", *args):
         "line_numbering": bool(doc.LineNumberingProperties.IsOn),
         "properties": _properties(doc),
     }
-    digest = hashlib.md5(json.dumps(out, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.md5(json.dumps(out, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
     last = json.loads(pages_json) if pages_json else {}
     out["page_count"] = last["pages"] if last.get("digest") == digest else \
         doc.getCurrentController().PageCount
