@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import reduce
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,9 +21,8 @@ from lamforge.envs.calc.state import column_name
 from lamforge.envs.calc.templates import LIBRARY
 from lamforge.envs.gui.env import OfficeGuiEnv
 
-CELLS = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]+(:\$?[A-Z]{1,3}\$?[0-9]+)?")
+CELLS = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]+)(?::\$?([A-Z]{1,3})\$?([0-9]+))?")
 """A cell or range of the current sheet, as typed into the Name Box ('C8', 'A1:C7')."""
-CELL = re.compile(r"([A-Z]+)([0-9]+)")
 MAX_COLUMN, MAX_ROW = 16_384, 1_048_576
 """A sheet's size in LibreOffice 7.4 (XFD1048576): a cell past it is an error, not a move."""
 
@@ -33,24 +33,25 @@ def _plain(ref: str) -> str:
     return parts[0] if len(parts) == 2 and parts[0] == parts[1] else ":".join(parts)
 
 
+def _corner(letters: str, digits: str) -> tuple[int, int]:
+    """('AB', '12') -> (28, 12): a cell's column and row, from 1."""
+    return reduce(lambda n, ch: n * 26 + ord(ch) - 64, letters, 0), int(digits)
+
+
 def _target(text: str) -> str | None:
     """The cells Name Box text selects, as the sheet's selection will read ('C7:A1' ->
     'A1:C7', 'B2:B2' -> 'B2'); None for text that is no cell or range of the sheet."""
-    if not CELLS.fullmatch(text):
+    match = CELLS.fullmatch(text)
+    if match is None:
         return None
-    corners = []
-    for part in text.replace("$", "").split(":"):
-        letters, digits = CELL.fullmatch(part).groups()  # type: ignore[union-attr]
-        column = 0
-        for ch in letters:
-            column = column * 26 + ord(ch) - 64
-        corners.append((column, int(digits)))
-    if not all(1 <= c <= MAX_COLUMN and 1 <= r <= MAX_ROW for c, r in corners):
+    first = _corner(match[1], match[2])
+    last = first if match[3] is None else _corner(match[3], match[4])
+    (c1, r1), (c2, r2) = first, last
+    if not all(1 <= c <= MAX_COLUMN and 1 <= r <= MAX_ROW for c, r in (first, last)):
         return None
-    (c1, r1), (c2, r2) = corners[0], corners[-1]
-    first = f"{column_name(min(c1, c2) - 1)}{min(r1, r2)}"
-    last = f"{column_name(max(c1, c2) - 1)}{max(r1, r2)}"
-    return first if first == last else f"{first}:{last}"
+    top = f"{column_name(min(c1, c2) - 1)}{min(r1, r2)}"
+    bottom = f"{column_name(max(c1, c2) - 1)}{max(r1, r2)}"
+    return top if top == bottom else f"{top}:{bottom}"
 
 
 class CalcGuiEnv(OfficeGuiEnv):
