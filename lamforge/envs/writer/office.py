@@ -278,7 +278,7 @@ class Office:
         """`display`: the variables of a virtual display and D-Bus session
         (`lamforge.envs.gui.display`) to show LibreOffice's real windows on, with the gtk3
         plugin that exposes them to AT-SPI; None runs it headless. `scripts`: in-process
-        readers of other apps (Calc's), installed beside Writer's (`script`)."""
+        readers of other apps (Calc's, Impress's), installed beside Writer's (`script`)."""
         self.call_timeout = call_timeout
         self.inproc = (INPROC_SCRIPT, *scripts)
         self.display = display

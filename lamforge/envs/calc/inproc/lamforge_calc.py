@@ -2,8 +2,8 @@
 
 Calc's state, as its checks and canvas read it (`lamforge.envs.calc.state`). Read over the
 UNO socket, a template's sheet (21-25 cells) cost 66-69 ms at every step and reset: seven
-remote calls per cell. In-process it takes about 2 ms, so lamforge installs this file in the instance's
-profile and calls `state` once per observation, which returns JSON.
+remote calls per cell. In-process it takes about 2 ms, so lamforge installs this file in the
+instance's profile and calls `state` once per observation, which returns JSON.
 
 Only the standard library is imported here, so lamforge's side (`calc.state`) imports its
 `column_name` and limits from this file: one definition of each.

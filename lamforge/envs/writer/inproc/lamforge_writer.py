@@ -349,7 +349,8 @@ def _selection(doc):
 def state(doc, pages_json="", *args):
     """The whole document state as JSON: what the canvas shows and what checks read.
 
-    `pages_json`: the last state's {"digest", "pages"} (a window the user sees passes it).
+    `pages_json`: the last state's {"digest", "pages"} ("{}" when there is none; a window
+    the user sees passes it, the headless environment does not).
     Reading the layout's page count makes Writer scroll its view back to the cursor, so a
     page the user scrolled to would jump back at every observation: while the rest of the
     state is as it was (`pages_digest`), the page count is taken as it was too."""
@@ -377,11 +378,14 @@ def state(doc, pages_json="", *args):
         "line_numbering": bool(doc.LineNumberingProperties.IsOn),
         "properties": _properties(doc),
     }
-    digest = hashlib.md5(json.dumps(out, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
-    last = json.loads(pages_json) if pages_json else {}
-    out["page_count"] = last["pages"] if last.get("digest") == digest else \
-        doc.getCurrentController().PageCount
-    out["pages_digest"] = digest
+    pages = None
+    if pages_json:  # a window (the headless reader and saved copies skip the hashing)
+        last = json.loads(pages_json)
+        digest = hashlib.md5(json.dumps(out, sort_keys=True).encode(),
+                             usedforsecurity=False).hexdigest()
+        pages = last["pages"] if last.get("digest") == digest else None
+        out["pages_digest"] = digest
+    out["page_count"] = doc.getCurrentController().PageCount if pages is None else pages
     out["selection"] = selection
     out["modified"] = bool(doc.isModified())
     return json.dumps(out)
