@@ -328,15 +328,16 @@ class Office:
         url = f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext"
         deadline = time.monotonic() + self.start_timeout
         while True:
-            if self.proc.poll() == 81:
+            code = self.proc.poll()  # once: an exit between two reads took 81 for a failure
+            if code == 81:
                 # A new profile makes soffice.bin exit with 81 and ask to be started again
                 # (the `soffice` wrapper does this for interactive users).
                 self.proc = self._spawn(argv)
                 STARTED_PIDS.append(self.proc.pid)
                 continue
-            if self.proc.poll() is not None:
+            if code is not None:
                 raise EnvironmentUnavailable(
-                    f"soffice.bin exited with code {self.proc.returncode} during start-up")
+                    f"soffice.bin exited with code {code} during start-up")
             try:
                 # through the worker: a connect that hangs must not hang us
                 self.ctx = self._worker.submit(lambda: resolver.resolve(url)).result(
