@@ -48,6 +48,10 @@ class SearchConfig(BaseModel):
     """Candidates tried in each state."""
     seconds: float = 60.0
     """Wall time at most per task instance (a page that reloads on every episode is slow)."""
+    dive: float = 0.34
+    """The share of the episodes and time kept for the dive, when the beam finds nothing."""
+    dive_depth: int = 24
+    """Actions at most in a dive (a calendar a year back, a number guessed in turns)."""
 
 
 @dataclass
@@ -96,6 +100,94 @@ class _Replay:
             if r.done:
                 return steps, obs, True, None
         return steps, obs, False, None
+
+
+def _key(action: Action) -> str:
+    return action.model_dump_json(exclude_none=True)
+
+
+def _dive(env: Env, replay: _Replay, cfg: SearchConfig, dead: set[tuple[tuple, str]]
+          ) -> tuple[list[Step], Verdict] | None:
+    """Depth-first along the candidates' order, for tasks longer than the beam reaches: in
+    each state the best candidate not yet known to end the episode wrong, fail or change
+    nothing. An episode goes on until the app ends it; an ending without success marks
+    that action dead in that state, and the next episode replays the way to it and goes on
+    with the next candidate. Steps that changed nothing, and loops (a toggle undone), are
+    cut from the way found, which must then replay to success itself."""
+    while not replay.spent:
+        dead_before = len(dead)
+        _, obs, _, _ = replay.run([])
+        taken: list[Action] = []  # the way, loops cut
+        executed: list[Action] = []  # every action that went through, in order
+        sigs = [_signature(obs)]
+        action: Action | None = None
+        for _ in range(cfg.dive_depth):
+            sig = sigs[-1]
+            action = next((a for a in env.candidates(obs, replay.request, cfg.branch)
+                           if (sig, _key(a)) not in dead), None)
+            if action is None:
+                break
+            r = env.step(action)
+            if r.info.get("crashed"):
+                raise EnvironmentCrashed(r.error or "the application crashed")
+            done = r.done or (r.ok and not env.judges_itself and
+                              env.evaluate().status == "pass")
+            if done:
+                if r.ok and env.evaluate().status == "pass":
+                    found = _verified(env, replay, [*taken, action]) or \
+                        _verified(env, replay, [*executed, action])
+                    if found is not None:
+                        return _shortened(env, replay, found)
+                dead.add((sig, _key(action)))
+                break
+            obs = r.observation
+            after = _signature(obs)
+            if not r.ok or after == sig:
+                dead.add((sig, _key(action)))  # failed, or changed nothing: not again here
+                continue
+            executed.append(action)
+            if after in sigs:  # back in a state of the way: what led from there is undone
+                dead.add((sig, _key(action)))
+                del taken[sigs.index(after):]
+                del sigs[sigs.index(after) + 1:]
+                continue
+            taken.append(action)
+            sigs.append(after)
+        else:  # as deep as a dive goes: the next one turns off earlier
+            if taken:
+                dead.add((sigs[-2], _key(taken[-1])))
+        if action is None and taken:  # nothing left to try here: not this way again
+            dead.add((sigs[-2], _key(taken[-1])))
+        if len(dead) == dead_before:
+            return None  # an episode learned nothing: another would go the same way
+    return None
+
+
+def _shortened(env: Env, replay: _Replay, found: tuple[list[Step], Verdict]
+               ) -> tuple[list[Step], Verdict]:
+    """A dive's way without the texts it typed over before anything else happened (a fill
+    followed by another fill of the same field): kept out when the rest replays to success
+    (one episode, past the budget: the way is found already). Other steps stay, even where
+    the seed would allow a shortcut: a guess the page answered is how the next was chosen."""
+    actions = [s.action for s in found[0]]
+    kept = [a for a, b in zip(actions, [*actions[1:], None], strict=True)
+            if not (b is not None and a.function == b.function == "fill" and
+                    a.control_label == b.control_label)]
+    if len(kept) == len(actions):
+        return found
+    return _verified(env, replay, kept, spend=False) or found
+
+
+def _verified(env: Env, replay: _Replay, actions: list[Action], spend: bool = True
+              ) -> tuple[list[Step], Verdict] | None:
+    """The way a dive found, replayed from a fresh reset: its steps if it succeeds again."""
+    if spend and replay.spent:
+        return None
+    steps, _, _, error = replay.run(actions)
+    if error or len(steps) != len(actions):
+        return None
+    verdict = env.evaluate()
+    return (steps, verdict) if verdict.status == "pass" else None
 
 
 def search(env: Env, task: Task, cfg: SearchConfig | None = None) -> Trajectory:
@@ -148,6 +240,23 @@ def describe(step: Step) -> str:
 def _search(env: Env, replay: _Replay, cfg: SearchConfig,
             refuted: list[tuple[list[Action], Action]]
             ) -> tuple[tuple[list[Step], Verdict] | None, int]:
+    """The beam first (short trajectories), on its share of the budget; then the dive on
+    what is left, knowing what the beam refuted."""
+    dead: set[tuple[tuple, str]] = set()
+    budget, deadline = replay.budget, replay.deadline
+    if cfg.dive > 0:
+        replay.budget = max(1, round(budget * (1 - cfg.dive)))
+        replay.deadline = deadline - cfg.seconds * cfg.dive
+    found, tried = _beam(env, replay, cfg, refuted, dead)
+    replay.budget, replay.deadline = budget, deadline
+    if found is None and cfg.dive > 0:
+        found = _dive(env, replay, cfg, dead)
+    return found, tried
+
+
+def _beam(env: Env, replay: _Replay, cfg: SearchConfig,
+          refuted: list[tuple[list[Action], Action]], dead: set[tuple[tuple, str]]
+          ) -> tuple[tuple[list[Step], Verdict] | None, int]:
     _, root, _, _ = replay.run([])
     frontier = [_Node([], 0.0, root)]
     seen: set[tuple] = set()
@@ -172,8 +281,11 @@ def _search(env: Env, replay: _Replay, cfg: SearchConfig,
                     if verdict.status == "pass":
                         return (steps, verdict), tried
                     refuted.append((node.actions, action))
+                    dead.add((before, _key(action)))
                     continue  # the page judged it wrong: pruned
                 sig = _signature(after)
+                if sig == before:
+                    dead.add((before, _key(action)))
                 if sig == before or sig in seen:
                     continue  # changed nothing, or a state reached already
                 seen.add(sig)

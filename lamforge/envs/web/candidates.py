@@ -88,6 +88,113 @@ def _owner(text: str, fields: list[str], request: str) -> str | None:
     return best
 
 
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december"]
+BACK = {"prev", "previous", "back", "<", "‹", "«", "earlier"}
+AHEAD = {"next", "forward", ">", "›", "»", "later"}
+
+
+def date_in(request: str) -> tuple[int, int, int] | None:
+    """The date an instruction names, as (year, month, day): "12/02/2016" (as US forms
+    write it) or "December 2, 2016"."""
+    m = re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", request)
+    if m:
+        return int(m[3]), int(m[1]), int(m[2])
+    m = re.search(rf"\b({'|'.join(MONTHS)})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", request.lower())
+    return (int(m[3]), MONTHS.index(m[1]) + 1, int(m[2])) if m else None
+
+
+def date_moves(obs: Observation, request: str) -> dict[str, float]:
+    """A calendar on the page (a month and year shown, day numbers to click): the moves
+    toward the instruction's date — back or ahead a month until it shows, then its day."""
+    want = date_in(request)
+    shown = re.search(rf"\b({'|'.join(MONTHS)})\s+(\d{{4}})\b", obs.canvas.lower())
+    if want is None or shown is None:
+        return {}
+    gap = (want[0] - int(shown[2])) * 12 + want[1] - (MONTHS.index(shown[1]) + 1)
+    moves: dict[str, float] = {}
+    for c in obs.controls:
+        name = c.name.strip().lower()
+        day = gap == 0 and name == str(want[2]) and c.type in ("link", "button", "gridcell")
+        if day or (gap < 0 and name in BACK) or (gap > 0 and name in AHEAD):
+            moves[c.label] = 3.5
+    return moves
+
+
+def guesses(obs: Observation, request: str) -> list[str]:
+    """Numbers to try in a number field when the instruction gives a range ("between 0-9")
+    and the page answers each try ("higher than 4"): the ones the last answer leaves, the
+    nearest to it first (the middle of the range before any answer)."""
+    m = re.search(r"\b(-?\d+)\s*(?:-|to|and)\s*(-?\d+)\b", request)
+    if not m or int(m[2]) - int(m[1]) > 1000:
+        return []
+    low, high = int(m[1]), int(m[2])
+    said = re.search(r"\b(higher|greater|larger|more|lower|smaller|less)\s+than\s+(-?\d+)",
+                     obs.canvas, flags=re.I)
+    if said is None:
+        middle = (low + high) // 2
+        return [str(n) for n in sorted(range(low, high + 1), key=lambda n: abs(n - middle))]
+    n = int(said[2])
+    up = said[1].lower() in ("higher", "greater", "larger", "more")
+    return [str(k) for k in (range(n + 1, high + 1) if up else range(n - 1, low - 1, -1))]
+
+
+def quoted_parts(name: str, request: str) -> float:
+    """How much of a control's name the instruction quotes in pieces ('starts with "An"
+    and ends with "ica"' for "Antarctica"): 0.5 a piece it begins with, ends with or holds."""
+    n = name.strip().lower()
+    if not n:
+        return 0.0
+    pieces = [q.lower() for q in re.findall(r'"([^"]{2,})"', request)]
+    return min(1.0, 0.5 * sum(q in n and q != n for q in pieces))
+
+
+def scroll_moves(obs: Observation, request: str) -> list[tuple[float, Action]]:
+    """A page's worth down or up in each thing that scrolls and has room that way; the way
+    the instruction names ("to the bottom", "up") first."""
+    down = bool(re.search(r"\b(bottom|down|end|below)\b", request, flags=re.I))
+    up = bool(re.search(r"\b(top|up|beginning|above)\b", request, flags=re.I))
+    named = bool(re.search(r"\bscroll", request, flags=re.I))
+    moves = []
+    for label, top, most, page in re.findall(r"^Scroll (\S+): (\d+) of (\d+) px "
+                                            r"\(a page is (\d+) px\)$", obs.canvas, re.M):
+        target = None if label == "page" else label
+        top, most, page = int(top), int(most), int(page)
+        step = max(40, page - 20)  # a page's worth, or the rest when not much more is left
+        if top < most:
+            dy = most - top if most - top <= 1.5 * page else step
+            moves.append((0.3 + 1.5 * named + 0.5 * down,
+                          Action(function="scroll", control_label=target, args={"dy": dy})))
+        if top > 0:
+            dy = top if top <= 1.5 * page else step
+            moves.append((0.3 + 1.5 * named + 0.5 * up,
+                          Action(function="scroll", control_label=target, args={"dy": -dy})))
+    return moves
+
+
+def drag_moves(obs: Observation, request: str, most: int = 12) -> list[tuple[float, Action]]:
+    """Drags of what the page lets a user drag onto the other things shown (other draggable
+    items, boxes, shapes, named controls), the pairs the instruction names most first."""
+    sources = [c for c in obs.controls if "draggable" in c.type and c.enabled]
+    if not sources:
+        return []
+    targets = [c for c in obs.controls if c.type.split()[0] not in TEXT_FIELDS and
+               c.type != "option"]
+    moves = []
+    for s in sources:
+        for t in targets:
+            if t.label == s.label:
+                continue
+            near = relevance(t.name, request) + quoted_parts(t.name, request)
+            if "draggable" not in t.type and t.type not in ("generic", "graphics-symbol") \
+                    and near < 1:
+                continue
+            moves.append((0.5 + relevance(s.name, request) + 0.5 * near,
+                          Action(function="drag", control_label=s.label, args={"to": t.label})))
+    moves.sort(key=lambda m: -m[0])
+    return moves[:most]
+
+
 def propose(obs: Observation, request: str, limit: int | None = None) -> list[Action]:
     """Candidate actions, best first; all of them when `limit` is None."""
     scored: list[tuple[float, int, Action]] = []
@@ -98,6 +205,11 @@ def propose(obs: Observation, request: str, limit: int | None = None) -> list[Ac
                and c.label.isdigit() and relevance(c.name, request) >= 2]
     fields = [c.name for c in obs.controls if c.type in TEXT_FIELDS and c.name]
     owners = {t: _owner(t, fields, request) for t in strings[:5]} if len(fields) > 1 else {}
+    # options of a list that takes several: a ctrl-click adds one to what is chosen already
+    several = {o for c in obs.controls if "multiselectable" in c.type for o in c.options or []}
+    chosen = any(c.type == "option" and c.value == "selected" and c.name in several
+                 for c in obs.controls)
+    dated = date_moves(obs, request)
     order = 0
     for c in obs.controls:
         if not c.enabled:
@@ -105,6 +217,11 @@ def propose(obs: Observation, request: str, limit: int | None = None) -> list[Ac
         order += 1
         dropdown = c.options is not None  # a <select>: its options are controls too
         if c.type in TEXT_FIELDS and not dropdown:  # (a read-only field's type says so)
+            tries = guesses(obs, request) if c.type == "spinbutton" else []
+            for rank, text in enumerate(tries[:3]):  # a number the page's answer leaves
+                if c.value != text:
+                    scored.append((1.9 - 0.1 * rank, order, Action(
+                        function="fill", control_label=c.label, args={"text": text})))
             for rank, text in enumerate(strings[:5]):
                 if c.value == text:
                     continue
@@ -114,14 +231,28 @@ def propose(obs: Observation, request: str, limit: int | None = None) -> list[Ac
                                       args={"text": text})))
         if dropdown:
             continue  # a click on one of its options chooses it
-        score = relevance(c.name, request)
+        score = max(relevance(c.name, request), quoted_parts(c.name, request),
+                    dated.get(c.label, 0.0))
         if c.label.isdigit() and any(0 < int(c.label) - a <= 12 for a in anchors):
             score += 0.5
         if c.type == "StaticText" and score < 1:
             continue  # plain text nobody named: rarely what a task wants clicked
-        if c.value == "checked" and score > 0:
+        if c.value in ("checked", "selected") and score > 0:
             score -= 0.5  # already as the instruction wants, most likely
         scored.append((score, order, Action(function="click", control_label=c.label)))
+        if chosen and c.type == "option" and c.name in several and c.value != "selected":
+            scored.append((score + 0.1, order, Action(function="click", control_label=c.label,
+                                                      args={"modifiers": "Control"})))
+    # keys in the field that has the focus: ArrowDown opens an autocomplete's list, Enter
+    # sends a form or takes the list's choice
+    field = obs.control(obs.focus) if obs.focus else None
+    if field is not None and field.type in TEXT_FIELDS and field.value:
+        enter = 1.5 if re.search(r"\b(enter|return) key|\b(press|hit) (enter|return)\b",
+                                 request, flags=re.I) else 0.0
+        scored.append((0.9, order, Action(function="keyboard", args={"keys": "ArrowDown"})))
+        scored.append((0.8 + enter, order, Action(function="keyboard", args={"keys": "Enter"})))
+    scored += [(score, order + 1, a) for score, a in scroll_moves(obs, request)]
+    scored += [(score, order + 1, a) for score, a in drag_moves(obs, request)]
     scored.sort(key=lambda x: (-x[0], x[1]))
     return [a for _, _, a in scored[:limit]]
 

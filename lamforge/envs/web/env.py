@@ -42,16 +42,25 @@ from lamforge.envs.xdg import xdg_folders
 
 CHROMIUM = os.environ.get("LAMFORGE_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--disable-smooth-scrolling"]  # a wheel scrolls at once: the same seed, the same page
 STAMP_JS = (Path(__file__).with_name("stamp.js")).read_text()
 START_JS = """([seed, inPlace]) => {
     // restarting in place would keep a widget the last episode left on the body (a dialog,
     // a date picker): say so (null), and the page is loaded again
     if (inPlace && window.__lfShownBeside &&
         Array.from(document.body.children).some(window.__lfShownBeside)) return null;
+    // nor a text area the last episode typed in: its text no longer follows the page's
+    // (a page that writes a new text into it would show the old one)
+    if (inPlace && Array.from(document.querySelectorAll("textarea")).some(
+        (el) => el.value !== el.defaultValue)) return null;
     // no time limit per episode (common practice); a browser timer's longest delay is
     // 2^31-1 ms, and a longer one fires at once and ends the episode as timed out
     core.EPISODE_MAX_TIME = 2147483000;
+    // an episode starts with nothing focused, as on a page just loaded
+    if (document.activeElement && document.activeElement !== document.body) {
+        document.activeElement.blur();
+    }
     Math.seedrandom(seed);
     core.startEpisodeReal();
     window.__lfNext = undefined;
@@ -73,17 +82,57 @@ ROLES = {"button", "link", "textbox", "searchbox", "checkbox", "radio", "combobo
          "cell", "heading", "listitem", "image", "img", "graphics-symbol", "Date",
          "InputTime", "StaticText"}
 """Roles shown as controls (static text too: many MiniWoB tasks click words and shapes)."""
+MODIFIERS = ("Control", "Shift", "Alt")
+"""Keys a click may hold."""
+DRAG_STEPS = 8
+"""Pointer moves between press and release: jQuery UI starts a drag after a move or two."""
+SCROLL_SETTLE_MS = 500
+"""A wheel returns before the scroll is done (Playwright does not wait for it): a step waits
+until the scrolled thing stays put for three frames, at most this long, so a scroll left
+over cannot land in the next episode."""
+SETTLE_JS = """([label, most]) => new Promise((done) => {
+    const el = label ? document.querySelector(`[data-lf="${label}"]`)
+                     : document.scrollingElement;
+    const start = performance.now();
+    let last = el ? el.scrollTop : 0, still = 0;
+    const frame = () => {
+        const now = el ? el.scrollTop : 0;
+        still = now === last ? still + 1 : 0;
+        last = now;
+        if (still >= 3 || performance.now() - start > most) done(now);
+        else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+})"""
+
+ANIMATION_MS = 1000
+"""A step waits for the page's jQuery animations (a date picker sliding in) to end, at most
+this long: an observation taken mid-way would differ from one episode to the next."""
+STILL_JS = """(most) => new Promise((done) => {
+    const start = performance.now();
+    const frame = () => {
+        const moving = window.jQuery && jQuery.timers && jQuery.timers.length;
+        if (!moving || performance.now() - start > most) done(true);
+        else requestAnimationFrame(frame);
+    };
+    frame();
+})"""
 
 ACTIONS = [
-    ActionSpec("click", "Click a control.", True, {}),
+    ActionSpec("click", "Click a control; `modifiers` holds keys during the click ('Control' "
+               "adds an option to a multi-select list's choice, 'Shift' extends it).", True,
+               {"modifiers": {"type": "string", "enum": ["", *MODIFIERS], "default": ""}}),
     ActionSpec("fill", "Replace the text of a text field.", True,
                {"text": {"type": "string"}}),
     ActionSpec("select_option", "Choose an option of a list or drop-down.", True,
                {"option": {"type": "string"}}),
     ActionSpec("keyboard", "Press keys, e.g. 'Enter' or 'Control+A'.", False,
                {"keys": {"type": "string"}}),
-    ActionSpec("scroll", "Scroll the page or a control by some pixels.", False,
+    ActionSpec("scroll", "Scroll a control (a list, a text area; the page where the pointer is "
+               "when none is named) by some pixels, down when positive.", False,
                {"dy": {"type": "integer", "default": 200}}),
+    ActionSpec("drag", "Drag a control with the mouse and drop it on the middle of another "
+               "(`to`: that control's label).", True, {"to": {"type": "string"}}),
     ActionSpec("finish", "Say the task is done.", False, {}),
 ]
 
@@ -263,10 +312,19 @@ class WebEnv(Env):
         lf = {}
         dropdowns: set[str] = set()
         owner: dict[str, int] = {}  # option label -> node index of its <select>
+        marked: dict[str, str] = {}  # label -> the state a page's class gives it
+        swatches: list[int] = []  # textless coloured elements (their colour names them)
+        draggable: set[str] = set()  # labels of what the page lets a user drag
         for i, attrs in enumerate(nodes["attributes"]):
             named = {strings[attrs[j]]: strings[attrs[j + 1]] for j in range(0, len(attrs), 2)}
             if "data-lf" in named:
                 lf[i] = (named["data-lf"], named.get("data-lf-name", ""))
+                if "data-lf-state" in named:
+                    marked[named["data-lf"]] = named["data-lf-state"]
+                if "data-lf-drag" in named:
+                    draggable.add(named["data-lf"])
+                if "data-lf-swatch" in named and i in bounds:
+                    swatches.append(i)
                 if strings[nodes["nodeName"][i]] == "SELECT":
                     dropdowns.add(named["data-lf"])
                 elif strings[nodes["nodeName"][i]] == "OPTION":  # whose list it is in
@@ -305,13 +363,33 @@ class WebEnv(Env):
             seen.add(key)
             shown_labels.add(label)
             value = n.get("value", {}).get("value")
-            state = "checked" if props.get("checked") in (True, "true") else None
+            state = "checked" if props.get("checked") in (True, "true") else \
+                "selected" if role == "option" and props.get("selected") in (True, "true") \
+                else marked.get(label)
             if props.get("readonly") in (True, "true"):
                 role += " readonly"  # a field that takes no typing (a date picker's)
+            if props.get("multiselectable") in (True, "true"):
+                role += " multiselectable"  # a list where ctrl-click adds an option
+            if label in draggable:  # where it is, so a drag that moved it is seen
+                role += " draggable"
+                box = self._boxes.get(label)
+                value = value or (f"at {box[0]:.0f},{box[1]:.0f}" if box else None)
             controls.append(Control(label=label, name=name[:80], type=role,
                                     value=state or (None if value in (None, "")
                                                     else str(value)[:80]),
                                     enabled=not props.get("disabled")))
+        # a box told apart only by its colour is a control even where the page gives it no
+        # role (a <div> or <span> with a background): a user clicks it. It takes its place in
+        # the page's order (labels are stamped in that order)
+        for i in swatches:
+            label, hint = lf[i]
+            if label in shown_labels:
+                continue
+            shown_labels.add(label)
+            at = next((k for k, c in enumerate(controls) if c.label.isdigit() and
+                       int(c.label) > int(label)), len(controls))
+            controls.insert(at, Control(label=label, name=hint, type="generic",
+                                        value=marked.get(label)))
         # a drop-down lists its options (they are controls of their own too: a click on one
         # chooses it)
         lists: dict[str, list[str]] = {d: [] for d in dropdowns}
@@ -321,8 +399,10 @@ class WebEnv(Env):
                 lists[lf[j][0]].append(c.name)
         controls = [c.model_copy(update={"options": lists[c.label]}) if c.label in lists
                     else c for c in controls]
+        scrolled = "".join(f"Scroll {label}: {top} of {most} px (a page is {page} px)\n"
+                           for label, top, most, page in canvas["scrolls"])
         return Observation(controls=controls, canvas=f"Utterance: {canvas['utterance']}\n"
-                           f"{canvas['text'][:2000]}", focus=canvas["focus"],
+                           f"{scrolled}{canvas['text'][:2000]}", focus=canvas["focus"],
                            last_action_error=error)
 
     def action_space(self) -> list[ActionSpec]:
@@ -361,6 +441,9 @@ class WebEnv(Env):
                                   error=f"Chromium crashed: {e}", info={"crashed": True})
             error = f"{action.function} failed: {str(e).splitlines()[0][:160]}"
         act_s = time.perf_counter() - t0
+        if self._alive():
+            with contextlib.suppress(Exception):  # a page that navigated away has no jQuery
+                self._page.evaluate(STILL_JS, ANIMATION_MS)
         self._obs = self._observe(error)
         if error is None and self._aimed is not None and self._hit is not None and \
                 self._aimed not in self._hit:
@@ -385,15 +468,30 @@ class WebEnv(Env):
         if action.function == "keyboard":
             page.keyboard.press(str(action.args.get("keys", "")))
             return None
-        if action.function == "scroll":
-            page.mouse.wheel(0, int(action.args.get("dy", 200)))
-            return None
         assert self._obs is not None
+        if action.function == "scroll":
+            # the wheel over the control named (a list, a text area), else where the pointer is
+            box = self._boxes.get(action.control_label or "")
+            if action.control_label and box is None:
+                return f"no control labelled '{action.control_label}' is on the page"
+            if box is not None:
+                page.mouse.move(box[0] + box[2] / 2, box[1] + box[3] / 2)
+            page.mouse.wheel(0, int(action.args.get("dy", 200)))
+            page.evaluate(SETTLE_JS, [action.control_label or None, SCROLL_SETTLE_MS])
+            return None
         control = self._obs.control(action.control_label or "")
         if control is None:
             return f"no control labelled '{action.control_label}' is on the page"
         target = page.locator(f'[data-lf="{control.label}"]')
-        if action.function == "click" and control.type == "option":
+        held = str(action.args.get("modifiers") or "")
+        if held and held not in MODIFIERS:
+            return f"click holds one of {', '.join(MODIFIERS)}, not '{held}'"
+        if action.function == "click" and held:
+            # a click with a key held, on the element itself (an option of a list too: the
+            # ctrl-click that adds it to the list's choice)
+            self._aimed = control.label
+            target.click(modifiers=[held], timeout=self.timeout_ms)
+        elif action.function == "click" and control.type == "option":
             # an option of a drop-down: what a user's click in the open list does
             target.locator("xpath=ancestor::select").select_option(
                 element=target.element_handle(timeout=self.timeout_ms), timeout=self.timeout_ms)
@@ -414,12 +512,30 @@ class WebEnv(Env):
                 return f"control '{control.name}' is not visible"
             self._aimed = control.label
             page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        elif action.function == "drag":
+            return self._drag(control, str(action.args.get("to", "")))
         elif action.function == "fill":
             target.fill(html_value(control.type, str(action.args.get("text", ""))),
                         timeout=self.timeout_ms)
         elif action.function == "select_option":
             target.select_option(label=str(action.args.get("option", "")),
                                  timeout=self.timeout_ms)
+        return None
+
+    def _drag(self, control: Control, to: str) -> str | None:
+        """Press on the middle of `control`, move to the middle of control `to` in small
+        steps (a drag library follows the pointer's moves) and let go there."""
+        page = self._page
+        start, end = self._boxes.get(control.label), self._boxes.get(to)
+        if self._obs is None or self._obs.control(to) is None or end is None:
+            return f"no control labelled '{to}' to drop on is on the page"
+        if start is None:
+            return f"control '{control.name}' is not visible"
+        self._aimed = control.label
+        page.mouse.move(start[0] + start[2] / 2, start[1] + start[3] / 2)
+        page.mouse.down()
+        page.mouse.move(end[0] + end[2] / 2, end[1] + end[3] / 2, steps=DRAG_STEPS)
+        page.mouse.up()
         return None
 
     def instruction(self) -> str | None:
