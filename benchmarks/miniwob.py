@@ -26,37 +26,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 import yaml
-from rich.console import Console
+from bench import ROOT, console, sh, write_section
 from rich.table import Table
 
 # this folder holds miniwob.py (the benchmark), which would shadow the `miniwob` package
-# (imported lazily, when the environment first looks for its pages)
+# (imported lazily, when the environment first looks for its pages): once `bench` is in,
+# the folder leaves the path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-ROOT = Path(__file__).resolve().parent.parent
-LAMFORGE = [sys.executable, "-m", "lamforge"]
 PRESETS = {"tiny": "tiny-web", "ranker": "ranker-web"}
 ANCHORS = {"HTML-T5-XL (12K human demos)": 67.1, "WebGUM (~400K demos)": 94.2}
-console = Console()
-
-
-def sh(*args: str) -> float:
-    t0 = time.perf_counter()
-    console.print(f"[dim]$ lamforge {' '.join(args)}[/]", highlight=False)
-    proc = subprocess.run([*LAMFORGE, *args], cwd=ROOT, env={**os.environ, "COLUMNS": "160"})
-    if proc.returncode != 0:
-        sys.exit(f"lamforge {args[0]} {args[1] if len(args) > 1 else ''} failed "
-                 f"(exit {proc.returncode})")
-    return time.perf_counter() - t0
 
 
 def solved_families(flow: Path) -> dict[str, int]:
@@ -118,9 +103,12 @@ def main() -> None:
     per_task = {t: {"search": f"{found.get(t, 0)}/{tried.get(t, 0)}"} for t in LIT56}
     means = {}
     names = []
+    speed = {}  # the kinds side by side in the same run: a step, and the model's share of it
     for row in result["rows"]:
         name = short_name(row["model"])
         names.append(name)
+        speed[name] = {"step_ms": row["step_latency_ms"], "model_ms": row["model_latency_ms"],
+                       "mean_steps": row["mean_steps"]}
         for t in LIT56:
             fam = row["by_family"].get(t, {"tasks": 0, "passed": 0})
             per_task[t][name] = fam["passed"] / max(1, fam["tasks"])
@@ -131,7 +119,8 @@ def main() -> None:
            "test_seeds": f"1000:{1000 + args.test_seeds}", "episodes_budget": args.episodes,
            "train_samples": samples, "seconds": {k: round(v) for k, v in seconds.items()},
            "mean_success": means, "per_task": per_task, "anchors": ANCHORS,
-           "human_demonstrations": 0}
+           "search_solved_tasks": sum(found.get(t, 0) > 0 for t in LIT56),
+           "latency": speed, "human_demonstrations": 0, "llm_teacher": None}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))
     table = Table("task", "search (train seeds)", *names, title="MiniWoB++ lit56, held-out "
@@ -140,6 +129,13 @@ def main() -> None:
         table.add_row(t, per_task[t]["search"], *(f"{per_task[t][n]:.0%}" for n in names))
     table.add_row("[bold]mean[/]", "", *(f"[bold]{means[n]:.1%}[/]" for n in names))
     console.print(table)
+    lat = Table("model", "step p50 ms", "step p95 ms", "model p50 ms", "model p95 ms",
+                "steps / episode", title="Web step latency, the same run")
+    for n in names:
+        v = speed[n]
+        lat.add_row(n, str(v["step_ms"]["p50"]), str(v["step_ms"]["p95"]),
+                    str(v["model_ms"]["p50"]), str(v["model_ms"]["p95"]), str(v["mean_steps"]))
+    console.print(lat)
     write_results(out, names, per_task, means)
 
 
@@ -166,16 +162,15 @@ def write_results(out: dict, names: list[str], per_task: dict, means: dict) -> N
         lines.append(f"| {t} | {r['search']} | " + " | ".join(f"{r[n]:.0%}" for n in names)
                      + " |")
     lines.append("| **mean** | | " + " | ".join(f"**{means[n]:.1%}**" for n in names) + " |")
-    block = "\n".join(lines)
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    text = path.read_text()
-    start, end = "<!-- miniwob:start -->", "<!-- miniwob:end -->"
-    if start in text and end in text:
-        text = text[:text.index(start) + len(start)] + "\n" + block + "\n" + text[
-            text.index(end):]
-    else:
-        text += f"\n## MiniWoB++ (issue 8)\n\n{start}\n{block}\n{end}\n"
-    path.write_text(text)
+    lines += ["", f"The search solved {out['search_solved_tasks']} of the 56 tasks on at least "
+              "one train seed. No LLM teacher was used. Web step latency in the same run "
+              "(ms, p50 / p95; the model's share of a step beside it):", "",
+              "| model | step | model | steps per episode |", "|---|---|---|---|"]
+    for n in names:
+        v = out["latency"][n]
+        lines.append(f"| {n} | {v['step_ms']['p50']} / {v['step_ms']['p95']} | "
+                     f"{v['model_ms']['p50']} / {v['model_ms']['p95']} | {v['mean_steps']} |")
+    write_section("miniwob", "MiniWoB++ (issue 8)", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -28,35 +28,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import time
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 import yaml
-from rich.console import Console
+from bench import ROOT, console, sh, write_section
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parent.parent
-LAMFORGE = [sys.executable, "-m", "lamforge"]
 # published BFCL v3 multi-turn base accuracy (the leaderboard, self-reported where noted);
 # the issue's goal is the 9B figure
 PRESETS = {"tiny": "tiny-tools", "ranker": "ranker-tools"}
 ANCHORS = {"leaders (self-reported)": 0.77, "a 9B model": 0.67}
-console = Console()
-
-
-def sh(*args: str) -> float:
-    t0 = time.perf_counter()
-    console.print(f"[dim]$ lamforge {' '.join(args)}[/]", highlight=False)
-    proc = subprocess.run([*LAMFORGE, *args], cwd=ROOT, env={**os.environ, "COLUMNS": "160"})
-    if proc.returncode != 0:
-        sys.exit(f"lamforge {args[0]} {args[1] if len(args) > 1 else ''} failed "
-                 f"(exit {proc.returncode})")
-    return time.perf_counter() - t0
 
 
 def per_back_end(row: dict, classes: dict[str, list[str]]) -> dict[str, list[int]]:
@@ -226,17 +209,8 @@ def write_results(out: dict, cols: list[str], table_rows: dict, overall: dict,
     lines.append("| **overall** | " + " | ".join(f"**{_cell(overall[m])}**" for m in cols)
                  + " |")
     lines += _offline_lines(out["offline"])
-    block = "\n".join(lines)
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    text = path.read_text()
-    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-    if start in text and end in text:
-        text = text[:text.index(start) + len(start)] + "\n" + block + "\n" + text[
-            text.index(end):]
-    else:
-        title = "the ranker LAM (issue 12)" if marker.endswith("ranker") else "issue 10"
-        text += f"\n## BFCL multi-turn, {title}\n\n{start}\n{block}\n{end}\n"
-    path.write_text(text)
+    title = "the ranker LAM (issue 12)" if marker.endswith("ranker") else "issue 10"
+    write_section(marker, f"BFCL multi-turn, {title}", "\n".join(lines))
 
 
 if __name__ == "__main__":

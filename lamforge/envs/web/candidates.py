@@ -163,18 +163,19 @@ def scroll_moves(obs: Observation, request: str) -> list[tuple[float, Action]]:
         step = max(40, page - 20)  # a page's worth, or the rest when not much more is left
         if top < most:
             dy = most - top if most - top <= 1.5 * page else step
-            moves.append((0.3 + 1.5 * named + 0.5 * down,
+            moves.append((-0.15 + 1.8 * named + 0.5 * down,
                           Action(function="scroll", control_label=target, args={"dy": dy})))
         if top > 0:
             dy = top if top <= 1.5 * page else step
-            moves.append((0.3 + 1.5 * named + 0.5 * up,
+            moves.append((-0.15 + 1.8 * named + 0.5 * up,
                           Action(function="scroll", control_label=target, args={"dy": -dy})))
     return moves
 
 
 def drag_moves(obs: Observation, request: str, most: int = 12) -> list[tuple[float, Action]]:
     """Drags of what the page lets a user drag onto the other things shown (other draggable
-    items, boxes, shapes, named controls), the pairs the instruction names most first."""
+    items, boxes, shapes, named controls), the pairs the instruction names most first; a pair
+    it does not name after every click (a dialog is draggable too)."""
     sources = [c for c in obs.controls if "draggable" in c.type and c.enabled]
     if not sources:
         return []
@@ -189,7 +190,7 @@ def drag_moves(obs: Observation, request: str, most: int = 12) -> list[tuple[flo
             if "draggable" not in t.type and t.type not in ("generic", "graphics-symbol") \
                     and near < 1:
                 continue
-            moves.append((0.5 + relevance(s.name, request) + 0.5 * near,
+            moves.append((-0.05 + relevance(s.name, request) + 0.5 * near,
                           Action(function="drag", control_label=s.label, args={"to": t.label})))
     moves.sort(key=lambda m: -m[0])
     return moves[:most]
@@ -244,13 +245,15 @@ def propose(obs: Observation, request: str, limit: int | None = None) -> list[Ac
             scored.append((score + 0.1, order, Action(function="click", control_label=c.label,
                                                       args={"modifiers": "Control"})))
     # keys in the field that has the focus: ArrowDown opens an autocomplete's list, Enter
-    # sends a form or takes the list's choice
+    # sends a form or takes the list's choice; after every click (a click is what most
+    # pages want), unless the instruction says to press the key
     field = obs.control(obs.focus) if obs.focus else None
     if field is not None and field.type in TEXT_FIELDS and field.value:
-        enter = 1.5 if re.search(r"\b(enter|return) key|\b(press|hit) (enter|return)\b",
+        enter = 1.7 if re.search(r"\b(enter|return) key|\b(press|hit) (enter|return)\b",
                                  request, flags=re.I) else 0.0
-        scored.append((0.9, order, Action(function="keyboard", args={"keys": "ArrowDown"})))
-        scored.append((0.8 + enter, order, Action(function="keyboard", args={"keys": "Enter"})))
+        scored.append((-0.1, order, Action(function="keyboard", args={"keys": "ArrowDown"})))
+        scored.append((-0.2 + enter, order, Action(function="keyboard",
+                                                   args={"keys": "Enter"})))
     scored += [(score, order + 1, a) for score, a in scroll_moves(obs, request)]
     scored += [(score, order + 1, a) for score, a in drag_moves(obs, request)]
     scored.sort(key=lambda x: (-x[0], x[1]))

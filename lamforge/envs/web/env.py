@@ -50,10 +50,17 @@ START_JS = """([seed, inPlace]) => {
     // a date picker): say so (null), and the page is loaded again
     if (inPlace && window.__lfShownBeside &&
         Array.from(document.body.children).some(window.__lfShownBeside)) return null;
-    // nor a text area the last episode typed in: its text no longer follows the page's
-    // (a page that writes a new text into it would show the old one)
-    if (inPlace && Array.from(document.querySelectorAll("textarea")).some(
-        (el) => el.value !== el.defaultValue)) return null;
+    // a text area the last episode typed in no longer follows the text the page writes
+    // into it (its value is "dirty"): a form's reset makes it follow again, as on a page
+    // just loaded
+    for (const el of document.querySelectorAll("textarea")) {
+        if (el.value === el.defaultValue) continue;
+        const form = document.createElement("form");
+        el.replaceWith(form);
+        form.appendChild(el);
+        form.reset();
+        form.replaceWith(el);
+    }
     // no time limit per episode (common practice); a browser timer's longest delay is
     // 2^31-1 ms, and a longer one fires at once and ends the episode as timed out
     core.EPISODE_MAX_TIME = 2147483000;
