@@ -169,3 +169,23 @@ def test_the_moves_from_an_observation_alone() -> None:
     assert {(a.control_label, a.args["to"]) for _, a in drag_moves(boxes, "Drag s into L")} \
         == {("2", "3"), ("3", "2")}
     assert drag_moves(Observation(controls=boxes.controls[2:]), "Drag it") == []
+
+
+def test_a_ranker_sees_the_focus_the_key_moves_depend_on() -> None:
+    """The focused field travels with a step sample and a ranker's state (its served prompt
+    too), so a trained ranker is offered the same key presses as the search."""
+    from lamforge.core import StepSample
+    from lamforge.ranker.model import candidates
+    from lamforge.ranker.state import RankState
+
+    field = Control(label="2", name="Tags:", type="textbox", value="An")
+    sample = StepSample(id="t#1", task_id="t", step=1, request='Enter "An…ica".',
+                        controls=[field], focus="2", function="keyboard")
+    state = RankState.from_sample(sample)
+    again, _ = RankState.from_prompt(state.to_prompt())
+    for s in (state, again):
+        keys = [c.action.args.get("keys") for c in candidates(WebEnv, s)
+                if c.action.function == "keyboard"]
+        assert keys == ["ArrowDown", "Enter"]
+    unfocused = RankState.from_sample(sample.model_copy(update={"focus": ""}))
+    assert not [c for c in candidates(WebEnv, unfocused) if c.action.function == "keyboard"]

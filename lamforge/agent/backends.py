@@ -153,7 +153,8 @@ def rank_state(ctx: StepContext) -> Any:
     from lamforge.ranker.state import RankState
 
     return RankState(request=ctx.request, controls=ctx.observation.controls,
-                     previous=ctx.previous, plan=ctx.plan, canvas=ctx.observation.canvas)
+                     previous=ctx.previous, plan=ctx.plan, canvas=ctx.observation.canvas,
+                     focus=ctx.observation.focus)
 
 
 def parse_plan(text: str) -> list[str] | None:

@@ -109,7 +109,7 @@ def build_context(memory: Memory, obs: Observation, functions: list[ActionSpec],
     sample = StepSample(id="live", task_id="live", step=len(memory.previous),
                         request=memory.request, controls=obs.controls,
                         previous_actions=memory.previous, previous_plan=memory.plan,
-                        canvas=obs.canvas, function="")
+                        canvas=obs.canvas, focus=obs.focus, function="")
     shown = rank_controls(sample, k)
     prompt = state_prompt(memory.request, shown, memory.previous, memory.plan)
     schemas: dict[str, dict[str, Any]] = {}

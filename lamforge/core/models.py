@@ -175,6 +175,8 @@ class StepSample(_Model):
     previous_actions: list[dict[str, Any]] = Field(default_factory=list)
     previous_plan: list[str] = Field(default_factory=list)
     canvas: str = ""
+    focus: str = Field(default="", description="Where input went in this state (the focused "
+                       "control's label on the web): a move such as a key press depends on it.")
     thought: str = ""
     control_label: str | None = None
     control_name: str | None = None

@@ -493,6 +493,7 @@ def step_samples(traj: Trajectory) -> list[StepSample]:
             id=f"{traj.task.id}#{i}", task_id=traj.task.id, step=i, request=turns[turn],
             controls=step.observation.controls, previous_actions=list(previous),
             previous_plan=previous_plan, canvas=step.observation.canvas,
+            focus=step.observation.focus,
             thought=_thought(a.function, control.name if control else None, a.args),
             control_label=a.control_label, control_name=control.name if control else None,
             function=a.function, args=a.args,

@@ -136,7 +136,7 @@ def _recover(task_json: str) -> dict[str, Any]:
                                                "control_text": None})
         if deviated_at is None:
             state = RankState(request=task.request, controls=obs.controls, previous=previous,
-                              plan=list(task.plan), canvas=obs.canvas)
+                              plan=list(task.plan), canvas=obs.canvas, focus=obs.focus)
             choice, _ = ranker.choose(state)
             mine = choice.action
             if (mine.function, mine.control_label, mine.args) != \
@@ -146,7 +146,7 @@ def _recover(task_json: str) -> dict[str, Any]:
                 out["mistake"] = StepSample(
                     id=f"{task.id}#mistake", task_id=task.id, step=len(steps),
                     request=task.request, controls=obs.controls, previous_actions=list(previous),
-                    previous_plan=list(task.plan), canvas=obs.canvas,
+                    previous_plan=list(task.plan), canvas=obs.canvas, focus=obs.focus,
                     control_label=mine.control_label, control_name=choice.control.name
                     if choice.control else None, function=mine.function, args=mine.args
                 ).model_dump_json()

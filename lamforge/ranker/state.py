@@ -43,6 +43,8 @@ class RankState:
     previous: list[dict[str, Any]] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)
     canvas: str = ""
+    focus: str = ""
+    """Where input goes (candidates such as a key press in the focused field depend on it)."""
 
     @classmethod
     def from_sample(cls, sample: StepSample, plan: list[str] | None = None) -> RankState:
@@ -51,11 +53,11 @@ class RankState:
         return cls(request=sample.request, controls=list(sample.controls),
                    previous=list(sample.previous_actions),
                    plan=list(sample.previous_plan if plan is None else plan),
-                   canvas=sample.canvas)
+                   canvas=sample.canvas, focus=sample.focus)
 
     @property
     def observation(self) -> Observation:
-        return Observation(controls=self.controls, canvas=self.canvas)
+        return Observation(controls=self.controls, canvas=self.canvas, focus=self.focus)
 
     def to_prompt(self, rank: int = 0) -> str:
         """The state as a served ranker's prompt; `rank` > 0 asks for the rank-th best
@@ -63,6 +65,7 @@ class RankState:
         return json.dumps({PROMPT_MARK: 1, "rank": rank, "request": self.request,
                            "plan": self.plan,
                            "previous": self.previous, "canvas": self.canvas,
+                           "focus": self.focus,
                            "controls": [c.model_dump(exclude_none=True) for c in self.controls]},
                           ensure_ascii=False)
 
@@ -80,6 +83,7 @@ class RankState:
             state = cls(request=str(data["request"]), plan=list(data.get("plan") or []),
                         previous=list(data.get("previous") or []),
                         canvas=str(data.get("canvas") or ""),
+                        focus=str(data.get("focus") or ""),
                         controls=[Control.model_validate(c) for c in data.get("controls") or []])
             return state, max(0, int(data.get("rank") or 0))
         except (KeyError, TypeError, ValueError):

@@ -77,7 +77,8 @@ def _sample_from(task: Task, obs: Observation, step: int, previous: list[dict[st
     """The live state as a step sample (its action fields are filled in once chosen)."""
     return StepSample(id=f"{task.id}#{step}", task_id=task.id, step=step, request=task.request,
                       controls=obs.controls, previous_actions=list(previous),
-                      previous_plan=list(plan), canvas=obs.canvas, function="")
+                      previous_plan=list(plan), canvas=obs.canvas, focus=obs.focus,
+                      function="")
 
 
 def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps: int,
