@@ -189,3 +189,21 @@ def test_a_ranker_sees_the_focus_the_key_moves_depend_on() -> None:
         assert keys == ["ArrowDown", "Enter"]
     unfocused = RankState.from_sample(sample.model_copy(update={"focus": ""}))
     assert not [c for c in candidates(WebEnv, unfocused) if c.action.function == "keyboard"]
+
+
+def test_a_guess_the_page_offers_is_not_taken_for_an_invented_value() -> None:
+    """The agent's grounding rewrites a value the request does not name, but not one the
+    environment's own candidates propose in that state (a number the page's answer leaves):
+    else the search's guesses would be refused by the flow and changed under a ranker."""
+    from lamforge.envs.grounding import ground, offered_by
+
+    field = Control(label="9", name="tt", type="spinbutton")
+    obs = Observation(controls=[field, Control(label="10", name="Submit", type="button")],
+                      canvas="The number is higher than 4.")
+    request = "Guess the number between 0-9 and press Submit."
+    answer = {"control_label": "9", "function": "fill", "args": {"text": "6"}}
+    assert ground(answer, obs, request).args == {"text": "0"}  # not named, not offered
+    assert ground(answer, obs, request, offered_by(WebEnv)).args == {"text": "6"}
+    # a value the page's answer rules out is still not offered, and still rewritten
+    low = {**answer, "args": {"text": "3"}}
+    assert ground(low, obs, request, offered_by(WebEnv)).args == {"text": "0"}

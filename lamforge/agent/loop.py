@@ -46,7 +46,7 @@ from lamforge.core import (
     step_result,
 )
 from lamforge.envs.base import ActionSpec, Env
-from lamforge.envs.grounding import ground_answer
+from lamforge.envs.grounding import Offered, ground_answer, offered_by
 from lamforge.train.formats import parse_action
 
 
@@ -121,9 +121,12 @@ def validate(action: Action, obs: Observation, specs: dict[str, ActionSpec]
 class ActionLayer:
     """Inference → parse → ground → validate, with bounded retries."""
 
-    def __init__(self, backend: Backend, retries: int = 2) -> None:
+    def __init__(self, backend: Backend, retries: int = 2, offered: Offered | None = None
+                 ) -> None:
         self.backend = backend
         self.retries = retries
+        self.offered = offered
+        """The environment's candidates: a value it proposes itself is not invented."""
 
     def propose(self, ctx: StepContext, futile: Callable[[Action], str | None] | None = None
                 ) -> Proposal:
@@ -143,7 +146,8 @@ class ActionLayer:
                 reason = f"malformed answer {answer.text.strip()[:80]!r}"
             else:
                 try:
-                    action = ground_answer(parsed, ctx.observation, ctx.request, specs)
+                    action = ground_answer(parsed, ctx.observation, ctx.request, specs,
+                                           self.offered)
                 except (ValueError, TypeError) as e:
                     reason = f"answer is not an action ({e})"
                 else:
@@ -283,7 +287,8 @@ class Agent:
         self.planner = planner
         self.who = who or _user()
         self.on_step = on_step
-        self.actions = action_layer or ActionLayer(backend, self.budget.retries)
+        self.actions = action_layer or ActionLayer(backend, self.budget.retries,
+                                                   offered_by(env))
         self.feedback = feedback or Feedback()
         self.app = env.name.split("-v")[0] or "app"
 

@@ -257,17 +257,18 @@ def _worker_run(task_json: str, match: str, threshold: float, search_json: str |
         traj = run_actions(_ENV, task, match=match, threshold=threshold)  # type: ignore[arg-type]
     assert traj.verdict is not None
     if traj.verdict.status == "pass":
-        traj = agreed(traj, _ENV.action_space())  # type: ignore[union-attr]
+        traj = agreed(traj, _ENV.action_space(), _ENV)  # type: ignore[union-attr]
     return traj.verdict.status, bool(traj.meta.get("crashed")), traj.model_dump_json()
 
 
-def agreed(traj: Trajectory, specs: list[Any]) -> Trajectory:
+def agreed(traj: Trajectory, specs: list[Any], env: Any = None) -> Trajectory:
     """A passing trajectory as it is if the agent's grounding leaves every step alone, else
     filed as failed with where and why: the flow keeps no task that its own expert, replayed
-    through the agent, would fail."""
-    from lamforge.envs.grounding import disagreement
+    through the agent, would fail; `env` (its candidates) as the agent has it."""
+    from lamforge.envs.grounding import disagreement, offered_by
 
-    reason = disagreement(traj, {s.name: s for s in specs})
+    reason = disagreement(traj, {s.name: s for s in specs},
+                          offered_by(env) if env is not None else None)
     if reason is None:
         return traj
     assert traj.verdict is not None

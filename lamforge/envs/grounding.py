@@ -10,8 +10,10 @@ text (else a date, time or number in it) closest to it; a text to select that is
 text cut short is completed.
 Any other value that is in the request is never touched, nor one that only adds spaces around
 a text the request has (' Signed.' typed after the last word), an option the control itself
-offers ('Heading 1' in the paragraph styles), or a text to select that the document shows; a
-quote that ends in an ellipsis ('We expect demand…') quotes the text before it.
+offers ('Heading 1' in the paragraph styles), a text to select that the document shows, or a
+value the environment's own candidates offer for that control in this state (a number to
+guess that the page's last answer leaves); a quote that ends in an ellipsis ('We expect
+demand…') quotes the text before it.
 
 It lives beside `match` (below the agent) because the dataflow needs it too: a trajectory is
 kept only if the agent's grounding leaves every expert step as it is (`disagreement`).
@@ -20,7 +22,7 @@ kept only if the agent's grounding leaves every expert step as it is (`disagreem
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lamforge.core import Action, Control, Observation, Trajectory
@@ -56,10 +58,29 @@ def _closest(value: str, candidates: list[str]) -> str | None:
     return max(candidates, key=lambda c: fuzz.ratio(value.lower(), c.lower()))
 
 
+Offered = Callable[[Observation, str], list[Action]]
+"""An environment's candidate actions for a state and request (`Env.candidates`)."""
+
+
+def offered_by(env: Any) -> Offered:
+    """`env`'s candidates (an environment or its class), none where it proposes none."""
+    from lamforge.core import LamforgeError
+
+    def offered(obs: Observation, request: str) -> list[Action]:
+        try:
+            return env.candidates(obs, request)
+        except LamforgeError:
+            return []
+    return offered
+
+
 def ground_args(function: str, args: dict[str, Any], control: Control | None,
-                request: str, document: str = "") -> dict[str, Any]:
+                request: str, document: str = "",
+                offered: Callable[[], list[Action]] | None = None) -> dict[str, Any]:
     """The args with every invented value replaced by the request's (see the module doc);
-    `document` is the observation's canvas, where a text to select may be found."""
+    `document` is the observation's canvas, where a text to select may be found; `offered`
+    gives the environment's candidates for the state (asked only when a value is not in the
+    request)."""
     quoted, fields = request_values(request)
     out = dict(args)
     for key in ("text", "option"):
@@ -77,6 +98,10 @@ def ground_args(function: str, args: dict[str, Any], control: Control | None,
             continue  # an option the control offers exists, whatever the request says
         if function == "select_text" and value.strip() and value in document:
             continue  # a text the document shows exists too
+        if offered is not None and any(
+                a.function == function and a.args.get(key) == value and
+                a.control_label == (control.label if control else None) for a in offered()):
+            continue  # the environment itself offers it here
         if control is not None and normalize(control.name) in fields:
             out[key] = fields[normalize(control.name)]
         elif function in ("select_text", "type_text"):
@@ -107,8 +132,10 @@ def _named_after(name: str, request: str, values: list[str]) -> str | None:
     return min(after)[1] if after else None
 
 
-def ground(answer: dict[str, Any], obs: Observation, request: str) -> Action:
-    """The model's parsed answer as an action on the live controls."""
+def ground(answer: dict[str, Any], obs: Observation, request: str,
+           offered: Offered | None = None) -> Action:
+    """The model's parsed answer as an action on the live controls; `offered`, the
+    environment's candidates, keeps a value it proposes itself."""
     label = answer.get("control_label")
     label = None if label in (None, "") else str(label)
     name = answer.get("control_name")
@@ -119,22 +146,24 @@ def ground(answer: dict[str, Any], obs: Observation, request: str) -> Action:
     function = str(answer["function"])
     args = answer.get("args") or {}
     return Action(function=function, control_label=label,
-                  args=ground_args(function, args, control, request, obs.canvas))
+                  args=ground_args(function, args, control, request, obs.canvas,
+                                   (lambda: offered(obs, request)) if offered else None))
 
 
 def ground_answer(answer: dict[str, Any], obs: Observation, request: str,
-                  specs: Mapping[str, ActionSpec]) -> Action:
+                  specs: Mapping[str, ActionSpec], offered: Offered | None = None) -> Action:
     """`ground`, except that a function whose arguments are its control's own (a tool's
     parameters, `ActionSpec.control_args`) keeps them as written: value grounding is for a UI's
     fields, not for an API's parameters."""
-    action = ground(answer, obs, request)
+    action = ground(answer, obs, request, offered)
     spec = specs.get(action.function)
     if spec is not None and spec.control_args:
         action = action.model_copy(update={"args": answer.get("args") or {}})
     return action
 
 
-def disagreement(traj: Trajectory, specs: Mapping[str, ActionSpec]) -> str | None:
+def disagreement(traj: Trajectory, specs: Mapping[str, ActionSpec],
+                 offered: Offered | None = None) -> str | None:
     """Where the agent's grounding would change an expert step of `traj`, and how; None when
     it leaves every step as it is.
 
@@ -154,7 +183,7 @@ def disagreement(traj: Trajectory, specs: Mapping[str, ActionSpec]) -> str | Non
         label = control.label if control else a.control_label
         answer = {"control_label": label, "control_name": control.name if control
                   else None, "function": a.function, "args": a.args}
-        grounded = ground_answer(answer, step.observation, turns[turn], specs)
+        grounded = ground_answer(answer, step.observation, turns[turn], specs, offered)
         if grounded.control_label != label:
             return (f"step {i + 1} ({a.function}): the agent's grounding picks control "
                     f"{grounded.control_label} instead of {label}")

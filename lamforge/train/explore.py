@@ -37,7 +37,7 @@ from lamforge.core import (
 )
 from lamforge.core.pool import PoolConfig, Worker, run_jobs
 from lamforge.envs.base import Env
-from lamforge.envs.grounding import ground_answer
+from lamforge.envs.grounding import ground_answer, offered_by
 from lamforge.train.formats import parse_action, rank_controls, state_prompt
 
 MALFORMED_RETRIES = 2
@@ -94,6 +94,7 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
         task = task.model_copy(update={"request": stated})
     plan, previous = list(task.plan), []
     specs = {s.name: s for s in env.action_space()}
+    offered = offered_by(env)
     steps: list[Step] = []
     samples: list[StepSample] = []
     oks: list[bool] = []
@@ -113,7 +114,7 @@ def attempt(env: Env, task: Task, policy: Policy, temperature: float, max_steps:
             verdict = Verdict(status="fail", reason=f"step {i + 1}: malformed answer "
                                                     f"{text[:80]!r}")
             break
-        action = ground_answer(answer, obs, task.request, specs)
+        action = ground_answer(answer, obs, task.request, specs, offered)
         finish = action.function == "finish"
         control = obs.control(action.control_label) if action.control_label else None
         advance = answer.get("advance", 0)
