@@ -4,7 +4,9 @@ and the safety layer's record on the service's own database.
     .venv/bin/python benchmarks/tools_support.py [--run-dir runs/support] [--train-seeds 30]
         [--test-seeds 20] [--models lam2,lam4] [--workers 2]
 
-1. `lamforge data flow --env tools --suite support --seeds 0:N`: every task of the suite on
+1. `lamforge data mine --functions support` (phase 1's task-plan pairs, from the service's
+   OpenAPI document), then
+   `lamforge data flow --env tools --suite support --seeds 0:N`: every task of the suite on
    train seeds, its actions executed on the real service (FastAPI + SQLite on 127.0.0.1) and
    kept where the task's checks pass.
 2. `lamforge train all` with `configs/ranker-tools.yaml` on that flow (MiniLM choosing the
@@ -121,13 +123,16 @@ def main() -> None:
     run = (ROOT / args.run_dir).resolve()
     flow, train = run / "flow", run / "train-ranker"
     seconds: dict[str, float] = {}
+    mined = run / "mined.jsonl"
+    if not mined.is_file():  # phase 1's task-plan pairs: from the service's own API docs
+        seconds["mine"] = sh("data", "mine", "--functions", "support", "--out", str(mined))
     seconds["flow"] = sh("data", "flow", "--env", "tools", "--suite", "support", "--seeds",
                          f"0:{args.train_seeds}", "--test-family", "0", "--test-instance", "0",
                          "--out-dir", str(flow), "--workers", str(args.workers))
     cfg = yaml.safe_load((ROOT / "configs" / "ranker-tools.yaml").read_text())
     cfg["name"] = "ranker-support"
     cfg["output_dir"], cfg["data"]["flow_dir"] = str(train), str(flow)
-    cfg["data"]["plans"] = []  # the suite's plans are its flow's (no help pages to mine)
+    cfg["data"]["plans"] = [str(mined)]
     cfg["phase3"]["explore"]["workers"] = args.workers
     config = run / "ranker-support.yaml"
     config.write_text(yaml.safe_dump(cfg))

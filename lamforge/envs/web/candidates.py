@@ -3,8 +3,11 @@ by how much the control or the text has to do with the instruction.
 
 No per-task knowledge: every control may be clicked, every text field may get a string taken
 from the instruction (quoted strings first, then words that look like values), every drop-down
-an option the instruction names. The reward, not this ranking, decides what is right; the
-ranking only decides what is tried first.
+an option the instruction names. Beyond those, the moves of widgets any page may have: keys in
+the focused field, ctrl-click in a multi-select list, a scroll in what scrolls, a drag of what
+the page lets a user drag, a date picker's month and day toward the instruction's date, and a
+number field's guesses that follow the page's last answer ("higher than 4"). The reward, not
+this ranking, decides what is right; the ranking only decides what is tried first.
 """
 
 from __future__ import annotations
