@@ -54,7 +54,8 @@ def episodes(model: str, role: str, seeds: range, audit: Path) -> list[dict]:
     support = suite("tools", "support")
     backend = load_backend(model)
     out = []
-    audit.unlink(missing_ok=True)
+    for old in (audit, audit.with_name(audit.name + ".head")):  # a new log, not the last run's
+        old.unlink(missing_ok=True)
     log = AuditLog(audit)
     with make("tools") as env:
         policy = Policy.load(POLICY, role, env.risk_rules())

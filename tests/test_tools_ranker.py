@@ -68,6 +68,24 @@ def test_the_choices_a_description_lists_are_offered() -> None:
         assert ["driver", "passenger", "rear_left", "rear_right"] in doors.values
 
 
+def test_an_earlier_result_kept_cut_short_still_offers_its_values() -> None:
+    """A step keeps the start of a long result; what it holds (an order's id and amount in a
+    listing) is still offered to a later call's slots, though the text is no JSON any more."""
+    from lamforge.core.models import RESULT_CHARS
+    from lamforge.envs.tools.candidates import slot_values
+
+    orders = [{"id": 100 + i, "item": f"lamp {i}", "total": 20.5 + i} for i in range(200)]
+    listing = json.dumps(orders)
+    assert len(listing) > RESULT_CHARS  # kept cut, as a step keeps it
+    kept = listing[:RESULT_CHARS] + " …"
+    previous = [{"function": "call", "control_name": "list_orders", "args": {}, "ok": True,
+                 "result": kept}]
+    ids = slot_values({"type": "integer"}, True, "Refund the lamp 3 order.", "", previous)
+    amounts = slot_values({"type": "number"}, True, "Refund the lamp 3 order.", "", previous)
+    names = slot_values({"type": "string"}, True, "Refund the lamp 3 order.", "", previous)
+    assert {100, 103, 110} <= set(ids) and 23.5 in amounts and "lamp 3" in names
+
+
 @pytest.fixture(scope="module")
 def tools_ranker(tmp_path_factory) -> Path:
     """Phases 1-2 of a ranker on the verified ground truth of one back end's entries."""

@@ -120,8 +120,9 @@ class Verdict(_Model):
     checks: list[CheckResult] = Field(default_factory=list)
 
 
-RESULT_CHARS = 200
-"""Of a result, what a step keeps (the start; a prompt shows less)."""
+RESULT_CHARS = 2000
+"""Of a result, what a step keeps (the start; a prompt shows less): enough of a list of
+records that a later call's arguments (an order's id, its amount) can point into it."""
 
 
 def step_result(info: dict[str, Any]) -> str | None:

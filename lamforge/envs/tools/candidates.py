@@ -67,6 +67,9 @@ def _leaves(value: Any, out: list[Any]) -> None:
         out.append(value)
 
 
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
 def _results(previous: list[dict[str, Any]]) -> list[Any]:
     out: list[Any] = []
     for a in previous:
@@ -76,7 +79,16 @@ def _results(previous: list[dict[str, Any]]) -> list[Any]:
         try:
             _leaves(json.loads(text), out)
         except (json.JSONDecodeError, TypeError):
-            out.append(str(text))
+            # a result kept cut short is no JSON any more: its strings and numbers still are
+            # values a later call may point at (the orders a listing began with)
+            text = str(text)
+            for s in _JSON_STRING.findall(text):
+                try:
+                    out.append(json.loads(f'"{s}"'))
+                except json.JSONDecodeError:
+                    out.append(s)
+            out += _numbers([_JSON_STRING.sub(" ", text)])
+            out.append(text)
     return out
 
 
