@@ -172,3 +172,19 @@ def test_train_all_on_a_web_flow_then_run_the_lam_on_a_page(tmp_path) -> None:
     assert proc.returncode in (0, 2), proc.stdout[-1500:] + proc.stderr[-1500:]
     result = json.loads((tmp_path / "run.json").read_text())
     assert result["steps"] >= 1
+
+
+@pytest.mark.browser
+def test_pooled_workers_close_their_browser_when_the_pool_ends(tmp_path) -> None:
+    """Each pool process closes its environment as it ends: its Chromium's folder (under
+    TMPDIR) is gone after `eval online --workers 2`; it stayed before."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "lamforge", "eval", "online", "--env", "web",
+                           "--suite", "miniwob", "--task", "click-button", "--seeds",
+                           "1000:1002", "--model", "rules", "--workers", "2", "--json",
+                           str(tmp_path / "online.json")], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "TMPDIR": str(tmp)})
+    assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-1500:]
+    assert len(json.loads((tmp_path / "online.json").read_text())["rows"]) == 1
+    assert not list(tmp.glob("lamforge-chromium-*"))

@@ -165,12 +165,19 @@ def _end_with_driver(driver: int) -> None:
         sys.exit(0)
 
 
-def _pool_init(driver: int, counter: Any, setup: Callable[..., None], args: tuple) -> None:
+def _pool_init(driver: int, counter: Any, setup: Callable[..., None],
+               teardown: Callable[[], None], args: tuple) -> None:
+    from multiprocessing import util
+
     _end_with_driver(driver)
     with counter.get_lock():
         index = counter.value
         counter.value += 1
     setup(index, *args)
+    # the worker's teardown when its process ends with the pool: a pool process leaves by
+    # os._exit, past the atexit handlers, but runs multiprocessing's finalizers (a web
+    # worker's Chromium folder stayed in /tmp after every `eval online --workers 2`)
+    util.Finalize(None, teardown, exitpriority=10)
 
 
 def _run_processes(worker: Worker, jobs: Sequence[tuple[Hashable, tuple]], pool: PoolConfig,
@@ -185,7 +192,7 @@ def _run_processes(worker: Worker, jobs: Sequence[tuple[Hashable, tuple]], pool:
     with ProcessPoolExecutor(max_workers=pool.workers, mp_context=context,
                              initializer=_pool_init,
                              initargs=(os.getpid(), context.Value("i", 0), worker.setup,
-                                       worker.args)
+                                       worker.teardown, worker.args)
                              ) as executor:
         pending: dict = {}
 
