@@ -3,7 +3,8 @@
 1. **Task–plan knowledge.** The encoder learns which plan goes with which task (the mined and
    evolved pairs; test_family help pages left out), contrastively: a task and its plan are
    pulled together, the other plans of the batch pushed away. LAM1 keeps the pairs, so a
-   request that comes without a plan gets the plan of the closest known task.
+   request that comes without a plan gets the plan of the closest known task (LAM2-4 keep
+   them only when the steps they imitate carry plans: `retrieval_pairs`).
 2. **Imitation.** From LAM1, a listwise loss over each expert step's candidates
    (`lamforge.ranker.listwise`): LAM2.
 3. **Self-boosting exploration** (`lamforge.ranker.explore`): LAM2 retries the train tasks the
@@ -166,8 +167,14 @@ def _rank_key(m: dict[str, Any]) -> tuple[float, float]:
     return m["step_success"], m["task_success"]
 
 
-def _pairs_file(cfg: Any) -> Path:
-    return cfg.output_dir / "lam1" / "model" / PLANS
+def retrieval_pairs(cfg: Any, samples: list[StepSample]) -> Path | None:
+    """The task-plan pairs LAM2-4 retrieve a plan from at run time (LAM1's), or None when the
+    steps they imitate carry no plan. Such a ranker never read a plan in training, and the
+    nearest known task's plan is another instance's: on MiniWoB++ (whose search ways have no
+    plan in their steps) "Click '14'" where the 28th is asked. LAM4 of 2026-12-07 chose 916
+    of its 1035 train steps right as trained, 643 with the retrieved plans."""
+    pairs = cfg.output_dir / "lam1" / "model" / PLANS
+    return pairs if any(s.previous_plan for s in samples) else None
 
 
 def _load(cfg: Any, name: str) -> Path:
@@ -263,7 +270,7 @@ def phase2(cfg: Any) -> dict[str, Any]:
     random.Random(cfg.seed).shuffle(rows)
     metrics = train_listwise(encoder, rows, out, cfg.phase2, cfg.seed,
                              Ranker(lam1).scale, str(lam1), cfg.ranker.freeze_layers)
-    save_ranker(encoder, out, flow_env(cfg), _pairs_file(cfg),
+    save_ranker(encoder, out, flow_env(cfg), retrieval_pairs(cfg, train),
                 trained_by="lamforge train phase2", config=cfg.name)
     metrics |= {"uncovered": dict(built.uncovered), "validation_steps": len(val),
                 "data": f"{len(built.rows)} expert steps" + (
@@ -300,7 +307,7 @@ def phase3(cfg: Any, progress: Any = None) -> dict[str, Any]:
     encoder = load_encoder(lam2)
     metrics = train_listwise(encoder, rows, out, cfg.phase3, cfg.seed, Ranker(lam2).scale,
                              str(lam2), cfg.ranker.freeze_layers)
-    save_ranker(encoder, out, flow_env(cfg), _pairs_file(cfg),
+    save_ranker(encoder, out, flow_env(cfg), retrieval_pairs(cfg, train),
                 trained_by="lamforge train phase3", config=cfg.name)
     metrics |= {"explore": summary, "data": f"expert steps + {len(new)} new steps (weight "
                                              f"{cfg.phase3.new_weight})"}
@@ -319,7 +326,7 @@ def phase4(cfg: Any) -> dict[str, Any]:
     out = cfg.output_dir / "lam4"
     train, val = split_train(cfg)
     metrics = improve(cfg, lam3, out, train)
-    save_ranker(metrics.pop("encoder"), out, flow_env(cfg), _pairs_file(cfg),
+    save_ranker(metrics.pop("encoder"), out, flow_env(cfg), retrieval_pairs(cfg, train),
                 trained_by="lamforge train phase4", config=cfg.name)
     metrics = gate(cfg, 4, out, val, metrics)
     _card(out, f"LAM4 ({cfg.name}): reward model and policy improvement (ranker)",
