@@ -207,3 +207,35 @@ def test_a_guess_the_page_offers_is_not_taken_for_an_invented_value() -> None:
     # a value the page's answer rules out is still not offered, and still rewritten
     low = {**answer, "args": {"text": "3"}}
     assert ground(low, obs, request, offered_by(WebEnv)).args == {"text": "0"}
+
+
+@pytest.mark.browser
+def test_a_ranker_reads_which_boxes_are_checked_and_which_fields_are_filled(env) -> None:
+    """A ranker embeds a candidate apart from its context: the control's state goes into the
+    candidate's text, so a box checked or a field filled reads apart from one still to do."""
+    from lamforge.ranker.model import candidates
+    from lamforge.ranker.state import RankState
+
+    task = make_task("enter-password", 0)
+    obs = env.reset(task)
+    fields = [c for c in obs.controls if c.type == "textbox"]
+    assert len(fields) == 2, fields  # 'Password' and 'Verify password'
+    first = Action(function="fill", control_label=fields[0].label, args={"text": "abc"})
+
+    def texts(o: Observation, request: str) -> dict[str, str]:
+        state = RankState(request=request, controls=o.controls, canvas=o.canvas, focus=o.focus)
+        out: dict[str, str] = {}
+        for c in candidates(WebEnv, state):  # the first of each control's candidates
+            out.setdefault(c.action.control_label or "", c.text)
+        return out
+
+    assert "(empty)" in texts(obs, task.request)[fields[0].label]
+    obs = env.step(first).observation
+    now = texts(obs, task.request)  # a password field's text is masked: '•••'
+    assert "(empty)" not in now[fields[0].label] and "(empty)" in now[fields[1].label], now
+    boxes = make_task("click-checkboxes", 0)
+    obs = env.reset(boxes)
+    box = next(c for c in obs.controls if c.type == "checkbox")
+    assert "(not checked)" in texts(obs, boxes.request)[box.label]
+    obs = env.step(Action(function="click", control_label=box.label)).observation
+    assert "(checked)" in texts(obs, boxes.request)[box.label]

@@ -84,6 +84,8 @@ START_JS = """([seed, inPlace]) => {
     return WOB_TASK_READY;
 }"""
 """Start the episode of `seed` in one round trip; false while the task is not ready yet."""
+STATE_CHARS = 40
+"""A control's state is read up to here in a candidate's text (a field's text, a position)."""
 ROLES = {"button", "link", "textbox", "searchbox", "checkbox", "radio", "combobox", "listbox",
          "option", "menuitem", "tab", "spinbutton", "slider", "switch", "treeitem", "gridcell",
          "cell", "heading", "listitem", "image", "img", "graphics-symbol", "Date",
@@ -569,6 +571,22 @@ class WebEnv(Env):
         holds finish, so a page with nothing left to do still has an answer."""
         found = propose(observation, request, limit)
         return found if limit is not None else [*found, Action(function="finish")]
+
+    @classmethod
+    def describe_candidate(cls, action: Action, control: Control | None) -> str:
+        """A candidate as a ranker reads it, with its control's state: a box already checked
+        or a swatch already selected reads apart from one still to choose, a filled field from
+        an empty one. The ranker embeds a candidate apart from the step's context, so a state
+        told only by the history is lost: it clicked Submit with one of five named boxes left,
+        and filled 'Password' where 'Verify password' was empty."""
+        text = super().describe_candidate(action, control)
+        if control is None:
+            return text
+        kind = control.type.split()[0]
+        state = control.value or ("not checked" if kind in ("checkbox", "radio") else
+                                  "empty" if kind in ("textbox", "searchbox", "spinbutton")
+                                  else "")
+        return f"{text} ({state[:STATE_CHARS]})" if state else text
 
     def reward(self) -> dict[str, Any]:
         """The page's reward globals: done, reward, raw reward (no time penalty), reason."""
