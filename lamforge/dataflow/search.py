@@ -130,10 +130,11 @@ def _dive(env: Env, replay: _Replay, cfg: SearchConfig, dead: set[tuple[tuple, s
             r = env.step(action)
             if r.info.get("crashed"):
                 raise EnvironmentCrashed(r.error or "the application crashed")
-            done = r.done or (r.ok and not env.judges_itself and
-                              env.evaluate().status == "pass")
-            if done:
-                if r.ok and env.evaluate().status == "pass":
+            # judged once: a page that ends the episode, or checks that may hold mid-way
+            passed = r.ok and (r.done or not env.judges_itself) and \
+                env.evaluate().status == "pass"
+            if r.done or passed:
+                if passed:
                     found = _verified(env, replay, [*taken, action]) or \
                         _verified(env, replay, [*executed, action])
                     if found is not None:
@@ -274,12 +275,11 @@ def _beam(env: Env, replay: _Replay, cfg: SearchConfig,
                 steps, after, done, error = replay.run([*node.actions, action])
                 if error or len(steps) != len(node.actions) + 1:
                     continue  # failed, or the replay went otherwise (the app ended it early)
-                if not done and not env.judges_itself:
-                    done = env.evaluate().status == "pass"  # checks may hold mid-way
+                # judged once: an ended episode, or checks that may hold mid-way
+                verdict = env.evaluate() if done or not env.judges_itself else None
+                if verdict is not None and verdict.status == "pass":
+                    return (steps, verdict), tried
                 if done:
-                    verdict = env.evaluate()
-                    if verdict.status == "pass":
-                        return (steps, verdict), tried
                     refuted.append((node.actions, action))
                     dead.add((before, _key(action)))
                     continue  # the page judged it wrong: pruned
