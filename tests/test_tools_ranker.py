@@ -86,6 +86,33 @@ def test_an_earlier_result_kept_cut_short_still_offers_its_values() -> None:
     assert {100, 103, 110} <= set(ids) and 23.5 in amounts and "lamp 3" in names
 
 
+def test_a_value_reads_with_the_record_it_came_from() -> None:
+    """Ids read alike (a customer's 7, an order's 103): a slot's value is read with its key
+    and the record it is in (from a result kept cut short too: its whole records), or the
+    call it was given to; the latest call's word stands."""
+    from lamforge.core import Control, Observation
+    from lamforge.core.models import RESULT_CHARS
+    from lamforge.envs.tools.candidates import slots
+
+    orders = [{"id": 100 + i, "item": f"lamp {i}", "total": 20.5 + i} for i in range(200)]
+    kept = json.dumps(orders)[:RESULT_CHARS] + " …"
+    previous = [
+        {"function": "call", "control_name": "find_customers(name?: string)",
+         "args": {"name": "Ada Byron"}, "ok": True,
+         "result": json.dumps([{"id": 7, "name": "Ada Byron"}])},
+        {"function": "call", "control_name": "list_orders(customer_id: integer)",
+         "args": {"customer_id": 7}, "ok": True, "result": kept}]
+    refund = Control(label="refund", name="refund(order_id: integer)", type="function",
+                     group="functions", params={"type": "object", "required": ["order_id"],
+                                                "properties": {"order_id": {"type": "integer"}}})
+    slot = slots(refund, Observation(controls=[refund]), "Refund the lamp 3 order.",
+                 previous)[0]
+    assert {7, 103} <= set(slot.values)
+    assert slot.text(103) == "103 (id in the result of list_orders: item lamp 3, total 23.5)"
+    assert slot.text(7) == "7 (customer_id given to list_orders)"
+    assert 3 in slot.values and slot.text(3) == "3"  # the request's own words: no origin
+
+
 @pytest.fixture(scope="module")
 def tools_ranker(tmp_path_factory) -> Path:
     """Phases 1-2 of a ranker on the verified ground truth of one back end's entries."""

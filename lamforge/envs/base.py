@@ -12,7 +12,7 @@ import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +41,9 @@ class Slot:
     about: str
     """What the argument is, for the model's context: `folder (string): the folder to enter`."""
     values: list[Any]
+    origins: dict[str, str] = field(default_factory=dict)
+    """Where a value came from, by its `value_text`: `id in the result of list_orders: item
+    headset, …`. Two ids read alike; what they are the id of tells them apart."""
 
     @staticmethod
     def value_text(value: Any) -> str:
@@ -48,6 +51,12 @@ class Slot:
         if value is OMIT:
             return "leave it out (the default)"
         return json.dumps(value, ensure_ascii=False, default=str)[:300]
+
+    def text(self, value: Any) -> str:
+        """A value of this slot as the ranker reads it: with where it came from, if known."""
+        shown = self.value_text(value)
+        origin = self.origins.get(shown)
+        return f"{shown} ({origin})" if origin else shown
 
 
 @dataclass(frozen=True)

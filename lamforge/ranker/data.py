@@ -59,7 +59,7 @@ def slot_rows(sample: StepSample, state: RankState, target: Candidate, rng: rand
     """One row per argument of the expert's call: its value among the slot's values (an
     argument the expert left out is OMIT), seeing the arguments before it; a value the slot
     does not offer is counted in `uncovered` and ends the call's rows."""
-    from lamforge.envs.base import OMIT, Slot
+    from lamforge.envs.base import OMIT
     from lamforge.ranker.model import slot_context
 
     rows, done = [], {}
@@ -69,8 +69,8 @@ def slot_rows(sample: StepSample, state: RankState, target: Candidate, rng: rand
         if hit is None:
             uncovered[f"{sample.function} argument"] += 1
             break
-        key = Slot.value_text(hit)
-        texts = list(dict.fromkeys(Slot.value_text(v) for v in slot.values))
+        key = slot.text(hit)
+        texts = list(dict.fromkeys(slot.text(v) for v in slot.values))
         others = [t for t in texts if t != key]
         chosen = [key, *rng.sample(others, min(len(others), max_candidates - 1))]
         rows.append({"context": slot_context(state, target, slot, done), "candidates": chosen,

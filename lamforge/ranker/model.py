@@ -213,14 +213,12 @@ class Ranker:
              rng: random.Random | None = None) -> Candidate:
         """`cand` with each slot set, in order, to its best value (or one sampled at
         `temperature` > 0), each choice seeing the ones before."""
-        from lamforge.envs.base import Slot
-
         args: dict[str, Any] = {}
         for slot in cand.slots:
             if not slot.values:
                 continue
             p = self._policy(slot_context(state, cand, slot, args),
-                             [Slot.value_text(v) for v in slot.values], temperature or 1.0)
+                             [slot.text(v) for v in slot.values], temperature or 1.0)
             i = (rng or random).choices(range(len(p)), weights=list(p))[0] \
                 if temperature > 0 else int(p.argmax())
             args[slot.name] = slot.values[i]

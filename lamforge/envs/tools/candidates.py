@@ -14,6 +14,7 @@ The lists come from the observation alone (the functions' schemas travel on thei
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -89,6 +90,59 @@ def _results(previous: list[dict[str, Any]]) -> list[Any]:
                     out.append(s)
             out += _numbers([_JSON_STRING.sub(" ", text)])
             out.append(text)
+    return out
+
+
+ORIGIN_CHARS = 80
+"""A value's origin is read up to here (the record it is in, in short)."""
+
+
+_FLAT = re.compile(r"\{[^{}]*\}")
+
+
+def _function(control_name: Any) -> str:
+    return str(control_name or "").split("(")[0].strip()
+
+
+def _records(value: Any, out: list[dict[str, Any]]) -> None:
+    """Every JSON object in a value, nested ones too."""
+    if isinstance(value, dict):
+        out.append(value)
+        for v in value.values():
+            _records(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _records(v, out)
+
+
+def origins(previous: list[dict[str, Any]]) -> dict[str, str]:
+    """Where the values of earlier calls and results came from, by `Slot.value_text`: the
+    key and the record a result's value is in ("id in the result of list_orders: item
+    headset, …"), the argument of a call it was given as. The latest call's word stands."""
+    out: dict[str, str] = {}
+    for a in reversed(previous):
+        fn = _function(a.get("control_name"))
+        records: list[dict[str, Any]] = []
+        try:
+            _records(json.loads(a.get("result") or "null"), records)
+        except (json.JSONDecodeError, TypeError):  # kept cut short: its whole flat records
+            for flat in _FLAT.findall(str(a.get("result"))):
+                with contextlib.suppress(json.JSONDecodeError):
+                    _records(json.loads(flat), records)
+        for record in records:
+            scalars = {k: v for k, v in record.items()
+                       if isinstance(v, str | int | float) and not isinstance(v, bool)}
+            # the record's short words first (an item, a name tell records apart best)
+            told = sorted(scalars.items(), key=lambda kv: not isinstance(kv[1], str))
+            for k, v in scalars.items():
+                note = f"{k} in the result of {fn}"
+                for k2, v2 in told:
+                    part = f"{', ' if ':' in note else ': '}{k2} {v2}"
+                    if k2 != k and len(str(v2)) <= 30 and len(note + part) <= ORIGIN_CHARS:
+                        note += part
+                out.setdefault(Slot.value_text(v), note)
+        for k, v in (a.get("args") or {}).items():
+            out.setdefault(Slot.value_text(v), f"{k} given to {fn}")
     return out
 
 
@@ -230,6 +284,7 @@ def slots(control: Control | None, observation: Observation, request: str,
     props = schema.get("properties") or {}
     required = set(schema.get("required") or [])
     order = [k for k in props if k in required] + [k for k in props if k not in required]
+    found = origins(previous)
     out = []
     for name in order:
         prop = props[name] if isinstance(props[name], dict) else {}
@@ -239,5 +294,5 @@ def slots(control: Control | None, observation: Observation, request: str,
         if prop.get("description"):
             about += f": {str(prop['description'])[:160]}"
         out.append(Slot(name=name, about=about, values=slot_values(
-            prop, name in required, request, observation.canvas, previous)))
+            prop, name in required, request, observation.canvas, previous), origins=found))
     return out
