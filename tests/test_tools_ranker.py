@@ -113,6 +113,37 @@ def test_a_value_reads_with_the_record_it_came_from() -> None:
     assert 3 in slot.values and slot.text(3) == "3"  # the request's own words: no origin
 
 
+def test_a_slots_training_row_shows_the_spans_that_hold_the_answer_or_lie_in_it() -> None:
+    """Among hundreds of spans, the ones around the answer ("Ben Lovell's monitor" for "Ben
+    Lovell") are the negatives that teach where a name ends: a row shows them first."""
+    import random
+    from collections import Counter
+
+    from lamforge.core import Control
+    from lamforge.ranker.data import slot_rows
+    from lamforge.ranker.model import candidates
+    from lamforge.ranker.state import RankState
+
+    find = Control(label="find_customers", name="find_customers(name?: string)",
+                   type="function", group="functions",
+                   params={"type": "object", "properties": {"name": {"type": "string"}}})
+    request = ("Ben Lovell's monitor arrived broken last week, and he would like his money "
+               "back as soon as possible: the order was paid by card in March.")
+    sample = StepSample(id="t#1", task_id="t", step=1, request=request, controls=[find],
+                        function="call", control_label="find_customers",
+                        args={"name": "Ben Lovell"})
+    state = RankState.from_sample(sample)
+    target = next(c for c in candidates(TOOLS, state)
+                  if c.action.control_label == "find_customers")
+    values = target.slots[0].values
+    assert len(values) > 100 and "Ben Lovell" in values  # the name without its "'s"
+    rows = slot_rows(sample, state, target, random.Random(0), 8, Counter())
+    assert rows[0]["candidates"][0] == '"Ben Lovell"'
+    shown = rows[0]["candidates"][1:]
+    assert len(shown) == 7 and all("ben" in t.lower() or "lovell" in t.lower()
+                                   for t in shown), shown
+
+
 @pytest.fixture(scope="module")
 def tools_ranker(tmp_path_factory) -> Path:
     """Phases 1-2 of a ranker on the verified ground truth of one back end's entries."""

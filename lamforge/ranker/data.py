@@ -54,6 +54,14 @@ def same_value(a: Any, b: Any) -> bool:
     return a is b or ((type(a) is type(b) or numbers) and a == b)
 
 
+def _overlaps(value: Any, answer: Any) -> bool:
+    """Whether two string values hold one another (case aside)."""
+    if not (isinstance(value, str) and isinstance(answer, str)):
+        return False
+    a, b = value.lower(), answer.lower()
+    return bool(a) and bool(b) and (a in b or b in a)
+
+
 def slot_rows(sample: StepSample, state: RankState, target: Candidate, rng: random.Random,
               max_candidates: int, uncovered: Counter) -> list[dict[str, Any]]:
     """One row per argument of the expert's call: its value among the slot's values (an
@@ -70,9 +78,14 @@ def slot_rows(sample: StepSample, state: RankState, target: Candidate, rng: rand
             uncovered[f"{sample.function} argument"] += 1
             break
         key = slot.text(hit)
-        texts = list(dict.fromkeys(slot.text(v) for v in slot.values))
-        others = [t for t in texts if t != key]
-        chosen = [key, *rng.sample(others, min(len(others), max_candidates - 1))]
+        texts = {slot.text(v): v for v in slot.values}
+        # the values that hold the answer or lie inside it first ("Ben Lovell's monitor" for
+        # "Ben Lovell"): a random share of hundreds of spans seldom showed them, and the
+        # ranker took a name with the words around it
+        near = [t for t, v in texts.items() if t != key and _overlaps(v, hit)]
+        rest = [t for t in texts if t != key and t not in near]
+        near = rng.sample(near, min(len(near), max_candidates - 1))
+        chosen = [key, *near, *rng.sample(rest, min(len(rest), max_candidates - 1 - len(near)))]
         rows.append({"context": slot_context(state, target, slot, done), "candidates": chosen,
                      "target": [1.0] + [0.0] * (len(chosen) - 1)})
         done[slot.name] = want

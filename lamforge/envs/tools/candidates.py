@@ -157,6 +157,8 @@ def _spans(text: str) -> list[str]:
             run = text[words[i][0]:words[i + n - 1][1]].strip(" .,:;!?'\"")
             if run:
                 out.append(run)
+            if run.endswith("'s"):  # "Ben Lovell's monitor": the name is "Ben Lovell"
+                out.append(run[:-2])
     return out
 
 
