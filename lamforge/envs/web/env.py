@@ -50,11 +50,16 @@ START_JS = """([seed, inPlace]) => {
     // a date picker): say so (null), and the page is loaded again
     if (inPlace && window.__lfShownBeside &&
         Array.from(document.body.children).some(window.__lfShownBeside)) return null;
-    // a text area the last episode typed in no longer follows the text the page writes
-    // into it (its value is "dirty"): a form's reset makes it follow again, as on a page
-    // just loaded
-    for (const el of document.querySelectorAll("textarea")) {
-        if (el.value === el.defaultValue) continue;
+    // a field the last episode typed in or a box it checked keeps that (a page's new problem
+    // rarely clears them: focus-text-2's boxes kept the last episode's "3rd"), and a text
+    // area no longer follows the text the page writes into it (its value is "dirty"): a
+    // form's reset makes each as on a page just loaded, before the page draws its problem
+    const dirty = (el) => el.tagName === "SELECT"
+        ? Array.from(el.options).some((o) => o.selected !== o.defaultSelected)
+        : el.type === "checkbox" || el.type === "radio"
+            ? el.checked !== el.defaultChecked : el.value !== el.defaultValue;
+    for (const el of document.querySelectorAll("textarea, input, select")) {
+        if (!dirty(el)) continue;
         const form = document.createElement("form");
         el.replaceWith(form);
         form.appendChild(el);
