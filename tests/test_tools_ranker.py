@@ -137,7 +137,7 @@ def test_a_slots_training_row_shows_the_spans_that_hold_the_answer_or_lie_in_it(
                   if c.action.control_label == "find_customers")
     values = target.slots[0].values
     assert len(values) > 100 and "Ben Lovell" in values  # the name without its "'s"
-    rows = slot_rows(sample, state, target, random.Random(0), 8, Counter())
+    rows = slot_rows(sample, state, target, random.Random(0), 8, Counter(), TOOLS)
     assert rows[0]["candidates"][0] == '"Ben Lovell"'
     shown = rows[0]["candidates"][1:]
     assert len(shown) == 7 and all("ben" in t.lower() or "lovell" in t.lower()

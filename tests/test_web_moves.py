@@ -95,6 +95,24 @@ def test_a_scroll_inside_a_text_area(env) -> None:
 
 
 @pytest.mark.browser
+def test_a_shape_is_named_by_size_colour_and_kind_and_the_ranker_reads_the_page(env) -> None:
+    """An SVG shape reads as a user names it ("large red circle": large or small only where
+    the drawing's shapes differ in size), and what a page shows goes into a ranker's
+    context: the figure identify-shape asks about is in neither the request nor a
+    candidate."""
+    from lamforge.ranker.state import RankState, context_text
+
+    names = [c.name for c in env.reset(make_task("click-shape", 5)).controls]
+    assert {"small red rectangle", "large yellow rectangle", "large red circle"} <= set(names)
+    obs = env.reset(make_task("identify-shape", 4))
+    assert "magenta circle" in [c.name for c in obs.controls]  # the only shape: no size
+    state = RankState(request=env.instruction() or "", controls=obs.controls)
+    assert "screen: page showing: " in context_text(state, env_cls=WebEnv)
+    assert "magenta circle" in context_text(state, env_cls=WebEnv)
+    assert "magenta circle" not in context_text(state)  # another app's screen: its dialogs
+
+
+@pytest.mark.browser
 def test_an_episode_starts_with_no_field_or_box_the_last_one_left(env) -> None:
     """The same seed, the same page: what an episode typed or checked is gone at the next
     one's start (the page's new problem does not clear it; the search's first observation

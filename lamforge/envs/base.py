@@ -242,6 +242,18 @@ class Env(ABC):
         return []
 
     @classmethod
+    def screen(cls, observation: Observation) -> str:
+        """What is on screen, in a few words, as a ranker reads it in its context: a dialog
+        (its fields and buttons), a menu (its items), or the document."""
+        dialog = [c.name for c in observation.controls if c.group == "dialog" and c.enabled]
+        if dialog:
+            return "dialog with " + ", ".join(dialog[:8])
+        menu = [c.name for c in observation.controls if c.group == "menu" and c.enabled]
+        if menu:
+            return "menu open with " + ", ".join(menu[:8])
+        return "document, no menu open"
+
+    @classmethod
     def describe_candidate(cls, action: Action, control: Control | None) -> str:
         """A candidate action as a ranker LAM reads it (what it does, on what control)."""
         target = f" {control.group or ''} {control.type} '{control.name}'" if control else ""

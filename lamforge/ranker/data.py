@@ -63,7 +63,7 @@ def _overlaps(value: Any, answer: Any) -> bool:
 
 
 def slot_rows(sample: StepSample, state: RankState, target: Candidate, rng: random.Random,
-              max_candidates: int, uncovered: Counter) -> list[dict[str, Any]]:
+              max_candidates: int, uncovered: Counter, env_cls: Any) -> list[dict[str, Any]]:
     """One row per argument of the expert's call: its value among the slot's values (an
     argument the expert left out is OMIT), seeing the arguments before it; a value the slot
     does not offer is counted in `uncovered` and ends the call's rows."""
@@ -86,7 +86,8 @@ def slot_rows(sample: StepSample, state: RankState, target: Candidate, rng: rand
         rest = [t for t in texts if t != key and t not in near]
         near = rng.sample(near, min(len(near), max_candidates - 1))
         chosen = [key, *near, *rng.sample(rest, min(len(rest), max_candidates - 1 - len(near)))]
-        rows.append({"context": slot_context(state, target, slot, done), "candidates": chosen,
+        rows.append({"context": slot_context(state, target, slot, done, env_cls),
+                     "candidates": chosen,
                      "target": [1.0] + [0.0] * (len(chosen) - 1)})
         done[slot.name] = want
     return rows
@@ -130,7 +131,7 @@ def listwise_rows(samples: list[StepSample], env_cls: Any, *, max_candidates: in
             target = cands[i]
             if target.slots:
                 out.slot_rows += slot_rows(s, state, target, rng, slot_candidates,
-                                           out.uncovered)
+                                           out.uncovered, env_cls)
             others = [c for j, c in enumerate(cands) if j != i]
             # finish first (a state always has it, and it is the costliest confusion), then
             # the hard ones in a seeded order: a cut by display order would only ever show
@@ -144,6 +145,6 @@ def listwise_rows(samples: list[StepSample], env_cls: Any, *, max_candidates: in
                       *rng.sample(rest, min(keep, len(rest)))]
             dist = [1.0] + [0.0] * (len(chosen) - 1)
         with_plan = rng.random() >= plan_dropout
-        out.rows.append({"context": context_text(state, with_plan=with_plan),
+        out.rows.append({"context": context_text(state, with_plan, env_cls),
                          "candidates": [c.text for c in chosen], "target": dist})
     return out

@@ -45,7 +45,7 @@ def _pairs(samples: list[StepSample], env_cls: Any, label: float) -> list[dict[s
         state = state_of(s, plans)
         action = Action(function=s.function, control_label=s.control_label, args=s.args)
         control = next((c for c in s.controls if c.label == s.control_label), None)
-        rows.append({"sentence1": context_text(state),
+        rows.append({"sentence1": context_text(state, env_cls=env_cls),
                      "sentence2": env_cls.describe_candidate(action, control), "score": label})
     return rows
 
@@ -142,7 +142,7 @@ def improve(cfg: Any, lam3: Path, out: Path, train: list[StepSample]) -> dict[st
             cache.update(zip(todo, rm.encode(todo, normalize_embeddings=True, batch_size=128,
                                              convert_to_numpy=True, show_progress_bar=False),
                              strict=True))
-        ctx = rm.encode([context_text(state)], normalize_embeddings=True,
+        ctx = rm.encode([context_text(state, env_cls=policy.env_cls)], normalize_embeddings=True,
                         convert_to_numpy=True, show_progress_bar=False)[0]
         reward = np.stack([cache[c.text] for c in cands]) @ ctx
         logged = target_index(s, cands)  # its outcome is known (verified): no estimate
@@ -154,8 +154,8 @@ def improve(cfg: Any, lam3: Path, out: Path, train: list[StepSample]) -> dict[st
         gain.append(float(target @ reward - p3 @ reward))
         kl.append(float(np.sum(target * (np.log(np.maximum(target, 1e-12)) -
                                          np.log(np.maximum(p3, 1e-12))))))
-        rows.append({"context": context_text(state, with_plan=rng.random() >=
-                                             cfg.ranker.plan_dropout),
+        rows.append({"context": context_text(state, rng.random() >= cfg.ranker.plan_dropout,
+                                             policy.env_cls),
                      "candidates": [c.text for c in cands], "target": target.tolist()})
     # the calls' arguments are not re-weighed by the reward model: the expert's, as in phase 2,
     # so that distilling the choice of call does not unlearn how to fill it

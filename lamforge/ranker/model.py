@@ -88,7 +88,8 @@ NOTHING = Candidate(Action(function="finish"), None, "finish: nothing else can b
 judged as it is, where an error would stop a whole evaluation."""
 
 
-def slot_context(state: RankState, cand: Candidate, slot: Any, filled: dict[str, Any]) -> str:
+def slot_context(state: RankState, cand: Candidate, slot: Any, filled: dict[str, Any],
+                 env_cls: Any) -> str:
     """The context of one argument's choice: the argument asked for, the call so far and the
     step's context."""
     from lamforge.envs.base import Slot
@@ -96,7 +97,7 @@ def slot_context(state: RankState, cand: Candidate, slot: Any, filled: dict[str,
     done = ", ".join(f"{k}={Slot.value_text(v)}" for k, v in filled.items())
     # first: a context is read up to CONTEXT_TOKENS, and the argument asked for must be in it
     return (f"argument: {slot.about}\ncalling: {cand.control.name if cand.control else ''} "
-            f"with {done or 'nothing yet'}\n{context_text(state)}")
+            f"with {done or 'nothing yet'}\n{context_text(state, env_cls=env_cls)}")
 
 
 def filled(cand: Candidate, args: dict[str, Any]) -> Candidate:
@@ -185,7 +186,8 @@ class Ranker:
                       temperature: float = 1.0) -> Any:
         """The policy over `cands`: softmax of scale × cosine (÷ temperature)."""
 
-        return self._policy(context_text(state), [c.text for c in cands], temperature)
+        return self._policy(context_text(state, env_cls=self.env_cls), [c.text for c in cands],
+                            temperature)
 
     def _policy(self, context: str, texts: list[str], temperature: float = 1.0) -> Any:
         """Softmax of scale × cosine (÷ temperature) of `context` against each of `texts`."""
@@ -217,7 +219,7 @@ class Ranker:
         for slot in cand.slots:
             if not slot.values:
                 continue
-            p = self._policy(slot_context(state, cand, slot, args),
+            p = self._policy(slot_context(state, cand, slot, args, self.env_cls),
                              [slot.text(v) for v in slot.values], temperature or 1.0)
             i = (rng or random).choices(range(len(p)), weights=list(p))[0] \
                 if temperature > 0 else int(p.argmax())
@@ -230,7 +232,7 @@ class Ranker:
         import numpy as np
 
         cands = [candidates(self.env_cls, s) or [NOTHING] for s in states]
-        contexts = self.encode([context_text(s) for s in states])
+        contexts = self.encode([context_text(s, env_cls=self.env_cls) for s in states])
         self._embed_candidates([c.text for cs in cands for c in cs])
         out = []
         for state, ctx, cs in zip(states, contexts, cands, strict=True):

@@ -22,6 +22,7 @@ from typing import Any
 
 from lamforge.core import Control, Observation, StepSample
 from lamforge.core.text import quoted
+from lamforge.envs.base import Env
 from lamforge.envs.match import normalize
 
 PROMPT_MARK = "lamforge-rank-state"
@@ -88,17 +89,6 @@ class RankState:
             return state, max(0, int(data.get("rank") or 0))
         except (KeyError, TypeError, ValueError):
             return None
-
-
-def _screen(controls: list[Control]) -> str:
-    """What is open: a dialog (its fields and buttons), a menu (its items), or the document."""
-    dialog = [c.name for c in controls if c.group == "dialog" and c.enabled]
-    if dialog:
-        return "dialog with " + ", ".join(dialog[:8])
-    menu = [c.name for c in controls if c.group == "menu" and c.enabled]
-    if menu:
-        return "menu open with " + ", ".join(menu[:8])
-    return "document, no menu open"
 
 
 def _cursor(canvas: str) -> str:
@@ -226,14 +216,15 @@ def plan_rest(state: RankState) -> str:
     return text[pos:].lstrip(" .,;:|-") or "nothing left"
 
 
-def context_text(state: RankState, with_plan: bool = True) -> str:
+def context_text(state: RankState, with_plan: bool = True, env_cls: type[Env] = Env) -> str:
     """The step as the ranker reads it (the first tokens matter most: a long plan is cut
-    at the end, never the request or the screen)."""
+    at the end, never the request or the screen); `env_cls` says what is on screen
+    (`Env.screen`)."""
     done = [_done(a) for a in reversed(state.previous[-HISTORY:])]
     progress = values_progress(state)
     lines = [f"request: {state.request}", *([progress] if progress else []),
              *([f"plan, next: {plan_rest(state)}"] if with_plan and state.plan else []),
-             f"screen: {_screen(state.controls)}",
+             f"screen: {env_cls.screen(state.observation)}",
              f"cursor: {_cursor(state.canvas)}",
              f"step {len(state.previous) + 1}; done, latest first: " + ("; ".join(done) or
                                                                         "nothing yet")]

@@ -89,6 +89,10 @@ START_JS = """([seed, inPlace]) => {
     return WOB_TASK_READY;
 }"""
 """Start the episode of `seed` in one round trip; false while the task is not ready yet."""
+SHOWN = ("StaticText", "generic", "image", "img", "graphics-symbol")
+"""Controls that show rather than take input: a page's screen in a ranker's context lists them."""
+SCREEN_CHARS = 100
+"""A page's screen is read up to here in a ranker's context (its history comes after it)."""
 STATE_CHARS = 40
 """A control's state is read up to here in a candidate's text (a field's text, a position)."""
 ROLES = {"button", "link", "textbox", "searchbox", "checkbox", "radio", "combobox", "listbox",
@@ -576,6 +580,17 @@ class WebEnv(Env):
         holds finish, so a page with nothing left to do still has an answer."""
         found = propose(observation, request, limit)
         return found if limit is not None else [*found, Action(function="finish")]
+
+    @classmethod
+    def screen(cls, observation: Observation) -> str:
+        """What the page shows besides its controls, as a ranker reads it in its context:
+        its texts and its shapes and swatches by name ("showing: large red circle, 7"), the
+        page's answers to a question about a figure (which button names it, how many there
+        are). A ranker embeds a candidate apart from its context: a figure on the page was in
+        neither until now."""
+        shown = [c.name for c in observation.controls
+                 if c.type.split()[0] in SHOWN and c.name.strip()]
+        return "page" + (f" showing: {', '.join(shown)}"[:SCREEN_CHARS] if shown else "")
 
     @classmethod
     def describe_candidate(cls, action: Action, control: Control | None) -> str:

@@ -39,6 +39,24 @@
     const style = getComputedStyle(el);
     return colourName(el instanceof SVGElement ? style.fill : style.backgroundColor);
   };
+  // an SVG shape's kind and, where the shapes of one drawing differ in size, whether it is
+  // one of the large or the small ones: how a user names it ("a large red circle")
+  const shapeOf = (el) => {
+    if (!(el instanceof SVGGraphicsElement) || el instanceof SVGSVGElement) return ["", ""];
+    const tag = el.tagName.toLowerCase();
+    const points = tag === "polygon" ? el.points.numberOfItems : 0;
+    const kind = {circle: "circle", ellipse: "circle", rect: "rectangle"}[tag] ||
+      (points === 3 ? "triangle" : points ? "polygon" : "");
+    if (!kind || !el.ownerSVGElement) return ["", kind];
+    const span = (e) => {
+      const b = e.getBoundingClientRect();
+      return Math.max(b.width, b.height);
+    };
+    const sizes = Array.from(el.ownerSVGElement.querySelectorAll(
+      "circle, ellipse, rect, polygon")).map(span);
+    const lo = Math.min(...sizes), hi = Math.max(...sizes);
+    return [hi - lo > 2 ? (span(el) >= (lo + hi) / 2 ? "large" : "small") : "", kind];
+  };
   const area = document.getElementById("area") || document.body;
   // the task area, and what a page puts beside it on the body (a jQuery UI dialog, a
   // date picker), but not the instruction or MiniWoB's own displays
@@ -69,8 +87,10 @@
       // an icon or a shape with no text: its colour and class say what it is ("reply",
       // "close", "red color"); a coloured one is shown even where the page gives it no role
       const colour = swatch(el);
-      const hint = el.getAttribute("title") || [colour, ...Array.from(el.classList).filter(
-        (c) => !STATES.includes(c))].join(" ").trim().slice(0, 60);
+      const [size, kind] = colour ? shapeOf(el) : ["", ""];
+      const hint = el.getAttribute("title") || [size, colour, kind, ...Array.from(
+        el.classList).filter((c) => !STATES.includes(c))].join(" ").replace(/\s+/g, " ")
+        .trim().slice(0, 60);
       if (hint) el.setAttribute("data-lf-name", hint);
       if (colour) el.setAttribute("data-lf-swatch", "");
     }
