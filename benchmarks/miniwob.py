@@ -109,7 +109,7 @@ def main() -> None:
     names = []
     speed = {}  # the kinds side by side in the same run: a step, and the model's share of it
     for row in result["rows"]:
-        name = short_name(row["model"])
+        name = short_name(row["model"], models)
         names.append(name)
         speed[name] = {"step_ms": row["step_latency_ms"], "model_ms": row["model_latency_ms"],
                        "mean_steps": row["mean_steps"]}
@@ -144,12 +144,11 @@ def main() -> None:
     write_results(out, names, per_task, means)
 
 
-def short_name(model: str) -> str:
-    """runs/miniwob/train-ranker/lam4/model (or the evaluation's train-ranker/lam4) ->
-    ranker/lam4."""
-    path = Path(model)
-    if path.name == "model":
-        path = path.parent
+def short_name(model: str, models: list[str]) -> str:
+    """The evaluation's name of one of `models` (the shortest tail of its path that tells it
+    apart: lam4 when one kind was trained, else train-ranker/lam4) -> ranker/lam4."""
+    path = next(p for p in (Path(m).parent for m in models)
+                if str(p) == model or str(p).endswith("/" + model))
     return f"{path.parent.name.removeprefix('train-')}/{path.name}"
 
 
