@@ -129,6 +129,18 @@ def test_an_episode_starts_with_no_field_or_box_the_last_one_left(env) -> None:
         assert [(c.name, c.value) for c in again.controls] == \
             [(c.name, c.value) for c in first.controls], name
 
+    # a widget's ARIA state goes too: a jQuery UI spinner writes its number into
+    # aria-valuenow, which the accessibility tree reads before the field's own value (the
+    # next episode's spinner read "-8" where its field held 0, and the ranker clicked Submit)
+    task = make_task("use-spinner", 0)
+    first = env.reset(task)
+    spinner = next(c for c in first.controls if c.type == "spinbutton")
+    env.step(Action(function="fill", control_label=spinner.label, args={"text": "-8"}))
+    submit = next(c for c in first.controls if c.name == "Submit")
+    env.step(Action(function="click", control_label=submit.label))  # the field loses focus
+    again = env.reset(task)
+    assert again.control(spinner.label).value == first.control(spinner.label).value == "0"
+
 
 @pytest.mark.browser
 def test_a_drag_drops_one_box_inside_another(env) -> None:

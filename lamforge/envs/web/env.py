@@ -58,7 +58,24 @@ START_JS = """([seed, inPlace]) => {
         ? Array.from(el.options).some((o) => o.selected !== o.defaultSelected)
         : el.type === "checkbox" || el.type === "radio"
             ? el.checked !== el.defaultChecked : el.value !== el.defaultValue;
-    for (const el of document.querySelectorAll("textarea, input, select")) {
+    // a widget also writes a field's state into its ARIA attributes (a jQuery UI spinner's
+    // aria-valuenow), which the accessibility tree reads before the field's own value and a
+    // form's reset leaves alone: the spinner read "-8" from the last episode where its field
+    // held 0. They go back to what the page had when it was loaded
+    const fields = document.querySelectorAll("textarea, input, select");
+    const aria = (el) => Array.from(el.attributes).filter((a) => a.name.startsWith("aria-"))
+        .map((a) => [a.name, a.value]);
+    if (!window.__lfAria) window.__lfAria = new WeakMap();
+    for (const el of fields) {
+        if (!window.__lfAria.has(el)) {
+            if (!inPlace) window.__lfAria.set(el, aria(el));
+            continue;
+        }
+        const fresh = new Map(window.__lfAria.get(el));
+        for (const [name] of aria(el)) if (!fresh.has(name)) el.removeAttribute(name);
+        for (const [name, value] of fresh) el.setAttribute(name, value);
+    }
+    for (const el of fields) {
         if (!dirty(el)) continue;
         const form = document.createElement("form");
         el.replaceWith(form);
