@@ -214,6 +214,11 @@ def propose(obs: Observation, request: str, limit: int | None = None) -> list[Ac
     chosen = any(c.type == "option" and c.value == "selected" and c.name in several
                  for c in obs.controls)
     dated = date_moves(obs, request)
+    # what the focused field holds: a text that begins with it is one of its suggestions (an
+    # autocomplete's list), likelier than typing another of the instruction's words
+    focused = obs.control(obs.focus) if obs.focus else None
+    typed = (focused.value or "").strip().lower() if focused is not None and \
+        focused.type.split()[0] in TEXT_FIELDS else ""
     order = 0
     for c in obs.controls:
         if not c.enabled:
@@ -239,6 +244,9 @@ def propose(obs: Observation, request: str, limit: int | None = None) -> list[Ac
                     dated.get(c.label, 0.0))
         if c.label.isdigit() and any(0 < int(c.label) - a <= 12 for a in anchors):
             score += 0.5
+        if len(typed) > 1 and c.label != obs.focus and c.name.lower().startswith(typed) and \
+                c.name.lower() != typed:
+            score = max(score, 1.6 + quoted_parts(c.name, request))
         if c.type == "StaticText" and score < 1:
             continue  # plain text nobody named: rarely what a task wants clicked
         if c.value in ("checked", "selected") and score > 0:
@@ -250,7 +258,7 @@ def propose(obs: Observation, request: str, limit: int | None = None) -> list[Ac
     # keys in the field that has the focus: ArrowDown opens an autocomplete's list, Enter
     # sends a form or takes the list's choice; after every click (a click is what most
     # pages want), unless the instruction says to press the key
-    field = obs.control(obs.focus) if obs.focus else None
+    field = focused
     if field is not None and field.type in TEXT_FIELDS and field.value:
         enter = 1.7 if re.search(r"\b(enter|return) key|\b(press|hit) (enter|return)\b",
                                  request, flags=re.I) else 0.0

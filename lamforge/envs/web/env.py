@@ -153,6 +153,27 @@ STILL_JS = """(most) => new Promise((done) => {
     frame();
 })"""
 
+SUGGEST_MS = 600
+"""After typing in a field that offers suggestions, a step waits for their list, at most this
+long: jQuery UI's autocomplete shows it 300 ms after the last key, and an observation taken
+before never showed the items to choose (the search reached them only through ArrowDown)."""
+SUGGEST_JS = """([label, most]) => new Promise((done) => {
+    // a field that says it offers suggestions: ARIA's aria-autocomplete, an HTML list of
+    // suggestions, or a widget's class (jQuery UI marks its fields ui-autocomplete-input)
+    const el = document.querySelector(`[data-lf="${label}"]`);
+    if (!el || !(el.hasAttribute("aria-autocomplete") || el.hasAttribute("list") ||
+                 /autocomplete/.test(el.className))) return done(false);
+    const shown = () => Array.from(document.body.children)
+        .filter(window.__lfShownBeside || (() => false)).length;
+    const before = shown(), start = performance.now();
+    const frame = () => {
+        if (shown() > before) done(true);
+        else if (performance.now() - start > most) done(false);
+        else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+})"""
+
 ACTIONS = [
     ActionSpec("click", "Click a control; `modifiers` holds keys during the click ('Control' "
                "adds an option to a multi-select list's choice, 'Shift' extends it).", True,
@@ -552,6 +573,7 @@ class WebEnv(Env):
         elif action.function == "fill":
             target.fill(html_value(control.type, str(action.args.get("text", ""))),
                         timeout=self.timeout_ms)
+            page.evaluate(SUGGEST_JS, [control.label, SUGGEST_MS])
         elif action.function == "select_option":
             target.select_option(label=str(action.args.get("option", "")),
                                  timeout=self.timeout_ms)
