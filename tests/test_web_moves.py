@@ -200,6 +200,23 @@ def test_a_date_picker_is_worked_through_its_calendar(env) -> None:
     names = [c.name for c in clicked(traj)]
     assert "Prev" in names and str(day) in names
     assert names.index("Prev") < names.index(str(day))
+    # each day of the calendar says its whole date, as the instruction writes it: the day
+    # the instruction names is only on the page once its month is shown
+    want = re.search(r"\d\d/\d\d/\d{4}", traj.task.request)[0]
+    days = [s.observation.control(s.action.control_label) for s in traj.steps
+            if s.action.function == "click"]
+    assert days[-2].value == want  # the day, then Submit
+    assert all(c.value != want for s in traj.steps[:-2] for c in s.observation.controls)
+    assert "(" + want + ")" in WebEnv.describe_candidate(traj.steps[-2].action, days[-2])
+
+
+@pytest.mark.browser
+def test_a_point_told_apart_only_by_its_id_is_named_by_it(env) -> None:
+    """A grid's 25 points look the same (blue circles); a model reading the page's HTML
+    tells them apart by their ids ("(1,-2)"), and so does a control's name here."""
+    traj = found(env, "grid-coordinate", 0)
+    point = re.search(r"\(-?\d,-?\d\)", traj.task.request)[0]
+    assert [c.name for c in clicked(traj)] == [f"blue circle {point} plot-point"]
 
 
 @pytest.mark.browser

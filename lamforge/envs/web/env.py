@@ -371,12 +371,15 @@ class WebEnv(Env):
         marked: dict[str, str] = {}  # label -> the state a page's class gives it
         swatches: list[int] = []  # textless coloured elements (their colour names them)
         draggable: set[str] = set()  # labels of what the page lets a user drag
+        dated: dict[str, str] = {}  # label -> the date of a calendar's day
         for i, attrs in enumerate(nodes["attributes"]):
             named = {strings[attrs[j]]: strings[attrs[j + 1]] for j in range(0, len(attrs), 2)}
             if "data-lf" in named:
                 lf[i] = (named["data-lf"], named.get("data-lf-name", ""))
                 if "data-lf-state" in named:
                     marked[named["data-lf"]] = named["data-lf-state"]
+                if "data-lf-date" in named:  # a calendar's day: its date is its value
+                    dated[named["data-lf"]] = named["data-lf-date"]
                 if "data-lf-drag" in named:
                     draggable.add(named["data-lf"])
                 if "data-lf-swatch" in named and i in bounds:
@@ -419,6 +422,8 @@ class WebEnv(Env):
             seen.add(key)
             shown_labels.add(label)
             value = n.get("value", {}).get("value")
+            if value in (None, "") and label in dated:
+                value = dated[label]
             state = "checked" if props.get("checked") in (True, "true") else \
                 "selected" if role == "option" and props.get("selected") in (True, "true") \
                 else marked.get(label)

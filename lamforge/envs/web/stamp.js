@@ -10,7 +10,8 @@
     if (!m || (m[4] !== undefined && Number(m[4]) < 0.1)) return "";
     const [r, g, b] = [m[1], m[2], m[3]].map(Number);
     const keywords = {red: [255, 0, 0], green: [0, 128, 0], lime: [0, 255, 0],
-      blue: [0, 0, 255], yellow: [255, 255, 0], cyan: [0, 255, 255], magenta: [255, 0, 255],
+      blue: [0, 0, 255], yellow: [255, 255, 0], "aqua cyan": [0, 255, 255],
+      magenta: [255, 0, 255], gold: [255, 215, 0],
       black: [0, 0, 0], white: [255, 255, 255], grey: [128, 128, 128],
       silver: [192, 192, 192], maroon: [128, 0, 0], olive: [128, 128, 0],
       purple: [128, 0, 128], teal: [0, 128, 128], navy: [0, 0, 128], orange: [255, 165, 0],
@@ -85,14 +86,25 @@
     if (!el.hasAttribute("data-lf-name") && !el.textContent.trim() &&
         !["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) {
       // an icon or a shape with no text: its colour and class say what it is ("reply",
-      // "close", "red color"); a coloured one is shown even where the page gives it no role
+      // "close", "red color"); a coloured one is shown even where the page gives it no role.
+      // Its id too, as a model reading the page's HTML reads it (a grid's points are told
+      // apart by theirs alone: "(1,-2)")
       const colour = swatch(el);
       const [size, kind] = colour ? shapeOf(el) : ["", ""];
-      const hint = el.getAttribute("title") || [size, colour, kind, ...Array.from(
+      const hint = el.getAttribute("title") || [size, colour, kind, el.id, ...Array.from(
         el.classList).filter((c) => !STATES.includes(c))].join(" ").replace(/\s+/g, " ")
         .trim().slice(0, 60);
       if (hint) el.setAttribute("data-lf-name", hint);
       if (colour) el.setAttribute("data-lf-swatch", "");
+    }
+    // a calendar's day (jQuery UI's date picker keeps the month and year of each day on its
+    // cell): its whole date, as a US form writes it, so a day of the month the instruction
+    // names reads apart from the same day of the month shown before it
+    const day = el.textContent.trim();
+    const month = /^\d{1,2}$/.test(day) && el.closest("[data-year][data-month]");
+    if (month && !el.querySelector("[data-year]")) {
+      const mm = String(Number(month.dataset.month) + 1).padStart(2, "0");
+      el.setAttribute("data-lf-date", `${mm}/${day.padStart(2, "0")}/${month.dataset.year}`);
     }
     // what the page lets a user drag (HTML's draggable, jQuery UI's draggable and sortable)
     if (el.getAttribute("draggable") === "true" || Array.from(el.classList).some(
