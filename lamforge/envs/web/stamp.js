@@ -100,7 +100,7 @@
     // a calendar's day (jQuery UI's date picker keeps the month and year of each day on its
     // cell): its whole date, as a US form writes it, so a day of the month the instruction
     // names reads apart from the same day of the month shown before it
-    const day = el.textContent.trim();
+    const day = el.childElementCount <= 1 ? el.textContent.trim() : "";
     const month = /^\d{1,2}$/.test(day) && el.closest("[data-year][data-month]");
     if (month && !el.querySelector("[data-year]")) {
       const mm = String(Number(month.dataset.month) + 1).padStart(2, "0");
