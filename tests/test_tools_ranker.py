@@ -94,7 +94,8 @@ def test_a_value_reads_with_the_record_it_came_from() -> None:
     from lamforge.core.models import RESULT_CHARS
     from lamforge.envs.tools.candidates import slots
 
-    orders = [{"id": 100 + i, "item": f"lamp {i}", "total": 20.5 + i} for i in range(200)]
+    orders = [{"id": 100 + i, "item": f"lamp {i}", "total": 20.5 + i, "customer_id": 7,
+               "warehouse": 5} for i in range(200)]
     kept = json.dumps(orders)[:RESULT_CHARS] + " …"
     previous = [
         {"function": "call", "control_name": "find_customers(name?: string)",
@@ -109,7 +110,9 @@ def test_a_value_reads_with_the_record_it_came_from() -> None:
                  previous)[0]
     assert {7, 103} <= set(slot.values)
     assert slot.text(103) == "103 (id in the result of list_orders: item lamp 3, total 23.5)"
-    assert slot.text(7) == "7 (customer_id given to list_orders)"
+    assert slot.text(7) == "7 (customer_id given to list_orders)"  # in every order too
+    # a value every record shares tells none of them apart: no record's words with it
+    assert slot.text(5) == "5 (warehouse in the result of list_orders)"
     assert 3 in slot.values and slot.text(3) == "3"  # the request's own words: no origin
 
 

@@ -117,11 +117,16 @@ def _records(value: Any, out: list[dict[str, Any]]) -> None:
 
 def origins(previous: list[dict[str, Any]]) -> dict[str, str]:
     """Where the values of earlier calls and results came from, by `Slot.value_text`: the
-    key and the record a result's value is in ("id in the result of list_orders: item
-    headset, …"), the argument of a call it was given as. The latest call's word stands."""
+    argument of a call it was given as, else the key and the record a result's value is in
+    ("id in the result of list_orders: item headset, …"). The latest call's word stands. A
+    record is told only by a value that tells it apart from the result's other records: a
+    customer's id in each of their orders read "customer_id …: item monitor" (the first
+    order's item), and the ranker cancelled order 4 for customer 4."""
     out: dict[str, str] = {}
     for a in reversed(previous):
         fn = _function(a.get("control_name"))
+        for k, v in (a.get("args") or {}).items():
+            out.setdefault(Slot.value_text(v), f"{k} given to {fn}")
         records: list[dict[str, Any]] = []
         try:
             _records(json.loads(a.get("result") or "null"), records)
@@ -129,21 +134,32 @@ def origins(previous: list[dict[str, Any]]) -> dict[str, str]:
             for flat in _FLAT.findall(str(a.get("result"))):
                 with contextlib.suppress(json.JSONDecodeError):
                     _records(json.loads(flat), records)
+        shared = {(k, Slot.value_text(v)) for k, v in _pairs(records)
+                  if sum(r.get(k) == v for r in records) > 1}
         for record in records:
-            scalars = {k: v for k, v in record.items()
-                       if isinstance(v, str | int | float) and not isinstance(v, bool)}
-            # the record's short words first (an item, a name tell records apart best)
-            told = sorted(scalars.items(), key=lambda kv: not isinstance(kv[1], str))
+            scalars = dict(_pairs([record]))
+            # the record's short words first (an item, a name tell records apart best), and
+            # none that every record has
+            told = sorted([(k, v) for k, v in scalars.items()
+                           if (k, Slot.value_text(v)) not in shared],
+                          key=lambda kv: not isinstance(kv[1], str))
             for k, v in scalars.items():
                 note = f"{k} in the result of {fn}"
+                if (k, Slot.value_text(v)) in shared:
+                    out.setdefault(Slot.value_text(v), note)
+                    continue
                 for k2, v2 in told:
                     part = f"{', ' if ':' in note else ': '}{k2} {v2}"
                     if k2 != k and len(str(v2)) <= 30 and len(note + part) <= ORIGIN_CHARS:
                         note += part
                 out.setdefault(Slot.value_text(v), note)
-        for k, v in (a.get("args") or {}).items():
-            out.setdefault(Slot.value_text(v), f"{k} given to {fn}")
     return out
+
+
+def _pairs(records: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """Each record's scalar (key, value) pairs."""
+    return [(k, v) for r in records for k, v in r.items()
+            if isinstance(v, str | int | float) and not isinstance(v, bool)]
 
 
 def _spans(text: str) -> list[str]:
