@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -134,8 +135,10 @@ def origins(previous: list[dict[str, Any]]) -> dict[str, str]:
             for flat in _FLAT.findall(str(a.get("result"))):
                 with contextlib.suppress(json.JSONDecodeError):
                     _records(json.loads(flat), records)
-        shared = {(k, Slot.value_text(v)) for k, v in _pairs(records)
-                  if sum(r.get(k) == v for r in records) > 1}
+        # a value under the same key in more than one record (counted once: a cut result
+        # still holds a few hundred records)
+        counts = Counter((k, Slot.value_text(v)) for k, v in _pairs(records))
+        shared = {pair for pair, n in counts.items() if n > 1}
         for record in records:
             scalars = dict(_pairs([record]))
             # the record's short words first (an item, a name tell records apart best), and
